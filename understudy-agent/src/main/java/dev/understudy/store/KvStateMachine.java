@@ -1,0 +1,144 @@
+package dev.understudy.store;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import org.apache.ratis.io.MD5Hash;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.util.MD5FileUtil;
+
+/**
+ * Ratis state machine over {@link KvState}. Applying does no I/O and reads no clock; watchers are told on
+ * a single thread, in log order, after the state has changed.
+ */
+final class KvStateMachine extends BaseStateMachine {
+  private final KvState state = new KvState();
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final List<Consumer<List<Change>>> watchers = new CopyOnWriteArrayList<>();
+  private final ExecutorService notifier = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "store-watch");
+    t.setDaemon(true);
+    return t;
+  });
+
+  KvState state() { return state; }
+
+  void watch(Consumer<List<Change>> w) { watchers.add(w); }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    load(storage.loadLatestSnapshot());
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    load(storage.loadLatestSnapshot());
+  }
+
+  @Override
+  public SimpleStateMachineStorage getStateMachineStorage() { return storage; }
+
+  private void load(SingleFileSnapshotInfo snapshot) throws IOException {
+    if (snapshot == null) return;
+    File file = snapshot.getFile().getPath().toFile();
+    try {
+      MD5Hash expected = MD5FileUtil.readStoredMd5ForFile(file);
+      MD5Hash actual = MD5FileUtil.computeMd5ForFile(file);
+      if (!expected.equals(actual)) throw new IOException("checksum mismatch in " + file);
+      Map<String, Entry> entries = Json.MAPPER.readValue(file, new TypeReference<TreeMap<String, Entry>>() {});
+      state.replaceAll(entries);
+      setLastAppliedTermIndex(snapshot.getTermIndex());
+    } catch (IOException | RuntimeException e) {
+      throw new StoreCorruptedException("cannot read database snapshot " + file + ": " + e.getMessage()
+          + ". The replica's data directory is damaged: restore it from a backup, or remove it so this"
+          + " server rejoins as an empty replica and copies the database from the others.", e);
+    }
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    Map<String, Entry> copy;
+    TermIndex last;
+    synchronized (state) { // consistent pair: applied index and the map it produced
+      last = getLastAppliedTermIndex();
+      copy = state.copy();
+    }
+    if (last == null || last.getIndex() < 0) return -1;
+    File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+    File tmp = new File(file.getParentFile(), file.getName() + ".tmp");
+    Files.write(tmp.toPath(), Json.MAPPER.writeValueAsBytes(copy));
+    Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+    MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
+    return last.getIndex();
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    String body = entry.getStateMachineLogEntry().getLogData().toString(StandardCharsets.UTF_8);
+    List<Change> changes = new ArrayList<>();
+    TxnResult result;
+    synchronized (state) {
+      try {
+        Requests.Txn txn = Json.read(body, Requests.Txn.class);
+        result = state.apply(txn.ops(), entry.getIndex(), changes);
+      } catch (RuntimeException e) { // a malformed command is refused identically on every replica
+        result = TxnResult.conflict("(malformed)", -1, -1);
+      }
+      updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+    }
+    if (!changes.isEmpty() && !watchers.isEmpty()) {
+      List<Change> done = List.copyOf(changes);
+      notifier.execute(() -> watchers.forEach(w -> {
+        try {
+          w.accept(done);
+        } catch (RuntimeException e) {
+          org.slf4j.LoggerFactory.getLogger(KvStateMachine.class).warn("watcher failed", e);
+        }
+      }));
+    }
+    return CompletableFuture.completedFuture(Message.valueOf(Json.write(result)));
+  }
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    try {
+      Requests.Query q = Json.read(request.getContent().toString(StandardCharsets.UTF_8), Requests.Query.class);
+      List<Entry> out = q.get() != null ? state.get(q.get()).map(List::of).orElse(List.of()) : state.list(q.prefix());
+      return CompletableFuture.completedFuture(Message.valueOf(Json.write(new Requests.QueryAnswer(out))));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    notifier.shutdownNow();
+    super.close();
+  }
+}

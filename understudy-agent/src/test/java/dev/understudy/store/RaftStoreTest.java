@@ -1,0 +1,148 @@
+package dev.understudy.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.understudy.testing.Ports;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Three replicas in one JVM on loopback addresses 127.0.0.11-13. */
+class RaftStoreTest {
+  @TempDir Path dir;
+  private final List<RaftStore> open = new ArrayList<>();
+  private List<StoreConfig.Peer> peers;
+
+  private StoreConfig config(String id) {
+    return new StoreConfig(id, "test", dir.resolve(id), peers, Duration.ofMillis(150), Duration.ofMillis(300),
+        Duration.ofSeconds(3));
+  }
+
+  private RaftStore startReplica(String id) throws IOException {
+    RaftStore s = RaftStore.start(config(id));
+    open.add(s);
+    return s;
+  }
+
+  private List<RaftStore> startThree() throws IOException {
+    peers = List.of(
+        new StoreConfig.Peer("s1", "127.0.0.11", Ports.free("127.0.0.11")),
+        new StoreConfig.Peer("s2", "127.0.0.12", Ports.free("127.0.0.12")),
+        new StoreConfig.Peer("s3", "127.0.0.13", Ports.free("127.0.0.13")));
+    return List.of(startReplica("s1"), startReplica("s2"), startReplica("s3"));
+  }
+
+  @AfterEach
+  void closeAll() {
+    open.forEach(RaftStore::close);
+  }
+
+  @Test
+  void writesAreReplicatedAndReadable() throws IOException {
+    var s = startThree();
+    assertThat(s.get(0).put("k", "\"v\"").ok()).isTrue();
+    assertThat(s.get(2).get("k")).hasValueSatisfying(e -> assertThat(e.value()).isEqualTo("\"v\""));
+    await().atMost(Duration.ofSeconds(5)).until(() -> s.get(1).localGet("k").isPresent());
+  }
+
+  @Test
+  void twoWritersOnOneKeyExactlyOneWins() throws Exception {
+    var s = startThree();
+    long v = s.get(0).put("k", "0").version();
+    AtomicInteger wins = new AtomicInteger();
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    for (RaftStore writer : List.of(s.get(1), s.get(2))) {
+      Thread t = new Thread(() -> {
+        try {
+          go.await();
+        } catch (InterruptedException e) {
+          return;
+        }
+        if (writer.cas("k", "1", v).ok()) wins.incrementAndGet();
+      });
+      t.start();
+      threads.add(t);
+    }
+    go.countDown();
+    for (Thread t : threads) t.join();
+    assertThat(wins.get()).isEqualTo(1);
+  }
+
+  @Test
+  void watchersSeeChangesInOrder() throws IOException {
+    var s = startThree();
+    List<String> seen = new CopyOnWriteArrayList<>();
+    s.get(2).watch(cs -> cs.forEach(c -> seen.add(c.newValue())));
+    for (int i = 0; i < 20; i++) s.get(0).put("k", String.valueOf(i));
+    await().atMost(Duration.ofSeconds(5)).until(() -> seen.size() == 20);
+    assertThat(seen).containsExactlyElementsOf(Stream.iterate(0, i -> i + 1).limit(20).map(String::valueOf).toList());
+  }
+
+  @Test
+  void killingTheLeaderLeavesTheOtherTwoWriting() throws IOException {
+    var s = startThree();
+    s.get(0).put("warm", "1");
+    RaftStore leader = s.stream().filter(RaftStore::isLeader).findFirst().orElseThrow();
+    leader.close();
+    open.remove(leader);
+    RaftStore survivor = open.get(0);
+    long t0 = System.nanoTime();
+    assertThat(survivor.put("after", "1").ok()).isTrue();
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(ms).as("write after leader loss took %d ms", ms).isLessThan(2000);
+  }
+
+  @Test
+  void stoppedReplicaMissesWritesThenCatchesUpAfterRestart() throws IOException {
+    var s = startThree();
+    s.get(0).put("first", "1");
+    RaftStore s3 = s.get(2);
+    s3.close();
+    open.remove(s3);
+    RaftStore writer = open.get(0);
+    for (int i = 0; i < 1000; i++) writer.put("k/" + i, String.valueOf(i));
+    RaftStore back = startReplica("s3");
+    await().atMost(Duration.ofSeconds(20)).until(() -> back.localList("k/").size() == 1000);
+    assertThat(back.localGet("k/999").orElseThrow().value()).isEqualTo("999");
+  }
+
+  @Test
+  void restartedReplicaRecoversFromItsSnapshotAndLog() throws IOException {
+    var s = startThree();
+    for (int i = 0; i < 50; i++) s.get(0).put("k/" + i, String.valueOf(i));
+    await().atMost(Duration.ofSeconds(5)).until(() -> s.get(1).localList("k/").size() == 50);
+    s.get(1).snapshot();
+    s.get(1).close();
+    open.remove(s.get(1));
+    RaftStore back = startReplica("s2");
+    await().atMost(Duration.ofSeconds(10)).until(() -> back.localList("k/").size() == 50);
+  }
+
+  @Test
+  void truncatedDataDirectoryIsReportedNotReset() throws IOException {
+    var s = startThree();
+    s.get(0).put("k", "1");
+    s.get(1).close();
+    open.remove(s.get(1));
+    try (var files = Files.walk(dir.resolve("s2"))) {
+      for (Path p : files.filter(p -> p.getFileName().toString().startsWith("raft-meta")).toList()) Files.delete(p);
+    }
+    assertThatThrownBy(() -> startReplica("s2"))
+        .isInstanceOf(StoreCorruptedException.class)
+        .hasMessageContaining("incomplete")
+        .hasMessageContaining("remove");
+  }
+}
