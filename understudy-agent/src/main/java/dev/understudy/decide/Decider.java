@@ -1,0 +1,238 @@
+package dev.understudy.decide;
+
+import dev.understudy.decide.Action.Commit;
+import dev.understudy.decide.Action.Start;
+import dev.understudy.decide.Action.Stop;
+import dev.understudy.model.App;
+import dev.understudy.model.AppState;
+import dev.understudy.model.Event;
+import dev.understudy.model.ServerRecord;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Every rule of the patent's flows (FIG. 3C, 3D, 6, 7A, 7B, 8, 9) as one pure function:
+ * (database snapshot, local view, settings, now) -> actions. No I/O, no clock, no threads.
+ *
+ * <p>Safety rests on three rules: a process runs only at the epoch the database names for this host
+ * (anything else is stopped first); a host hands an app over only after its own process is gone; a server
+ * takes over from a host only when that host's lease has certainly expired, conditionally on the lease
+ * record it observed, and by a compare-and-set that bumps the epoch.
+ */
+public final class Decider {
+  private Decider() {}
+
+  public static List<Action> decide(ClusterSnapshot db, LocalView me, Settings s, long now) {
+    List<Action> out = new ArrayList<>();
+    for (Instance inst : me.instances().values()) {
+      if (!db.apps().containsKey(inst.tag()) && inst.phase() != Instance.Phase.STOPPING) {
+        out.add(new Stop(inst.tag(), "app was removed from the cluster"));
+      }
+    }
+    for (App a : db.apps().values()) decideApp(a, db, me, s, now, out);
+    return out;
+  }
+
+  private static void decideApp(App a, ClusterSnapshot db, LocalView me, Settings s, long now, List<Action> out) {
+    String self = me.self();
+    Instance inst = me.instances().get(a.tag());
+    boolean mine = self.equals(a.host());
+    boolean stopping = inst != null && inst.phase() == Instance.Phase.STOPPING;
+
+    // Fencing first: a local process not at the epoch the database names for this host must go.
+    if (inst != null && !stopping && (!mine || inst.epoch() != a.epoch())) {
+      out.add(new Stop(a.tag(), mine ? "stale epoch " + inst.epoch() + " (now " + a.epoch() + ")"
+          : "host is now " + (a.hasHost() ? a.host() : "nobody")));
+      return;
+    }
+    // Without a lease this server may neither run nor take anything.
+    if (!me.leaseValid()) {
+      if (inst != null && !stopping) out.add(new Stop(a.tag(), "this server's lease is not current"));
+      return;
+    }
+    if (mine) {
+      decideAsHost(a, db, me, s, now, inst, out);
+    } else if (a.hasHost()) {
+      decideTakeover(a, db, me, now, out);
+    } else if (a.state() == AppState.UNPLACED) {
+      firstCandidate(a, db, me, null).filter(self::equals).ifPresent(c ->
+          out.add(Commit.of(a.movedTo(self, AppState.STARTING, "placed on " + self),
+              event("PLACED", a, self + " has what " + a.tag() + " needs and takes it"))));
+    }
+    // host empty and UNLOADED: an operator unloaded it; nothing restarts it until load.
+  }
+
+  private static void decideAsHost(App a, ClusterSnapshot db, LocalView me, Settings s, long now, Instance inst,
+                                   List<Action> out) {
+    String self = me.self();
+    boolean stopping = inst != null && inst.phase() == Instance.Phase.STOPPING;
+    Handoff h = handoff(a, db, me, s, now);
+    if (h.pendingApproval && a.state() != AppState.FAILBACK_PENDING && inst != null
+        && inst.phase() == Instance.Phase.RUNNING) {
+      out.add(Commit.of(a.withState(AppState.FAILBACK_PENDING, "primary " + a.primary() + " is back; approve failback"),
+          event("FAILBACK_PENDING", a, "primary " + a.primary() + " is UP again; " + a.tag()
+              + " stays on " + self + " until an operator approves the failback")));
+      return;
+    }
+    if (h.clearTarget != null) {
+      out.add(Commit.of(a.withTarget(null), event("MOVE_REFUSED", a, h.clearTarget)));
+      return;
+    }
+    if (h.to != null) {
+      if (inst != null) {
+        if (!stopping) out.add(new Stop(a.tag(), h.why));
+        return; // hand over only once our own process is verified gone
+      }
+      out.add(Commit.of(a.movedTo(h.to, AppState.STARTING, h.why), event(h.kind, a, h.why)));
+      return;
+    }
+    if (h.unplaced != null) {
+      if (inst != null) {
+        if (!stopping) out.add(new Stop(a.tag(), h.unplaced));
+        return;
+      }
+      out.add(Commit.of(a.movedTo(null, AppState.UNPLACED, h.unplaced), event("UNPLACED", a, h.unplaced)));
+      return;
+    }
+    if (inst == null) {
+      out.add(new Start(a));
+      return;
+    }
+    if (inst.phase() == Instance.Phase.RUNNING) {
+      boolean backToRunning = a.state() == AppState.STARTING || a.state() == AppState.UNPLACED
+          || (a.state() == AppState.FAILBACK_PENDING && !h.pendingApproval);
+      if (backToRunning) {
+        out.add(Commit.of(a.withState(AppState.RUNNING, null), event("RUNNING", a, a.tag() + " runs on " + self
+            + " at epoch " + a.epoch())));
+      }
+    }
+  }
+
+  /** Where (if anywhere) the host should hand the app, and why. */
+  private static Handoff handoff(App a, ClusterSnapshot db, LocalView me, Settings s, long now) {
+    String self = me.self();
+    Handoff h = new Handoff();
+    if (a.target() != null && !a.target().equals(self)) {
+      String t = a.target();
+      PeerView pv = me.peers().get(t);
+      List<String> missing = missingOn(t, a, db, me);
+      if (pv == null || pv.verdict() != Verdict.UP) {
+        h.clearTarget = "cannot move " + a.tag() + " to " + t + ": " + t + " is " + (pv == null ? "unknown" : pv.verdict());
+      } else if (!missing.isEmpty()) {
+        h.clearTarget = "cannot move " + a.tag() + " to " + t + ": it lacks " + String.join(", ", missing);
+      } else {
+        h.to = t;
+        h.kind = t.equals(a.primary()) ? "FAILBACK" : "MOVE";
+        h.why = (t.equals(a.primary()) ? "failback to primary " : "move to ") + t;
+      }
+      return h;
+    }
+    if (a.target() != null) return h; // target is this server: nothing to do, the target is cleared on the next move
+    List<String> mineMissing = me.unmetFor(a.tag());
+    if (!mineMissing.isEmpty()) return elsewhere(h, a, db, me, "MISSING_RESOURCE",
+        self + " lacks " + String.join(", ", mineMissing));
+    if (!me.uplinkOk()) return elsewhere(h, a, db, me, "UPLINK_LOST", self + " lost its uplink");
+    if (crashedTooOften(a, me, s, now)) return elsewhere(h, a, db, me, "CRASH_LOOP",
+        a.tag() + " crashed " + s.restartLimit() + " times within " + s.restartWindow().toSeconds() + " s on " + self);
+    if (!self.equals(a.primary())) {
+      PeerView p = me.peers().get(a.primary());
+      boolean primaryBack = p != null && p.verdict() == Verdict.UP && now - p.sinceNanos() >= s.failbackHold().toNanos()
+          && missingOn(a.primary(), a, db, me).isEmpty() && uplinkOk(db, a.primary());
+      if (primaryBack) {
+        if (a.autoFailback()) {
+          h.to = a.primary();
+          h.kind = "FAILBACK";
+          h.why = "failback to primary " + a.primary() + " (UP for " + (now - p.sinceNanos()) / 1_000_000 + " ms)";
+        } else {
+          h.pendingApproval = true;
+        }
+      }
+    }
+    return h;
+  }
+
+  private static Handoff elsewhere(Handoff h, App a, ClusterSnapshot db, LocalView me, String kind, String why) {
+    Optional<String> next = firstCandidate(a, db, me, me.self());
+    if (next.isPresent()) {
+      h.to = next.get();
+      h.kind = kind;
+      h.why = why + "; moving to " + h.to;
+    } else if (kind.equals("MISSING_RESOURCE") || kind.equals("CRASH_LOOP")) {
+      h.unplaced = why + "; no other server is UP with what " + a.tag() + " needs";
+    }
+    // UPLINK_LOST with nowhere to go: keep running here, a degraded host beats no host.
+    return h;
+  }
+
+  private static boolean crashedTooOften(App a, LocalView me, Settings s, long now) {
+    List<Long> crashes = me.crashNanos().getOrDefault(a.tag(), List.of());
+    long window = s.restartWindow().toNanos();
+    return crashes.stream().filter(t -> now - t <= window).count() >= s.restartLimit();
+  }
+
+  /** FIG. 7A / 9: the first live, qualified server in order takes over from a host that is DOWN with its lease gone. */
+  private static void decideTakeover(App a, ClusterSnapshot db, LocalView me, long now, List<Action> out) {
+    PeerView host = me.peers().get(a.host());
+    if (host == null || host.verdict() != Verdict.DOWN || !(host.leaseExpired() || host.leaseRevoked())) return;
+    Optional<String> cand = firstCandidate(a, db, me, a.host());
+    if (cand.isEmpty() || !cand.get().equals(me.self())) return;
+    String why = "failover from " + a.host() + " (DOWN) to " + me.self();
+    out.add(new Commit(a.movedTo(me.self(), AppState.STARTING, why), a.host(), host.leaseVersion(),
+        event("FAILOVER", a, why, Map.of("failed", a.host(), "downForMs",
+            String.valueOf(Math.max(0, (now - host.sinceNanos()) / 1_000_000))))));
+  }
+
+  /**
+   * Candidates in order: the move target if any, then primary, then backups. A candidate must not be the excluded
+   * server, must be UP (or be this server with a current lease), have what the app needs and a working uplink.
+   */
+  public static Optional<String> firstCandidate(App a, ClusterSnapshot db, LocalView me, String excluded) {
+    Set<String> order = new LinkedHashSet<>();
+    if (a.target() != null) order.add(a.target());
+    order.addAll(a.servers());
+    for (String id : order) {
+      if (id.equals(excluded)) continue;
+      if (qualifies(id, a, db, me)) return Optional.of(id);
+    }
+    return Optional.empty();
+  }
+
+  /** Whether server {@code id} could take the app now (used by status and simulate too). */
+  public static boolean qualifies(String id, App a, ClusterSnapshot db, LocalView me) {
+    ServerRecord rec = db.servers().get(id);
+    if (rec != null && rec.witness()) return false;
+    if (id.equals(me.self())) return me.leaseValid() && me.uplinkOk() && me.unmetFor(a.tag()).isEmpty();
+    PeerView pv = me.peers().get(id);
+    return pv != null && pv.verdict() == Verdict.UP && missingOn(id, a, db, me).isEmpty() && uplinkOk(db, id);
+  }
+
+  private static boolean uplinkOk(ClusterSnapshot db, String id) {
+    ServerRecord r = db.servers().get(id);
+    return r == null || r.uplinkOk();
+  }
+
+  /** Requirements of the app that server {@code id} reports missing (its own published evaluation). */
+  public static List<String> missingOn(String id, App a, ClusterSnapshot db, LocalView me) {
+    if (id.equals(me.self())) return me.unmetFor(a.tag());
+    return db.readiness().getOrDefault(id, Map.of()).getOrDefault(a.tag(), List.of());
+  }
+
+  static Event event(String kind, App a, String message) { return event(kind, a, message, Map.of()); }
+
+  static Event event(String kind, App a, String message, Map<String, String> details) {
+    return new Event(null, 0, kind, null, a.tag(), message, details);
+  }
+
+  private static final class Handoff {
+    String to;
+    String kind;
+    String why;
+    String unplaced;
+    String clearTarget;
+    boolean pendingApproval;
+  }
+}

@@ -1,0 +1,20 @@
+package dev.understudy.decide;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What this agent knows that is not in the database: its own lease (holder's count), its processes, its verdicts
+ * on the other servers, which requirements of each app it lacks, its uplink, and the crashes of each app here.
+ */
+public record LocalView(
+    String self,
+    boolean leaseValid,
+    Map<String, Instance> instances,
+    Map<String, PeerView> peers,
+    Map<String, List<String>> unmet,
+    boolean uplinkOk,
+    Map<String, List<Long>> crashNanos) {
+
+  public List<String> unmetFor(String tag) { return unmet.getOrDefault(tag, List.of()); }
+}

@@ -1,0 +1,91 @@
+package dev.understudy.model;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The app object (patent FIG. 2): one per clustered application, keyed by its tag. Immutable; the
+ * {@code with...} methods return changed copies. {@code version} is the database version it was read at.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record App(
+    String tag,
+    AppType type,
+    Command command,
+    String host,
+    String primary,
+    List<String> backups,
+    List<String> resources,
+    boolean autoFailback,
+    Service service,
+    long epoch,
+    AppState state,
+    String stateReason,
+    String target,
+    String marker,
+    long markerEpoch,
+    Map<String, String> attributes,
+    long version) {
+
+  public App {
+    backups = backups == null ? List.of() : List.copyOf(backups);
+    resources = resources == null ? List.of() : List.copyOf(resources);
+    attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
+  }
+
+  /** A new app placed on its primary. */
+  public static App create(String tag, AppType type, Command command, String primary, List<String> backups,
+                           List<String> resources, boolean autoFailback, Service service, Map<String, String> attributes) {
+    return new App(tag, type, command, primary, primary, backups, resources, autoFailback, service, 1,
+        AppState.STARTING, null, null, null, 0, attributes, 0);
+  }
+
+  /** Primary first, then backups in order: the servers that may host the app. */
+  public List<String> servers() {
+    List<String> all = new ArrayList<>();
+    all.add(primary);
+    all.addAll(backups);
+    return all;
+  }
+
+  public boolean hasHost() { return host != null && !host.isEmpty(); }
+
+  public App withVersion(long v) {
+    return new App(tag, type, command, host, primary, backups, resources, autoFailback, service, epoch, state,
+        stateReason, target, marker, markerEpoch, attributes, v);
+  }
+
+  /** A host change: always bumps the epoch, the fencing token of the new instance. */
+  public App movedTo(String newHost, AppState newState, String reason) {
+    return new App(tag, type, command, newHost, primary, backups, resources, autoFailback, service, epoch + 1,
+        newState, reason, null, marker, markerEpoch, attributes, version);
+  }
+
+  public App withState(AppState s, String reason) {
+    return new App(tag, type, command, host, primary, backups, resources, autoFailback, service, epoch, s, reason,
+        target, marker, markerEpoch, attributes, version);
+  }
+
+  public App withTarget(String t) {
+    return new App(tag, type, command, host, primary, backups, resources, autoFailback, service, epoch, state,
+        stateReason, t, marker, markerEpoch, attributes, version);
+  }
+
+  public App withMarker(String m, long atEpoch) {
+    return new App(tag, type, command, host, primary, backups, resources, autoFailback, service, epoch, state,
+        stateReason, target, m, atEpoch, attributes, version);
+  }
+
+  public App withAttributes(Map<String, String> a) {
+    return new App(tag, type, command, host, primary, backups, resources, autoFailback, service, epoch, state,
+        stateReason, target, marker, markerEpoch, a, version);
+  }
+
+  /** The operator-editable definition replaced, runtime fields (host, epoch, state, marker) kept. */
+  public App withDefinition(App d) {
+    return new App(tag, d.type, d.command, host, d.primary, d.backups, d.resources, d.autoFailback, d.service, epoch,
+        state, stateReason, target, marker, markerEpoch, d.attributes, version);
+  }
+}

@@ -1,0 +1,15 @@
+package dev.understudy.model;
+
+/** Where an app is in its life, as the database records it. */
+public enum AppState {
+  /** host is set; the host has not yet confirmed the process runs. */
+  STARTING,
+  /** the host runs it. */
+  RUNNING,
+  /** host is empty: an operator unloaded it; nothing restarts it until load. */
+  UNLOADED,
+  /** no server may run it now (none alive that has its resources); {@code stateReason} says why. */
+  UNPLACED,
+  /** the primary is back but autoFailback is off: waiting for an operator's approval. */
+  FAILBACK_PENDING
+}

@@ -1,0 +1,92 @@
+package dev.understudy.model;
+
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Rules an app object must satisfy before anything is written. Each failure names the field and the rule. */
+public final class AppValidator {
+  public static final Pattern TAG = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  public static final Pattern SERVER_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  public static final int MAX_MARKER_BYTES = 64 * 1024;
+  public static final int MAX_ATTRIBUTES = 256;
+
+  private AppValidator() {}
+
+  /** @param knownServers the cluster's server ids; an app may only name those. */
+  public static void validate(App a, Set<String> knownServers) {
+    if (a == null) throw new InvalidAppException("app", "is required");
+    if (a.tag() == null || !TAG.matcher(a.tag()).matches()) {
+      throw new InvalidAppException("tag", "must be 1-64 characters of A-Z a-z 0-9 . _ - (got " + quote(a.tag()) + ")");
+    }
+    if (a.type() == null) throw new InvalidAppException("type", "must be CAPABLE or AWARE");
+    Command c = a.command();
+    if (c == null || c.argv() == null || c.argv().isEmpty() || c.argv().get(0) == null || c.argv().get(0).isBlank()) {
+      throw new InvalidAppException("command.argv", "must name the program to run");
+    }
+    if (c.argv().stream().anyMatch(s -> s == null || s.indexOf('\0') >= 0)) {
+      throw new InvalidAppException("command.argv", "must not contain null or NUL characters");
+    }
+    if (c.stopTimeoutMs() != null && (c.stopTimeoutMs() < 100 || c.stopTimeoutMs() > 600_000)) {
+      throw new InvalidAppException("command.stopTimeoutMs", "must be between 100 and 600000 (got " + c.stopTimeoutMs() + ")");
+    }
+    if (c.env() != null) {
+      for (var e : c.env().entrySet()) {
+        if (e.getKey() == null || !e.getKey().matches("[A-Za-z_][A-Za-z0-9_]*") || e.getValue() == null) {
+          throw new InvalidAppException("command.env", "names must be [A-Za-z_][A-Za-z0-9_]* with a value (got " + quote(e.getKey()) + ")");
+        }
+      }
+    }
+    checkServer("primary", a.primary(), knownServers);
+    if (a.backups().isEmpty()) throw new InvalidAppException("backups", "must name at least one backup server");
+    Set<String> seen = new HashSet<>();
+    seen.add(a.primary());
+    for (String b : a.backups()) {
+      checkServer("backups", b, knownServers);
+      if (!seen.add(b)) {
+        throw new InvalidAppException("backups", b.equals(a.primary())
+            ? "must not include the primary " + b : "names " + b + " twice");
+      }
+    }
+    if (a.hasHost() && !a.servers().contains(a.host())) {
+      throw new InvalidAppException("host", "must be the primary or a backup (got " + quote(a.host()) + ")");
+    }
+    if (a.target() != null && !a.servers().contains(a.target())) {
+      throw new InvalidAppException("target", "must be the primary or a backup (got " + quote(a.target()) + ")");
+    }
+    for (String r : a.resources()) {
+      try {
+        Requirement.parse(r);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidAppException("resources", e.getMessage());
+      }
+    }
+    Service s = a.service();
+    if (s != null) {
+      if (!validPort(s.clusterPort())) throw new InvalidAppException("service.clusterPort", "must be 1-65535 (got " + s.clusterPort() + ")");
+      if (!validPort(s.appPort())) throw new InvalidAppException("service.appPort", "must be 1-65535 (got " + s.appPort() + ")");
+    }
+    if (a.epoch() < 0) throw new InvalidAppException("epoch", "must not be negative");
+    if (a.marker() != null && a.marker().length() > (MAX_MARKER_BYTES * 4 / 3 + 4)) {
+      throw new InvalidAppException("marker", "must be at most " + MAX_MARKER_BYTES + " bytes");
+    }
+    Map<String, String> attrs = a.attributes();
+    if (attrs.size() > MAX_ATTRIBUTES) throw new InvalidAppException("attributes", "at most " + MAX_ATTRIBUTES + " entries");
+    for (var e : attrs.entrySet()) {
+      if (e.getKey().isEmpty() || e.getKey().length() > 128) throw new InvalidAppException("attributes", "keys must be 1-128 characters");
+      if (e.getValue() == null || e.getValue().length() > 4096) throw new InvalidAppException("attributes", "values must be at most 4096 characters (key " + e.getKey() + ")");
+    }
+  }
+
+  private static boolean validPort(int p) { return p >= 1 && p <= 65535; }
+
+  private static void checkServer(String field, String id, Set<String> known) {
+    if (id == null || !SERVER_ID.matcher(id).matches()) throw new InvalidAppException(field, "must be a server id (got " + quote(id) + ")");
+    if (known != null && !known.contains(id)) {
+      throw new InvalidAppException(field, "unknown server " + quote(id) + "; the cluster has " + new java.util.TreeSet<>(known));
+    }
+  }
+
+  private static String quote(String s) { return s == null ? "nothing" : "\"" + s + "\""; }
+}

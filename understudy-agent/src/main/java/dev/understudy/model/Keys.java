@@ -1,0 +1,18 @@
+package dev.understudy.model;
+
+/** Key layout of the cluster database. */
+public final class Keys {
+  public static final String APPS = "apps/";
+  public static final String SERVERS = "servers/";
+  public static final String LEASES = "leases/";
+  public static final String READINESS = "readiness/";
+  public static final String EVENTS = "events/";
+
+  private Keys() {}
+
+  public static String app(String tag) { return APPS + tag; }
+  public static String server(String id) { return SERVERS + id; }
+  public static String lease(String id) { return LEASES + id; }
+  public static String readiness(String id) { return READINESS + id; }
+  public static String event(long millis, String id) { return EVENTS + String.format("%015d-%s", millis, id); }
+}

@@ -1,0 +1,277 @@
+package dev.understudy.decide;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.understudy.decide.Action.Commit;
+import dev.understudy.decide.Action.Start;
+import dev.understudy.decide.Action.Stop;
+import dev.understudy.decide.Instance.Phase;
+import dev.understudy.model.App;
+import dev.understudy.model.AppState;
+import dev.understudy.model.AppType;
+import dev.understudy.model.Command;
+import dev.understudy.model.Inventory;
+import dev.understudy.model.ServerRecord;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Each test names the flow of the patent it checks. Time is a number: no clock, no threads. */
+class DeciderTest {
+  static final long SEC = 1_000_000_000L;
+  final Settings settings = new Settings(Duration.ofSeconds(2), 3, Duration.ofSeconds(60));
+  long now = 100 * SEC;
+
+  App app = App.create("web", AppType.CAPABLE, Command.of("sleep", "100"), "s1", List.of("s2", "s3"),
+      List.of(), true, null, Map.of()).withVersion(10);
+  Map<String, App> apps = new HashMap<>();
+  Map<String, ServerRecord> servers = new HashMap<>();
+  Map<String, Map<String, List<String>>> readiness = new HashMap<>();
+  Map<String, Instance> instances = new HashMap<>();
+  Map<String, PeerView> peers = new HashMap<>();
+  Map<String, List<String>> unmet = new HashMap<>();
+  Map<String, List<Long>> crashes = new HashMap<>();
+  boolean leaseValid = true;
+  boolean uplink = true;
+
+  List<Action> decide(String self) {
+    apps.put(app.tag(), app);
+    for (String s : List.of("s1", "s2", "s3")) {
+      servers.putIfAbsent(s, new ServerRecord(s, "127.0.0.1", null, 0, false, new Inventory(2, 1L << 30, List.of()), true, null, null));
+    }
+    peers.remove(self);
+    var local = new LocalView(self, leaseValid, instances, peers, unmet, uplink, crashes);
+    return Decider.decide(new ClusterSnapshot(apps, servers, readiness), local, settings, now);
+  }
+
+  void peer(String id, Verdict v, long sinceSecondsAgo, boolean leaseExpired) {
+    peers.put(id, new PeerView(id, v, now - sinceSecondsAgo * SEC, leaseExpired, 5, false));
+  }
+
+  void allUp() {
+    for (String s : List.of("s1", "s2", "s3")) peer(s, Verdict.UP, 100, false);
+  }
+
+  void running(long epoch) { instances.put("web", new Instance("web", epoch, Phase.RUNNING, 0)); }
+
+  // FIG. 6: host names this server and nothing runs -> start (also "both failed, host is this primary").
+  @Test
+  void hostStartsItsAppWhenNothingRuns() {
+    allUp();
+    assertThat(decide("s1")).containsExactly(new Start(app));
+  }
+
+  @Test
+  void hostConfirmsRunningOnce() {
+    allUp();
+    running(1);
+    var actions = decide("s1");
+    assertThat(actions).singleElement().isInstanceOfSatisfying(Commit.class,
+        c -> assertThat(c.updated().state()).isEqualTo(AppState.RUNNING));
+    app = app.withState(AppState.RUNNING, null);
+    assertThat(decide("s1")).isEmpty();
+  }
+
+  // FIG. 7A: backup takes over only when the host is DOWN and its lease has expired.
+  @Test
+  void firstBackupTakesOverFromDownHostWithExpiredLease() {
+    allUp();
+    peer("s1", Verdict.DOWN, 1, true);
+    var actions = decide("s2");
+    assertThat(actions).singleElement().isInstanceOfSatisfying(Commit.class, c -> {
+      assertThat(c.updated().host()).isEqualTo("s2");
+      assertThat(c.updated().epoch()).isEqualTo(2);
+      assertThat(c.leaseServer()).isEqualTo("s1");
+      assertThat(c.leaseVersion()).isEqualTo(5);
+      assertThat(c.updated().version()).as("CAS on the version read").isEqualTo(10);
+    });
+  }
+
+  @Test
+  void noTakeoverWhileHostLeaseMayStillBeHeld() {
+    allUp();
+    peer("s1", Verdict.DOWN, 1, false);
+    assertThat(decide("s2")).isEmpty();
+  }
+
+  // F1: a LAN outage while the disk pulse beats is SUSPECT, never a failover.
+  @Test
+  void suspectHostIsNotTakenOver() {
+    allUp();
+    peer("s1", Verdict.SUSPECT, 10, false);
+    assertThat(decide("s2")).isEmpty();
+    assertThat(decide("s3")).isEmpty();
+  }
+
+  @Test
+  void secondBackupWaitsForTheFirst() {
+    allUp();
+    peer("s1", Verdict.DOWN, 1, true);
+    assertThat(decide("s3")).isEmpty();
+  }
+
+  @Test
+  void secondBackupTakesOverWhenFirstIsDownToo() {
+    allUp();
+    peer("s1", Verdict.DOWN, 1, true);
+    peer("s2", Verdict.DOWN, 1, true);
+    assertThat(decide("s3")).singleElement().isInstanceOfSatisfying(Commit.class,
+        c -> assertThat(c.updated().host()).isEqualTo("s3"));
+  }
+
+  // Claims 25-28: a backup lacking a resource is skipped; the next one in order takes over.
+  @Test
+  void backupLackingResourceIsSkipped() {
+    allUp();
+    peer("s1", Verdict.DOWN, 1, true);
+    unmet.put("web", List.of("path:/srv/db")); // s2's own evaluation
+    assertThat(decide("s2")).isEmpty();
+    unmet.clear();
+    readiness.put("s2", Map.of("web", List.of("path:/srv/db"))); // what s3 sees s2 published
+    assertThat(decide("s3")).singleElement().isInstanceOfSatisfying(Commit.class,
+        c -> assertThat(c.updated().host()).isEqualTo("s3"));
+  }
+
+  @Test
+  void hostLackingResourceHandsOverOrGoesUnplaced() {
+    allUp();
+    unmet.put("web", List.of("exec:/opt/web"));
+    assertThat(decide("s1")).singleElement().isInstanceOfSatisfying(Commit.class,
+        c -> assertThat(c.updated().host()).isEqualTo("s2"));
+    readiness.put("s2", Map.of("web", List.of("exec:/opt/web")));
+    readiness.put("s3", Map.of("web", List.of("exec:/opt/web")));
+    assertThat(decide("s1")).singleElement().isInstanceOfSatisfying(Commit.class, c -> {
+      assertThat(c.updated().state()).isEqualTo(AppState.UNPLACED);
+      assertThat(c.updated().host()).isNull();
+      assertThat(c.updated().stateReason()).contains("exec:/opt/web");
+    });
+  }
+
+  @Test
+  void unplacedAppIsPlacedByFirstQualifiedServer() {
+    allUp();
+    app = app.movedTo(null, AppState.UNPLACED, "nobody");
+    peer("s1", Verdict.DOWN, 5, true);
+    assertThat(decide("s3")).isEmpty();
+    assertThat(decide("s2")).singleElement().isInstanceOfSatisfying(Commit.class,
+        c -> assertThat(c.updated().host()).isEqualTo("s2"));
+  }
+
+  // S1: a process at a stale epoch or on a non-host is stopped before anything else.
+  @Test
+  void staleInstanceIsStopped() {
+    allUp();
+    app = app.movedTo("s2", AppState.STARTING, "failover");
+    running(1);
+    assertThat(decide("s1")).singleElement().isInstanceOf(Stop.class);
+  }
+
+  @Test
+  void withoutLeaseNothingRunsAndNothingIsTaken() {
+    allUp();
+    running(1);
+    leaseValid = false;
+    assertThat(decide("s1")).singleElement().isInstanceOf(Stop.class);
+    instances.clear();
+    assertThat(decide("s1")).isEmpty();
+    peer("s1", Verdict.DOWN, 1, true);
+    assertThat(decide("s2")).isEmpty();
+  }
+
+  // FIG. 3D / 7B / 8: failback with autoFailback after the hold time; stop first, then hand over.
+  @Test
+  void autoFailbackStopsThenHandsOver() {
+    allUp();
+    app = app.movedTo("s2", AppState.RUNNING, "failover");
+    running(2);
+    peer("s1", Verdict.UP, 1, false);
+    assertThat(decide("s2")).as("primary not UP for the hold time yet").isEmpty();
+    peer("s1", Verdict.UP, 3, false);
+    assertThat(decide("s2")).singleElement().isInstanceOf(Stop.class);
+    instances.clear();
+    assertThat(decide("s2")).singleElement().isInstanceOfSatisfying(Commit.class, c -> {
+      assertThat(c.updated().host()).isEqualTo("s1");
+      assertThat(c.updated().epoch()).isEqualTo(3);
+    });
+  }
+
+  @Test
+  void primaryWaitsWhileBackupHosts() {
+    allUp();
+    app = app.movedTo("s2", AppState.RUNNING, "failover");
+    assertThat(decide("s1")).isEmpty();
+  }
+
+  // FIG. 7B 864-866: autoFailback off -> pending until an operator approves (target = primary).
+  @Test
+  void manualFailbackWaitsForApproval() {
+    app = App.create("web", AppType.CAPABLE, Command.of("x"), "s1", List.of("s2"), List.of(), false, null, Map.of())
+        .movedTo("s2", AppState.RUNNING, "failover").withVersion(10);
+    allUp();
+    running(2);
+    var actions = decide("s2");
+    assertThat(actions).singleElement().isInstanceOfSatisfying(Commit.class,
+        c -> assertThat(c.updated().state()).isEqualTo(AppState.FAILBACK_PENDING));
+    app = app.withState(AppState.FAILBACK_PENDING, "x");
+    assertThat(decide("s2")).isEmpty();
+    app = app.withTarget("s1");
+    assertThat(decide("s2")).singleElement().isInstanceOf(Stop.class);
+  }
+
+  @Test
+  void moveToDownServerIsRefused() {
+    allUp();
+    running(1);
+    app = app.withState(AppState.RUNNING, null).withTarget("s3");
+    peer("s3", Verdict.DOWN, 1, true);
+    assertThat(decide("s1")).singleElement().isInstanceOfSatisfying(Commit.class, c -> {
+      assertThat(c.updated().target()).isNull();
+      assertThat(c.event().kind()).isEqualTo("MOVE_REFUSED");
+    });
+  }
+
+  // Claims 57, 61: an app that keeps crashing fails over after the restart limit.
+  @Test
+  void crashLoopMovesTheApp() {
+    allUp();
+    crashes.put("web", List.of(now - 3 * SEC, now - 2 * SEC));
+    assertThat(decide("s1")).containsExactly(new Start(app));
+    crashes.put("web", List.of(now - 3 * SEC, now - 2 * SEC, now - SEC));
+    assertThat(decide("s1")).singleElement().isInstanceOfSatisfying(Commit.class,
+        c -> assertThat(c.updated().host()).isEqualTo("s2"));
+  }
+
+  @Test
+  void unloadedAppStaysUnloaded() {
+    allUp();
+    app = app.movedTo(null, AppState.UNLOADED, "operator");
+    for (String s : List.of("s1", "s2", "s3")) assertThat(decide(s)).isEmpty();
+  }
+
+  @Test
+  void removedAppIsStopped() {
+    allUp();
+    instances.put("gone", new Instance("gone", 1, Phase.RUNNING, 0));
+    assertThat(decide("s1")).contains(new Stop("gone", "app was removed from the cluster"));
+  }
+
+  @Test
+  void witnessNeverHosts() {
+    allUp();
+    servers.put("s2", new ServerRecord("s2", "x", null, 0, true, null, true, null, null));
+    peer("s1", Verdict.DOWN, 1, true);
+    assertThat(decide("s2")).isEmpty();
+    assertThat(decide("s3")).singleElement().isInstanceOf(Commit.class);
+  }
+
+  @Test
+  void lostUplinkMovesAppToHealthyBackup() {
+    allUp();
+    running(1);
+    app = app.withState(AppState.RUNNING, null);
+    uplink = false;
+    assertThat(decide("s1")).singleElement().isInstanceOf(Stop.class);
+  }
+}
