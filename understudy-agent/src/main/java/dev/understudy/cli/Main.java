@@ -1,5 +1,32 @@
 package dev.understudy.cli;
 
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of bin/understudy. */
+@Command(name = "understudy", mixinStandardHelpOptions = true, version = "understudy 0.1.0",
+    description = "Application failover cluster manager. Start with: understudy demo",
+    subcommands = {AgentCommand.class, LocalCommand.class, StatusCommand.class, AppCommand.class,
+        EventsCommand.class, DemoCommand.class, HelloService.class, CommandLine.HelpCommand.class},
+    footer = {"", "Exit codes: 0 ok, 1 the cluster refused or failed the request, 2 bad usage or input."})
 public final class Main {
-  public static void main(String[] args) {}
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  public static int run(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof CliException ce) {
+        cmd.getErr().println("error: " + ce.getMessage());
+        return ce.exitCode;
+      }
+      if (e instanceof IllegalArgumentException) {
+        cmd.getErr().println("error: " + e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    return cl.execute(args);
+  }
 }

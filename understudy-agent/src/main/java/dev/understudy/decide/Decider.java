@@ -78,6 +78,15 @@ public final class Decider {
               + " stays on " + self + " until an operator approves the failback")));
       return;
     }
+    if (h.unload) {
+      if (inst != null) {
+        if (!stopping) out.add(new Stop(a.tag(), "unloaded by an operator"));
+        return;
+      }
+      out.add(Commit.of(a.movedTo(null, AppState.UNLOADED, "unloaded by an operator"),
+          event("UNLOADED", a, a.tag() + " stopped on " + self + " and unloaded")));
+      return;
+    }
     if (h.clearTarget != null) {
       out.add(Commit.of(a.withTarget(null), event("MOVE_REFUSED", a, h.clearTarget)));
       return;
@@ -116,6 +125,10 @@ public final class Decider {
   private static Handoff handoff(App a, ClusterSnapshot db, LocalView me, Settings s, long now) {
     String self = me.self();
     Handoff h = new Handoff();
+    if (App.UNLOAD.equals(a.target())) {
+      h.unload = true;
+      return h;
+    }
     if (a.target() != null && !a.target().equals(self)) {
       String t = a.target();
       PeerView pv = me.peers().get(t);
@@ -178,6 +191,12 @@ public final class Decider {
   private static void decideTakeover(App a, ClusterSnapshot db, LocalView me, long now, List<Action> out) {
     PeerView host = me.peers().get(a.host());
     if (host == null || host.verdict() != Verdict.DOWN || !(host.leaseExpired() || host.leaseRevoked())) return;
+    if (App.UNLOAD.equals(a.target())) { // the host died while being unloaded: finish the unload, start nothing
+      if (!me.self().equals(firstServerUp(a, me))) return;
+      out.add(new Commit(a.movedTo(null, AppState.UNLOADED, "unloaded by an operator (host " + a.host() + " is DOWN)"),
+          a.host(), host.leaseVersion(), event("UNLOADED", a, a.tag() + " unloaded; its host " + a.host() + " is DOWN")));
+      return;
+    }
     Optional<String> cand = firstCandidate(a, db, me, a.host());
     if (cand.isEmpty() || !cand.get().equals(me.self())) return;
     String why = "failover from " + a.host() + " (DOWN) to " + me.self();
@@ -192,13 +211,23 @@ public final class Decider {
    */
   public static Optional<String> firstCandidate(App a, ClusterSnapshot db, LocalView me, String excluded) {
     Set<String> order = new LinkedHashSet<>();
-    if (a.target() != null) order.add(a.target());
+    if (a.target() != null && !App.UNLOAD.equals(a.target())) order.add(a.target());
     order.addAll(a.servers());
     for (String id : order) {
       if (id.equals(excluded)) continue;
       if (qualifies(id, a, db, me)) return Optional.of(id);
     }
     return Optional.empty();
+  }
+
+  private static String firstServerUp(App a, LocalView me) {
+    for (String id : a.servers()) {
+      if (id.equals(a.host())) continue;
+      if (id.equals(me.self()) ? me.leaseValid() : me.peers().containsKey(id) && me.peers().get(id).verdict() == Verdict.UP) {
+        return id;
+      }
+    }
+    return null;
   }
 
   /** Whether server {@code id} could take the app now (used by status and simulate too). */
@@ -234,5 +263,6 @@ public final class Decider {
     String unplaced;
     String clearTarget;
     boolean pendingApproval;
+    boolean unload;
   }
 }

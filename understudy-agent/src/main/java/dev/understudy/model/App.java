@@ -29,6 +29,9 @@ public record App(
     Map<String, String> attributes,
     long version) {
 
+  /** {@code target} value meaning "stop it and leave it unloaded" (an operator's unload, done by the host). */
+  public static final String UNLOAD = "-";
+
   public App {
     backups = backups == null ? List.of() : List.copyOf(backups);
     resources = resources == null ? List.of() : List.copyOf(resources);

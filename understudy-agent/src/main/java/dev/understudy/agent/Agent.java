@@ -1,0 +1,460 @@
+package dev.understudy.agent;
+
+import dev.understudy.decide.Action;
+import dev.understudy.decide.ClusterSnapshot;
+import dev.understudy.decide.Decider;
+import dev.understudy.decide.LocalView;
+import dev.understudy.decide.PeerView;
+import dev.understudy.decide.Settings;
+import dev.understudy.decide.Verdict;
+import dev.understudy.detect.DiskPulse;
+import dev.understudy.detect.DiskState;
+import dev.understudy.detect.HeartbeatService;
+import dev.understudy.detect.LeaseKeeper;
+import dev.understudy.detect.LeaseTracker;
+import dev.understudy.detect.Ticker;
+import dev.understudy.detect.UplinkCheck;
+import dev.understudy.detect.VerdictRules;
+import dev.understudy.model.App;
+import dev.understudy.model.Event;
+import dev.understudy.model.Inventory;
+import dev.understudy.model.Keys;
+import dev.understudy.model.Lease;
+import dev.understudy.model.ServerRecord;
+import dev.understudy.model.Sizes;
+import dev.understudy.run.Resources;
+import dev.understudy.run.Supervisor;
+import dev.understudy.store.Entry;
+import dev.understudy.store.Json;
+import dev.understudy.store.Op;
+import dev.understudy.store.RaftStore;
+import dev.understudy.store.StoreConfig;
+import dev.understudy.store.StoreUnavailableException;
+import dev.understudy.store.TxnResult;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One agent: wires the database replica, the detectors, the supervisor and the API, and runs the level-triggered
+ * reconcile loop that asks {@link Decider} what to do. An object, not a singleton: tests run several in one JVM.
+ */
+public final class Agent implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Agent.class);
+  private static final int MAX_EVENTS = 2000;
+
+  /** A verdict on a peer and the evidence it rests on. */
+  public record PeerStatus(String server, Verdict verdict, long sinceNanos, long sinceWallMillis, boolean lanOk,
+                           DiskState disk, boolean leaseExpired, boolean uplinkOk) {}
+
+  private final AgentConfig config;
+  private final Timing timing;
+  private final Ticker ticker;
+  private final String self;
+  private final Settings settings;
+  private RaftStore store;
+  private HeartbeatService heartbeat;
+  private DiskPulse disk;
+  private UplinkCheck uplink;
+  private LeaseKeeper leaseKeeper;
+  private LeaseTracker leases;
+  private Supervisor supervisor;
+  private Inventory inventory;
+  private dev.understudy.api.ApiServer api;
+  private final Map<String, PeerStatus> peers = new ConcurrentHashMap<>();
+  private final Map<String, List<Long>> crashes = new ConcurrentHashMap<>();
+  private final Map<String, List<String>> unmet = new ConcurrentHashMap<>();
+  private volatile Map<String, List<String>> publishedReadiness = null;
+  private volatile ServerRecord publishedRecord;
+  private final Semaphore wake = new Semaphore(0);
+  private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(3, r -> {
+    Thread t = new Thread(r, "agent-timer");
+    t.setDaemon(true);
+    return t;
+  });
+  private final AtomicLong eventSeq = new AtomicLong();
+  private final List<java.util.function.Consumer<Event>> eventListeners = new CopyOnWriteArrayList<>();
+  private Thread loop;
+  private volatile boolean running;
+  private volatile long lastRoundNanos;
+  private volatile long pausesDetected;
+
+  public Agent(AgentConfig config, Ticker ticker) {
+    config.validate();
+    this.config = config;
+    this.timing = config.timingValues();
+    this.ticker = ticker;
+    this.self = config.server();
+    this.settings = new Settings(timing.failbackHold(), timing.restartLimit(), timing.restartWindow());
+  }
+
+  public static Agent start(AgentConfig config) throws IOException {
+    Agent a = new Agent(config, Ticker.SYSTEM);
+    a.startAll();
+    return a;
+  }
+
+  private void startAll() throws IOException {
+    Path data = Path.of(config.dataDir()).toAbsolutePath();
+    List<StoreConfig.Peer> sp = config.peers().stream()
+        .map(p -> new StoreConfig.Peer(p.id(), p.address(), config.raftPort(p))).toList();
+    store = RaftStore.start(new StoreConfig(self, config.clusterName(), data, sp, timing.electionTimeoutMin(),
+        timing.electionTimeoutMax(), Duration.ofSeconds(3)));
+    leases = new LeaseTracker(ticker, timing.lease(), timing.leaseMargin());
+    store.watch(changes -> {
+      leases.onChanges(changes);
+      for (var c : changes) {
+        if (c.key().startsWith(Keys.EVENTS) && c.newValue() != null) {
+          Event e = Json.read(c.newValue(), Event.class);
+          eventListeners.forEach(l -> l.accept(e));
+        }
+      }
+      wake.release();
+    });
+    leases.seed(store.localList(Keys.LEASES));
+    leaseKeeper = new LeaseKeeper(self, store, ticker, timing.lease(), timing.guardTimeout());
+
+    Map<String, InetSocketAddress> hbPeers = new HashMap<>();
+    for (var p : config.peers()) hbPeers.put(p.id(), new InetSocketAddress(p.address(), config.heartbeatPort(p)));
+    heartbeat = new HeartbeatService(self, new InetSocketAddress(config.address(), config.heartbeatPort()), hbPeers,
+        config.cluster().secret().getBytes(StandardCharsets.UTF_8), timing.heartbeatInterval(), ticker);
+    heartbeat.start();
+    if (config.diskPulse() != null) {
+      List<String> sorted = config.peers().stream().map(AgentConfig.Peer::id).sorted().toList();
+      disk = new DiskPulse(Path.of(config.diskPulse().path()), sorted, self, ticker);
+    }
+    List<InetSocketAddress> targets = new ArrayList<>();
+    if (config.uplink() != null && config.uplink().targets() != null) {
+      for (String t : config.uplink().targets()) {
+        int c = t.lastIndexOf(':');
+        targets.add(new InetSocketAddress(t.substring(0, c), Integer.parseInt(t.substring(c + 1))));
+      }
+    }
+    uplink = new UplinkCheck(targets, config.uplink() == null ? Duration.ofSeconds(3)
+        : Durations.parse("uplink.timeout", AgentConfig.or(config.uplink().timeout(), "3s")), ticker);
+    var inv = config.inventory();
+    inventory = Resources.detect(inv == null ? List.of() : inv.labels(), inv == null ? null : inv.cpus(),
+        inv == null || inv.memory() == null ? null : Sizes.parseBytes(inv.memory()));
+
+    supervisor = new Supervisor(self, config.address(), apiUrl(), data, timing.guardTimeout(), ticker,
+        () -> leaseKeeper.valid(), new Supervisor.Listener() {
+          @Override
+          public void exited(String tag, long epoch, boolean crashed, int code) {
+            if (crashed) {
+              crashes.computeIfAbsent(tag, t -> new CopyOnWriteArrayList<>()).add(ticker.nanos());
+              emit(new Event(null, 0, "APP_CRASHED", self, tag, tag + " exited with code " + code + " on " + self, Map.of()));
+            }
+          }
+
+          @Override
+          public void changed() { wake.release(); }
+        });
+
+    api = dev.understudy.api.ApiServer.start(this);
+    running = true;
+    long now = ticker.nanos();
+    for (var p : config.peers()) {
+      if (!p.id().equals(self)) {
+        peers.put(p.id(), new PeerStatus(p.id(), Verdict.DOWN, now, System.currentTimeMillis(), false,
+            disk == null ? DiskState.NOT_CONFIGURED : DiskState.STALE, true, true));
+      }
+    }
+    timers.scheduleWithFixedDelay(this::renewLease, 0, timing.leaseRenew().toMillis(), TimeUnit.MILLISECONDS);
+    long detectEvery = Math.max(10, timing.heartbeatInterval().toMillis() / 2);
+    timers.scheduleWithFixedDelay(this::detectRound, detectEvery, detectEvery, TimeUnit.MILLISECONDS);
+    long uplinkEvery = config.uplink() == null ? 1000
+        : Durations.parse("uplink.interval", AgentConfig.or(config.uplink().interval(), "1s")).toMillis();
+    timers.scheduleWithFixedDelay(this::housekeeping, 0, uplinkEvery, TimeUnit.MILLISECONDS);
+    lastRoundNanos = ticker.nanos();
+    loop = new Thread(this::reconcileLoop, "reconcile");
+    loop.setDaemon(true);
+    loop.start();
+    log.info("agent {} up: API {} ({} peers)", self, apiUrl(), config.peers().size());
+  }
+
+  // ---- lease and detection -------------------------------------------------------------------------------------
+
+  private void renewLease() {
+    try {
+      boolean was = leaseKeeper.valid();
+      leaseKeeper.renew(supervisor::idle);
+      boolean now = leaseKeeper.valid();
+      if (disk != null) disk.beat(now ? DiskPulse.State.RUNNING : DiskPulse.State.FENCED);
+      if (was != now) {
+        log.info("{} lease {}", self, now ? "held" : "LOST: " + leaseKeeper.lostReason());
+        if (!now) emit(new Event(null, 0, "SERVER_FENCED", self, null, self + " cannot renew its lease ("
+            + leaseKeeper.lostReason() + "): its apps are being stopped", Map.of()));
+        wake.release();
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warn("lease round failed: {}", e.toString());
+    }
+  }
+
+  private void detectRound() {
+    try {
+      long now = ticker.nanos();
+      if (disk != null) {
+        if (leaseKeeper.valid()) disk.beat(DiskPulse.State.RUNNING);
+        disk.readAll();
+      }
+      long diskTimeout = config.diskPulse() == null ? 0
+          : Durations.parse("diskPulse.timeout", AgentConfig.or(config.diskPulse().timeout(), "500ms")).toNanos();
+      boolean changed = false;
+      for (var p : config.peers()) {
+        String id = p.id();
+        if (id.equals(self)) continue;
+        Long ack = heartbeat.lastAckNanos(id);
+        boolean lanOk = ack != null && now - ack <= timing.heartbeatTimeout().toNanos();
+        DiskState ds = disk == null ? DiskState.NOT_CONFIGURED : disk.state(id, diskTimeout);
+        boolean expired = leases.expired(id);
+        ServerRecord rec = store.localGet(Keys.server(id)).map(e -> Json.read(e.value(), ServerRecord.class)).orElse(null);
+        boolean upl = rec == null || rec.uplinkOk();
+        Verdict v = VerdictRules.verdict(lanOk, ds, expired, upl);
+        PeerStatus prev = peers.get(id);
+        if (prev == null || prev.verdict() != v) {
+          peers.put(id, new PeerStatus(id, v, now, System.currentTimeMillis(), lanOk, ds, expired, upl));
+          if (prev != null) {
+            log.info("{} sees {} {} -> {} (LAN {}, disk {}, lease {})", self, id, prev.verdict(), v,
+                lanOk ? "ok" : "lost", ds, expired ? "expired" : "current");
+            if (v == Verdict.DOWN || prev.verdict() == Verdict.DOWN) {
+              emit(new Event(null, 0, v == Verdict.DOWN ? "SERVER_DOWN" : "SERVER_" + v, self, null,
+                  self + " sees " + id + " " + v + " (LAN " + (lanOk ? "ok" : "lost") + ", disk " + ds + ", lease "
+                      + (expired ? "expired" : "current") + ")", Map.of("subject", id)));
+            }
+          }
+          changed = true;
+        } else {
+          peers.put(id, new PeerStatus(id, v, prev.sinceNanos(), prev.sinceWallMillis(), lanOk, ds, expired, upl));
+        }
+      }
+      if (changed) wake.release();
+    } catch (IOException | RuntimeException e) {
+      log.warn("detection round failed: {}", e.toString());
+    }
+  }
+
+  /** Publishes this server's record and readiness; trims the event history (leader only). */
+  private void housekeeping() {
+    try {
+      uplink.probe();
+      ServerRecord rec = new ServerRecord(self, config.address(), apiUrl(), config.heartbeatPort(), config.isWitness(),
+          inventory, uplink.ok(), uplink.reason(), null);
+      if (!rec.equals(publishedRecord)) {
+        store.put(Keys.server(self), Json.write(rec));
+        if (publishedRecord != null && publishedRecord.uplinkOk() != rec.uplinkOk()) {
+          emit(new Event(null, 0, rec.uplinkOk() ? "UPLINK_OK" : "UPLINK_LOST", self, null,
+              self + (rec.uplinkOk() ? " reaches its uplink again" : " lost its uplink: " + rec.uplinkReason()), Map.of()));
+        }
+        publishedRecord = rec;
+      }
+      Map<String, List<String>> ready = new java.util.TreeMap<>(unmet);
+      if (!ready.equals(publishedReadiness)) {
+        store.put(Keys.readiness(self), Json.write(ready));
+        publishedReadiness = ready;
+      }
+      if (store.isLeader()) {
+        List<Entry> events = store.localList(Keys.EVENTS);
+        if (events.size() > MAX_EVENTS) {
+          List<Op> dels = new ArrayList<>();
+          for (Entry e : events.subList(0, events.size() - MAX_EVENTS)) dels.add(Op.delete(e.key()));
+          store.txn(dels);
+        }
+      }
+    } catch (StoreUnavailableException e) {
+      log.debug("housekeeping: {}", e.getMessage());
+    } catch (RuntimeException e) {
+      log.warn("housekeeping failed: {}", e.toString());
+    }
+  }
+
+  // ---- the reconcile loop --------------------------------------------------------------------------------------
+
+  private void reconcileLoop() {
+    while (running) {
+      try {
+        wake.tryAcquire(100, TimeUnit.MILLISECONDS);
+        wake.drainPermits();
+        long now = ticker.nanos();
+        long gap = now - lastRoundNanos;
+        lastRoundNanos = now;
+        // Doubt yourself first: after a long local pause (GC, SIGSTOP) every peer looks dead; skip a round.
+        if (gap > Math.max(timing.heartbeatTimeout().toNanos(), 1_000_000_000L)) {
+          pausesDetected++;
+          log.warn("{} was paused for {} ms; skipping a decision round and forgiving peers", self, gap / 1_000_000);
+          heartbeat.forgiveAll();
+          continue;
+        }
+        round(now);
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        log.warn("reconcile round failed: {}", e.toString(), e);
+      }
+    }
+  }
+
+  private void round(long now) {
+    ClusterSnapshot snap = snapshot();
+    refreshUnmet(snap);
+    LocalView view = localView();
+    for (Action a : Decider.decide(snap, view, settings, now)) execute(a);
+  }
+
+  public ClusterSnapshot snapshot() {
+    Map<String, App> apps = new LinkedHashMap<>();
+    for (Entry e : store.localList(Keys.APPS)) {
+      App a = Json.read(e.value(), App.class).withVersion(e.version());
+      apps.put(a.tag(), a);
+    }
+    Map<String, ServerRecord> servers = new HashMap<>();
+    for (Entry e : store.localList(Keys.SERVERS)) {
+      ServerRecord r = Json.read(e.value(), ServerRecord.class);
+      servers.put(r.id(), r);
+    }
+    Map<String, Map<String, List<String>>> readiness = new HashMap<>();
+    for (Entry e : store.localList(Keys.READINESS)) {
+      @SuppressWarnings("unchecked")
+      Map<String, List<String>> m = Json.read(e.value(), Map.class);
+      readiness.put(e.key().substring(Keys.READINESS.length()), m);
+    }
+    return new ClusterSnapshot(apps, servers, readiness);
+  }
+
+  private void refreshUnmet(ClusterSnapshot snap) {
+    var running = supervisor.instances();
+    Map<String, List<String>> fresh = new HashMap<>();
+    for (App a : snap.apps().values()) {
+      if (!a.servers().contains(self)) continue;
+      List<String> miss = Resources.unmet(a.resources(), inventory, config.address(), running.containsKey(a.tag()));
+      if (!miss.isEmpty()) fresh.put(a.tag(), miss);
+    }
+    unmet.keySet().retainAll(fresh.keySet());
+    unmet.putAll(fresh);
+  }
+
+  public LocalView localView() {
+    Map<String, PeerView> pv = new HashMap<>();
+    for (PeerStatus p : peers.values()) {
+      pv.put(p.server(), new PeerView(p.server(), p.verdict(), p.sinceNanos(), leases.expired(p.server()),
+          leases.version(p.server()), leases.revoked(p.server())));
+    }
+    Map<String, List<Long>> crashCopy = new HashMap<>();
+    crashes.forEach((k, v) -> crashCopy.put(k, List.copyOf(v)));
+    return new LocalView(self, leaseKeeper.valid(), supervisor.instances(), pv, Map.copyOf(unmet), uplink.ok(), crashCopy);
+  }
+
+  private void execute(Action a) {
+    if (a instanceof Action.Start s) supervisor.start(s.app());
+    else if (a instanceof Action.Stop s) supervisor.stop(s.tag(), s.reason());
+    else if (a instanceof Action.Notify n) emit(n.event());
+    else if (a instanceof Action.Commit c) commit(c);
+  }
+
+  private void commit(Action.Commit c) {
+    App updated = c.updated();
+    List<Op> ops = new ArrayList<>();
+    if (c.leaseServer() != null) {
+      String key = Keys.lease(c.leaseServer());
+      if (c.leaseVersion() == 0) {
+        ops.add(Op.check(key, 0));
+      } else {
+        Lease cur = store.localGet(key).filter(e -> e.version() == c.leaseVersion())
+            .map(e -> Json.read(e.value(), Lease.class)).orElse(null);
+        if (cur == null) return; // our view moved on; decide again with the new one
+        if (cur.revoked()) ops.add(Op.check(key, c.leaseVersion()));
+        else ops.add(Op.put(key, Json.write(new Lease(cur.server(), cur.incarnation(), cur.seq(), true, self)), c.leaseVersion()));
+      }
+    }
+    ops.add(Op.put(Keys.app(updated.tag()), Json.write(updated.withVersion(0)), updated.version()));
+    Event ev = c.event() == null ? null : stamp(c.event());
+    if (ev != null) ops.add(Op.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev)));
+    try {
+      TxnResult r = store.txn(ops);
+      if (r.ok()) {
+        if (ev != null) log.info("{}: {}", ev.kind(), ev.message());
+        crashes.remove(updated.tag()); // a host change or state change starts a fresh crash window
+      } else {
+        log.debug("commit for {} lost a race on {} (expected {}, was {}); deciding again", updated.tag(),
+            r.conflictKey(), r.expectedVersion(), r.actualVersion());
+      }
+    } catch (StoreUnavailableException e) {
+      log.debug("commit for {} outcome unknown: {}", updated.tag(), e.getMessage());
+    }
+  }
+
+  private Event stamp(Event e) {
+    return new Event(self + "-" + eventSeq.incrementAndGet() + "-" + Long.toHexString(System.nanoTime() & 0xffffff),
+        System.currentTimeMillis(), e.kind(), e.server() == null ? self : e.server(), e.app(), e.message(), e.details());
+  }
+
+  /** Records an event in the cluster database (best effort) and the log. */
+  public void emit(Event e) {
+    Event ev = stamp(e);
+    log.info("event {}: {}", ev.kind(), ev.message());
+    try {
+      store.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev));
+    } catch (StoreUnavailableException ex) {
+      log.debug("event not recorded in the database: {}", ex.getMessage());
+    }
+  }
+
+  // ---- accessors for the API -----------------------------------------------------------------------------------
+
+  public String id() { return self; }
+  public AgentConfig config() { return config; }
+  public Timing timing() { return timing; }
+  public RaftStore store() { return store; }
+  public Supervisor supervisor() { return supervisor; }
+  public HeartbeatService heartbeat() { return heartbeat; }
+  public DiskPulse disk() { return disk; }
+  public LeaseKeeper leaseKeeper() { return leaseKeeper; }
+  public Map<String, PeerStatus> peerStatus() { return Map.copyOf(peers); }
+  public Inventory inventory() { return inventory; }
+  public boolean uplinkOk() { return uplink.ok(); }
+  public long pausesDetected() { return pausesDetected; }
+  public void onEvent(java.util.function.Consumer<Event> l) { eventListeners.add(l); }
+  public void wake() { wake.release(); }
+
+  public String apiUrl() { return "http://" + config.address() + ":" + config.apiPort(); }
+
+  @Override
+  public void close() {
+    if (!running) return;
+    running = false;
+    log.info("agent {} stopping: stopping its apps", self);
+    if (loop != null) loop.interrupt();
+    timers.shutdownNow();
+    if (supervisor != null) {
+      supervisor.stopAll("agent shutting down");
+      supervisor.close();
+    }
+    if (api != null) api.close();
+    if (heartbeat != null) heartbeat.close();
+    try {
+      if (disk != null) disk.close();
+    } catch (IOException ignored) {
+      // closing
+    }
+    if (store != null) store.close();
+  }
+
+  static boolean same(Object a, Object b) { return Objects.equals(a, b); }
+}

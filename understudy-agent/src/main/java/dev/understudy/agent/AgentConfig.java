@@ -1,0 +1,179 @@
+package dev.understudy.agent;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.understudy.model.AppValidator;
+import dev.understudy.model.Sizes;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * An agent's configuration file (YAML). Unknown keys and bad values are errors that name the key. Every timing
+ * relation the failover protocol relies on is checked in {@link Timing#validate()}.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record AgentConfig(
+    String server,
+    String address,
+    String dataDir,
+    Cluster cluster,
+    Ports ports,
+    List<Peer> peers,
+    Boolean witness,
+    TimingConfig timing,
+    DiskPulseConfig diskPulse,
+    UplinkConfig uplink,
+    InventoryConfig inventory,
+    Boolean testHooks) {
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Cluster(String name, String secret, String token) {}
+
+  public record Ports(Integer api, Integer raft, Integer heartbeat) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Peer(String id, String address, Integer apiPort, Integer raftPort, Integer heartbeatPort) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record TimingConfig(String profile, String heartbeatInterval, String heartbeatTimeout, String lease,
+                             String leaseRenew, String leaseMargin, String guardTimeout, String electionTimeoutMin,
+                             String electionTimeoutMax, String failbackHold, Integer restartLimit,
+                             String restartWindow) {}
+
+  public record DiskPulseConfig(String path, String interval, String timeout) {}
+
+  public record UplinkConfig(List<String> targets, String interval, String timeout) {}
+
+  public record InventoryConfig(List<String> labels, Integer cpus, String memory) {}
+
+  public static final int DEFAULT_API_PORT = 7700;
+  public static final int DEFAULT_RAFT_PORT = 7701;
+  public static final int DEFAULT_HEARTBEAT_PORT = 7702;
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+
+  public static AgentConfig load(Path file) {
+    if (!Files.isRegularFile(file)) throw new ConfigException("config file " + file + " does not exist");
+    try {
+      AgentConfig c = YAML.readValue(file.toFile(), AgentConfig.class);
+      if (c == null) throw new ConfigException("config file " + file + " is empty");
+      c.validate();
+      return c;
+    } catch (UnrecognizedPropertyException e) {
+      throw new ConfigException("config key " + path(e) + " is unknown; known keys here: "
+          + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")));
+    } catch (MismatchedInputException e) {
+      throw new ConfigException("config key " + path(e) + ": wrong type (" + e.getOriginalMessage().split("\n")[0] + ")");
+    } catch (IOException e) {
+      throw new ConfigException("config file " + file + " is not valid YAML: " + e.getMessage().split("\n")[0]);
+    }
+  }
+
+  private static String path(MismatchedInputException e) {
+    return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(Collectors.joining(".")).replace(".[", "[");
+  }
+
+  public void write(Path file) throws IOException {
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    YAML.writeValue(file.toFile(), this);
+  }
+
+  public boolean isWitness() { return Boolean.TRUE.equals(witness); }
+
+  public boolean hooksEnabled() { return Boolean.TRUE.equals(testHooks); }
+
+  public int apiPort() { return ports != null && ports.api() != null ? ports.api() : DEFAULT_API_PORT; }
+
+  public int raftPort() { return ports != null && ports.raft() != null ? ports.raft() : DEFAULT_RAFT_PORT; }
+
+  public int heartbeatPort() { return ports != null && ports.heartbeat() != null ? ports.heartbeat() : DEFAULT_HEARTBEAT_PORT; }
+
+  public int apiPort(Peer p) { return p.apiPort() != null ? p.apiPort() : apiPort(); }
+
+  public int raftPort(Peer p) { return p.raftPort() != null ? p.raftPort() : raftPort(); }
+
+  public int heartbeatPort(Peer p) { return p.heartbeatPort() != null ? p.heartbeatPort() : heartbeatPort(); }
+
+  public Timing timingValues() { return Timing.from(timing); }
+
+  public String clusterName() { return cluster != null && cluster.name() != null ? cluster.name() : "understudy"; }
+
+  public void validate() {
+    if (server == null || !AppValidator.SERVER_ID.matcher(server).matches()) {
+      throw new ConfigException("server", "must be a server id of 1-64 of A-Z a-z 0-9 . _ - (got " + server + ")");
+    }
+    if (address == null || address.isBlank()) throw new ConfigException("address", "is required (the address this agent binds)");
+    if (dataDir == null || dataDir.isBlank()) throw new ConfigException("dataDir", "is required");
+    if (cluster == null || cluster.secret() == null || cluster.secret().length() < 16) {
+      throw new ConfigException("cluster.secret", "is required, at least 16 characters (it authenticates heartbeats)");
+    }
+    boolean loopback;
+    try {
+      loopback = InetAddress.getByName(address).isLoopbackAddress();
+    } catch (IOException e) {
+      throw new ConfigException("address", "\"" + address + "\" does not resolve");
+    }
+    if (!loopback && (cluster.token() == null || cluster.token().length() < 16)) {
+      throw new ConfigException("cluster.token", "is required (at least 16 characters) when the API listens on a "
+          + "non-loopback address (" + address + ")");
+    }
+    for (String[] kv : new String[][] {{"ports.api", String.valueOf(apiPort())}, {"ports.raft", String.valueOf(raftPort())},
+        {"ports.heartbeat", String.valueOf(heartbeatPort())}}) {
+      int p = Integer.parseInt(kv[1]);
+      if (p < 1 || p > 65535) throw new ConfigException(kv[0], "must be 1-65535 (got " + p + ")");
+    }
+    if (peers == null || peers.isEmpty()) throw new ConfigException("peers", "must list every server of the cluster, this one included");
+    Set<String> ids = new HashSet<>();
+    for (int i = 0; i < peers.size(); i++) {
+      Peer p = peers.get(i);
+      if (p == null || p.id() == null || !AppValidator.SERVER_ID.matcher(p.id()).matches()) {
+        throw new ConfigException("peers[" + i + "].id", "must be a server id");
+      }
+      if (p.address() == null) throw new ConfigException("peers[" + i + "].address", "is required");
+      if (!ids.add(p.id())) throw new ConfigException("peers[" + i + "].id", p.id() + " is listed twice");
+    }
+    if (!ids.contains(server)) throw new ConfigException("peers", "must include this server " + server);
+    timingValues().validate();
+    if (diskPulse != null) {
+      if (diskPulse.path() == null) throw new ConfigException("diskPulse.path", "is required when diskPulse is set");
+      var iv = Durations.parse("diskPulse.interval", or(diskPulse.interval(), "100ms"));
+      var to = Durations.parse("diskPulse.timeout", or(diskPulse.timeout(), "500ms"));
+      if (to.compareTo(iv.multipliedBy(2)) < 0) {
+        throw new ConfigException("diskPulse.timeout", "(" + Durations.format(to) + ") must be at least twice diskPulse.interval ("
+            + Durations.format(iv) + ")");
+      }
+    }
+    if (uplink != null) {
+      var iv = Durations.parse("uplink.interval", or(uplink.interval(), "1s"));
+      var to = Durations.parse("uplink.timeout", or(uplink.timeout(), "3s"));
+      if (to.compareTo(iv.multipliedBy(2)) < 0) {
+        throw new ConfigException("uplink.timeout", "(" + Durations.format(to) + ") must be at least twice uplink.interval ("
+            + Durations.format(iv) + ")");
+      }
+      for (String t : uplink.targets() == null ? List.<String>of() : uplink.targets()) {
+        if (!t.matches("[^:\\s]+:\\d{1,5}")) throw new ConfigException("uplink.targets", "\"" + t + "\" must be HOST:PORT");
+      }
+    }
+    if (inventory != null && inventory.memory() != null) {
+      try {
+        Sizes.parseBytes(inventory.memory());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("inventory.memory", e.getMessage());
+      }
+    }
+  }
+
+  static String or(String v, String d) { return v == null ? d : v; }
+}

@@ -1,0 +1,66 @@
+package dev.understudy.agent;
+
+import dev.understudy.agent.AgentConfig.TimingConfig;
+import java.time.Duration;
+
+/**
+ * Every timeout of the failover protocol, from a named profile plus overrides, and the relations between them
+ * that safety needs (docs/PROTOCOL.md). A violated relation is refused with both values printed.
+ */
+public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Duration lease, Duration leaseRenew,
+                     Duration leaseMargin, Duration guardTimeout, Duration electionTimeoutMin,
+                     Duration electionTimeoutMax, Duration failbackHold, int restartLimit, Duration restartWindow) {
+
+  /** default: a LAN. fast: a quiet LAN or one machine, about half the failover time. */
+  public static Timing profile(String name) {
+    return switch (name == null ? "default" : name) {
+      case "default" -> new Timing(ms(100), ms(500), ms(1000), ms(200), ms(100), ms(300), ms(150), ms(300), ms(2000), 3,
+          ms(60_000));
+      case "fast" -> new Timing(ms(50), ms(250), ms(500), ms(100), ms(50), ms(150), ms(100), ms(200), ms(1000), 3, ms(60_000));
+      case "relaxed" -> new Timing(ms(250), ms(1500), ms(4000), ms(800), ms(400), ms(1000), ms(500), ms(1000), ms(5000), 3,
+          ms(60_000));
+      default -> throw new ConfigException("timing.profile", "\"" + name + "\" is not a profile; use default, fast or relaxed");
+    };
+  }
+
+  private static Duration ms(long n) { return Duration.ofMillis(n); }
+
+  static Timing from(TimingConfig c) {
+    if (c == null) return profile("default");
+    Timing p = profile(c.profile());
+    return new Timing(
+        d("timing.heartbeatInterval", c.heartbeatInterval(), p.heartbeatInterval),
+        d("timing.heartbeatTimeout", c.heartbeatTimeout(), p.heartbeatTimeout),
+        d("timing.lease", c.lease(), p.lease),
+        d("timing.leaseRenew", c.leaseRenew(), p.leaseRenew),
+        d("timing.leaseMargin", c.leaseMargin(), p.leaseMargin),
+        d("timing.guardTimeout", c.guardTimeout(), p.guardTimeout),
+        d("timing.electionTimeoutMin", c.electionTimeoutMin(), p.electionTimeoutMin),
+        d("timing.electionTimeoutMax", c.electionTimeoutMax(), p.electionTimeoutMax),
+        d("timing.failbackHold", c.failbackHold(), p.failbackHold),
+        c.restartLimit() != null ? c.restartLimit() : p.restartLimit,
+        d("timing.restartWindow", c.restartWindow(), p.restartWindow));
+  }
+
+  private static Duration d(String key, String v, Duration dflt) { return v == null ? dflt : Durations.parse(key, v); }
+
+  public void validate() {
+    atLeast("timing.heartbeatTimeout", heartbeatTimeout, "2 x timing.heartbeatInterval", heartbeatInterval.multipliedBy(2));
+    atLeast("timing.lease", lease, "3 x timing.leaseRenew", leaseRenew.multipliedBy(3));
+    atLeast("timing.lease", lease, "2 x timing.electionTimeoutMax (a Raft election must not fence everyone)",
+        electionTimeoutMax.multipliedBy(2));
+    atLeast("timing.electionTimeoutMax", electionTimeoutMax, "timing.electionTimeoutMin", electionTimeoutMin);
+    atLeast("timing.lease", lease, "timing.guardTimeout + timing.leaseRenew (the guard must fire before the lease ends)",
+        guardTimeout.plus(leaseRenew));
+    atLeast("timing.guardTimeout", guardTimeout, "2 x the guard refresh (" + Durations.format(guardTimeout.dividedBy(4)) + ")",
+        Duration.ofMillis(40));
+    atLeast("timing.leaseMargin", leaseMargin, "1% of timing.lease (clock-rate drift)", lease.dividedBy(100));
+    if (restartLimit < 1) throw new ConfigException("timing.restartLimit", "must be at least 1 (got " + restartLimit + ")");
+  }
+
+  private static void atLeast(String key, Duration v, String what, Duration min) {
+    if (v.compareTo(min) < 0) {
+      throw new ConfigException(key, "(" + Durations.format(v) + ") must be at least " + what + " (" + Durations.format(min) + ")");
+    }
+  }
+}

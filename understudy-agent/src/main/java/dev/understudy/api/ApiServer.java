@@ -1,0 +1,436 @@
+package dev.understudy.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.understudy.agent.Agent;
+import dev.understudy.decide.ClusterSnapshot;
+import dev.understudy.decide.Decider;
+import dev.understudy.decide.LocalView;
+import dev.understudy.model.App;
+import dev.understudy.model.AppState;
+import dev.understudy.model.AppType;
+import dev.understudy.model.AppValidator;
+import dev.understudy.model.Event;
+import dev.understudy.model.InvalidAppException;
+import dev.understudy.model.Keys;
+import dev.understudy.model.ServerRecord;
+import dev.understudy.store.Entry;
+import dev.understudy.store.Json;
+import dev.understudy.store.Op;
+import dev.understudy.store.StoreUnavailableException;
+import dev.understudy.store.TxnResult;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.json.JavalinJackson;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * REST API under /api/v1 and /healthz. Every agent answers for the whole cluster; writes go through the database
+ * by compare-and-set. Writes need the cluster token (bearer), compared in constant time and never logged.
+ */
+public final class ApiServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+  private final Agent agent;
+  private final Javalin http;
+
+  private ApiServer(Agent agent, Javalin http) {
+    this.agent = agent;
+    this.http = http;
+  }
+
+  public static ApiServer start(Agent agent) {
+    Javalin j = Javalin.create(cfg -> {
+      cfg.showJavalinBanner = false;
+      cfg.http.maxRequestSize = 1_000_000L;
+      cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
+      cfg.useVirtualThreads = false;
+    });
+    ApiServer s = new ApiServer(agent, j);
+    s.routes();
+    j.start(agent.config().address(), agent.config().apiPort());
+    return s;
+  }
+
+  private void routes() {
+    http.before("/api/v1/*", this::authorize);
+    http.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.getMessage(), e.currentVersion));
+    http.exception(InvalidAppException.class, (e, ctx) -> error(ctx, 400, e.getMessage(), null));
+    http.exception(JsonProcessingException.class, (e, ctx) ->
+        error(ctx, 400, "malformed JSON: " + e.getOriginalMessage(), null));
+    http.exception(StoreUnavailableException.class, (e, ctx) -> error(ctx, 503, e.getMessage()
+        + "; the outcome of a write is unknown: read it back before retrying", null));
+    http.exception(Exception.class, (e, ctx) -> {
+      log.warn("API {} {} failed", ctx.method(), ctx.path(), e);
+      error(ctx, 500, "internal error: " + e, null);
+    });
+    http.error(404, ctx -> {
+      if (ctx.result() == null || ctx.result().isEmpty()) error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path(), null);
+    });
+
+    http.get("/healthz", ctx -> ctx.json(Map.of("ok", true, "server", agent.id(),
+        "leader", agent.store().leaderId().orElse(""), "lease", agent.leaseKeeper().valid())));
+    http.get("/api/v1/status", ctx -> ctx.json(status()));
+    http.get("/api/v1/cluster", ctx -> ctx.json(cluster()));
+    http.get("/api/v1/servers", ctx -> ctx.json(status().get("servers")));
+    http.get("/api/v1/servers/{id}", ctx -> ctx.json(server(ctx.pathParam("id"))));
+    http.get("/api/v1/apps", ctx -> ctx.json(status().get("apps")));
+    http.get("/api/v1/apps/{tag}", ctx -> ctx.json(appView(app(ctx.pathParam("tag")))));
+    http.get("/api/v1/apps/{tag}/logs", ctx -> ctx.json(Map.of("server", agent.id(),
+        "lines", agent.supervisor().logTail(checkTag(ctx.pathParam("tag")), 100))));
+    http.post("/api/v1/apps", this::createApp);
+    http.put("/api/v1/apps/{tag}", this::replaceApp);
+    http.delete("/api/v1/apps/{tag}", this::deleteApp);
+    http.patch("/api/v1/apps/{tag}/attributes", this::patchAttributes);
+    http.post("/api/v1/apps/{tag}/unload", ctx -> transition(ctx, "unload"));
+    http.post("/api/v1/apps/{tag}/load", ctx -> transition(ctx, "load"));
+    http.post("/api/v1/apps/{tag}/move", ctx -> transition(ctx, "move"));
+    http.post("/api/v1/apps/{tag}/approve-failback", ctx -> transition(ctx, "approve"));
+    http.get("/api/v1/events", this::events);
+    http.post("/api/v1/debug/faults", this::faults);
+  }
+
+  // ---- auth ----------------------------------------------------------------------------------------------------
+
+  private void authorize(Context ctx) {
+    String token = agent.config().cluster().token();
+    boolean write = !ctx.method().name().equals("GET") && !ctx.method().name().equals("HEAD")
+        && !ctx.method().name().equals("OPTIONS");
+    if (!write || token == null) return;
+    String h = Optional.ofNullable(ctx.header("Authorization")).orElse("");
+    String given = h.startsWith("Bearer ") ? h.substring(7) : "";
+    if (given.isEmpty()) throw new ApiError(401, "this request changes the cluster: send the cluster token as 'Authorization: Bearer TOKEN'");
+    if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
+      throw new ApiError(403, "the token is not this cluster's API token");
+    }
+  }
+
+  private static void error(Context ctx, int status, String message, Long version) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", message);
+    body.put("status", status);
+    if (version != null) body.put("currentVersion", version);
+    ctx.status(status).json(body);
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------------------------
+
+  private Map<String, Object> cluster() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("self", agent.id());
+    m.put("leader", agent.store().leaderId().orElse(null));
+    m.put("members", agent.config().peers().stream().map(p -> p.id()).toList());
+    m.put("timing", agent.timing());
+    return m;
+  }
+
+  public Map<String, Object> status() {
+    ClusterSnapshot snap = agent.snapshot();
+    LocalView view = agent.localView();
+    String leader = agent.store().leaderId().orElse(null);
+    List<Map<String, Object>> servers = new ArrayList<>();
+    for (var p : agent.config().peers()) servers.add(serverView(p.id(), snap, leader, p.address()));
+    List<Map<String, Object>> apps = new ArrayList<>();
+    for (App a : snap.apps().values()) apps.add(appView(a, snap, view));
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("self", agent.id());
+    m.put("leader", leader);
+    m.put("servers", servers);
+    m.put("apps", apps);
+    return m;
+  }
+
+  private Map<String, Object> server(String id) {
+    var peer = agent.config().peers().stream().filter(p -> p.id().equals(id)).findFirst()
+        .orElseThrow(() -> new ApiError(404, "unknown server " + id + "; the cluster has " + serverIds()));
+    return serverView(id, agent.snapshot(), agent.store().leaderId().orElse(null), peer.address());
+  }
+
+  private Map<String, Object> serverView(String id, ClusterSnapshot snap, String leader, String address) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    ServerRecord rec = snap.servers().get(id);
+    m.put("id", id);
+    m.put("address", address);
+    m.put("role", rec != null && rec.witness() ? "witness" : "server");
+    m.put("leader", id.equals(leader));
+    m.put("voter", agent.config().peers().stream().map(p -> p.id()).toList().indexOf(id) < 5);
+    if (id.equals(agent.id())) {
+      m.put("verdict", agent.leaseKeeper().valid() ? "UP" : "FENCED");
+      m.put("self", true);
+      m.put("leaseRemainingMs", agent.leaseKeeper().remainingMillis());
+    } else {
+      Agent.PeerStatus ps = agent.peerStatus().get(id);
+      if (ps != null) {
+        m.put("verdict", ps.verdict().name());
+        m.put("since", ps.sinceWallMillis());
+        m.put("lan", ps.lanOk() ? "ok" : "lost");
+        m.put("disk", ps.disk().name());
+        m.put("lease", ps.leaseExpired() ? "expired" : "current");
+      }
+    }
+    if (rec != null) {
+      m.put("apiUrl", rec.apiUrl());
+      m.put("inventory", rec.inventory());
+      m.put("uplink", rec.uplinkOk() ? "ok" : "lost: " + rec.uplinkReason());
+    }
+    return m;
+  }
+
+  private Map<String, Object> appView(App a) { return appView(a, agent.snapshot(), agent.localView()); }
+
+  private Map<String, Object> appView(App a, ClusterSnapshot snap, LocalView view) {
+    Map<String, Object> m = Json.MAPPER.convertValue(a, LinkedHashMap.class);
+    if (a.marker() != null) {
+      m.remove("marker");
+      m.put("markerBytes", java.util.Base64.getDecoder().decode(a.marker()).length);
+    }
+    List<String> qualified = new ArrayList<>();
+    Map<String, List<String>> missing = new LinkedHashMap<>();
+    for (String s : a.servers()) {
+      List<String> miss = Decider.missingOn(s, a, snap, view);
+      if (!miss.isEmpty()) missing.put(s, miss);
+      else if (!s.equals(a.host()) && Decider.qualifies(s, a, snap, view)) qualified.add(s);
+    }
+    m.put("qualifiedBackups", qualified);
+    if (!missing.isEmpty()) m.put("missing", missing);
+    Optional<String> next = Decider.firstCandidate(a, snap, view, a.host());
+    m.put("nextHost", next.orElse(null));
+    return m;
+  }
+
+  private App app(String tag) {
+    checkTag(tag);
+    Entry e = agent.store().get(Keys.app(tag))
+        .orElseThrow(() -> new ApiError(404, "no app with tag " + tag + "; list them with GET /api/v1/apps"));
+    return Json.read(e.value(), App.class).withVersion(e.version());
+  }
+
+  private static String checkTag(String tag) {
+    if (!AppValidator.TAG.matcher(tag).matches()) throw new ApiError(400, "tag must be 1-64 of A-Z a-z 0-9 . _ -");
+    return tag;
+  }
+
+  private void events(Context ctx) {
+    int limit = Math.min(1000, intParam(ctx, "limit", 100));
+    String after = ctx.queryParam("after");
+    List<Event> out = new ArrayList<>();
+    for (Entry e : agent.store().localList(Keys.EVENTS)) {
+      if (after != null && e.key().compareTo(Keys.EVENTS + after) <= 0) continue;
+      out.add(Json.read(e.value(), Event.class));
+    }
+    ctx.json(out.subList(Math.max(0, out.size() - limit), out.size()));
+  }
+
+  private static int intParam(Context ctx, String name, int dflt) {
+    String v = ctx.queryParam(name);
+    if (v == null) return dflt;
+    try {
+      int n = Integer.parseInt(v);
+      if (n < 1) throw new NumberFormatException();
+      return n;
+    } catch (NumberFormatException e) {
+      throw new ApiError(400, name + " must be a positive number (got " + v + ")");
+    }
+  }
+
+  // ---- writes --------------------------------------------------------------------------------------------------
+
+  private Set<String> serverIds() {
+    Set<String> ids = new TreeSet<>();
+    agent.config().peers().forEach(p -> ids.add(p.id()));
+    return ids;
+  }
+
+  private Set<String> hostableServers() {
+    Set<String> ids = serverIds();
+    for (Entry e : agent.store().localList(Keys.SERVERS)) {
+      ServerRecord r = Json.read(e.value(), ServerRecord.class);
+      if (r.witness()) ids.remove(r.id());
+    }
+    return ids;
+  }
+
+  private App fromSpec(AppSpec s) {
+    if (s == null) throw new ApiError(400, "a JSON app definition is required");
+    App a = App.create(s.tag(), s.type() == null ? AppType.CAPABLE : s.type(), s.command(), s.primary(), s.backups(),
+        s.resources(), Boolean.TRUE.equals(s.autoFailback()), s.service(), s.attributes());
+    validate(a);
+    return a;
+  }
+
+  private void validate(App a) {
+    Set<String> hostable = hostableServers();
+    for (String id : a.servers()) {
+      if (id != null && serverIds().contains(id) && !hostable.contains(id)) {
+        throw new InvalidAppException(id.equals(a.primary()) ? "primary" : "backups", id + " is a witness: it votes but hosts no apps");
+      }
+    }
+    AppValidator.validate(a, serverIds());
+  }
+
+  private AppSpec spec(Context ctx) {
+    try {
+      return Json.MAPPER.readValue(ctx.body(), AppSpec.class);
+    } catch (JsonProcessingException e) {
+      throw new ApiError(400, "invalid app definition: " + e.getOriginalMessage());
+    }
+  }
+
+  private void createApp(Context ctx) {
+    App a = fromSpec(spec(ctx));
+    Event ev = audit(ctx, "APP_ADDED", a.tag(), "added " + a.tag() + " (primary " + a.primary() + ", backups " + a.backups() + ")");
+    TxnResult r = agent.store().txn(List.of(Op.create(Keys.app(a.tag()), Json.write(a)), eventOp(ev)));
+    if (!r.ok()) throw new ApiError(409, "an app with tag " + a.tag() + " already exists; replace it with PUT", r.actualVersion());
+    ctx.status(201).json(appView(app(a.tag())));
+  }
+
+  private void replaceApp(Context ctx) {
+    String tag = checkTag(ctx.pathParam("tag"));
+    AppSpec spec = spec(ctx);
+    if (spec.tag() != null && !spec.tag().equals(tag)) throw new ApiError(400, "tag in the body (" + spec.tag() + ") differs from the URL (" + tag + ")");
+    App def = fromSpec(new AppSpec(tag, spec.type(), spec.command(), spec.primary(), spec.backups(), spec.resources(),
+        spec.autoFailback(), spec.service(), spec.attributes()));
+    App cur = app(tag);
+    expectVersion(ctx, cur);
+    App next = cur.withDefinition(def);
+    if (next.hasHost() && !next.servers().contains(next.host())) next = next.withTarget(next.primary());
+    validate(next);
+    write(ctx, cur, next, audit(ctx, "APP_CHANGED", tag, "replaced the definition of " + tag));
+    ctx.json(appView(app(tag)));
+  }
+
+  private void deleteApp(Context ctx) {
+    App cur = app(ctx.pathParam("tag"));
+    expectVersion(ctx, cur);
+    Event ev = audit(ctx, "APP_REMOVED", cur.tag(), "removed " + cur.tag() + (cur.hasHost() ? " (its host " + cur.host() + " stops it)" : ""));
+    TxnResult r = agent.store().txn(List.of(Op.delete(Keys.app(cur.tag()), cur.version()), eventOp(ev)));
+    if (!r.ok()) throw new ApiError(409, cur.tag() + " changed meanwhile; read it again", r.actualVersion());
+    ctx.status(204);
+  }
+
+  private void patchAttributes(Context ctx) {
+    App cur = app(ctx.pathParam("tag"));
+    expectVersion(ctx, cur);
+    Map<String, String> patch;
+    try {
+      patch = Json.MAPPER.readValue(ctx.body(), Json.MAPPER.getTypeFactory().constructMapType(HashMap.class, String.class, String.class));
+    } catch (JsonProcessingException e) {
+      throw new ApiError(400, "attributes must be a JSON object of strings (null removes a key): " + e.getOriginalMessage());
+    }
+    Map<String, String> attrs = new HashMap<>(cur.attributes());
+    patch.forEach((k, v) -> {
+      if (v == null) attrs.remove(k);
+      else attrs.put(k, v);
+    });
+    App next = cur.withAttributes(attrs);
+    validate(next);
+    write(ctx, cur, next, audit(ctx, "APP_ATTRIBUTES", cur.tag(), "changed attributes " + patch.keySet() + " of " + cur.tag()));
+    ctx.json(appView(app(cur.tag())));
+  }
+
+  private void transition(Context ctx, String what) {
+    App cur = app(ctx.pathParam("tag"));
+    expectVersion(ctx, cur);
+    App next;
+    String msg;
+    switch (what) {
+      case "unload" -> {
+        if (!cur.hasHost()) throw new ApiError(409, cur.tag() + " is not loaded (state " + cur.state() + ")");
+        next = cur.withTarget(App.UNLOAD);
+        msg = "unload " + cur.tag() + " from " + cur.host();
+      }
+      case "load" -> {
+        if (cur.hasHost()) throw new ApiError(409, cur.tag() + " is already loaded on " + cur.host());
+        next = cur.movedTo(cur.primary(), AppState.STARTING, "loaded by an operator");
+        msg = "load " + cur.tag() + " on " + cur.primary();
+      }
+      case "move" -> {
+        String to = Optional.ofNullable(ctx.queryParam("to")).orElseGet(() -> bodyField(ctx, "to"));
+        if (to == null) throw new ApiError(400, "name the server to move to: ?to=SERVER or {\"to\": \"SERVER\"}");
+        if (!serverIds().contains(to)) throw new ApiError(404, "unknown server " + to + "; the cluster has " + serverIds());
+        if (!cur.servers().contains(to)) throw new ApiError(400, to + " is neither primary nor a backup of " + cur.tag() + " (" + cur.servers() + ")");
+        if (!cur.hasHost()) throw new ApiError(409, cur.tag() + " is not loaded; load it first");
+        if (to.equals(cur.host())) throw new ApiError(409, cur.tag() + " already runs on " + to);
+        next = cur.withTarget(to);
+        msg = "move " + cur.tag() + " from " + cur.host() + " to " + to;
+      }
+      default -> {
+        if (cur.state() != AppState.FAILBACK_PENDING) throw new ApiError(409, cur.tag() + " has no failback pending (state " + cur.state() + ")");
+        next = cur.withTarget(cur.primary());
+        msg = "approve failback of " + cur.tag() + " to " + cur.primary();
+      }
+    }
+    write(ctx, cur, next, audit(ctx, "OPERATOR_" + what.toUpperCase(), cur.tag(), msg));
+    agent.wake();
+    ctx.status(202).json(appView(app(cur.tag())));
+  }
+
+  private static String bodyField(Context ctx, String field) {
+    try {
+      if (ctx.body().isBlank()) return null;
+      var n = Json.MAPPER.readTree(ctx.body()).get(field);
+      return n == null || n.isNull() ? null : n.asText();
+    } catch (JsonProcessingException e) {
+      throw new ApiError(400, "malformed JSON body: " + e.getOriginalMessage());
+    }
+  }
+
+  private static void expectVersion(Context ctx, App cur) {
+    String v = ctx.queryParam("version");
+    if (v == null) v = ctx.header("If-Match");
+    if (v == null) return;
+    try {
+      if (Long.parseLong(v.replace("\"", "")) != cur.version()) {
+        throw new ApiError(409, cur.tag() + " is at version " + cur.version() + ", not " + v + "; read it again", cur.version());
+      }
+    } catch (NumberFormatException e) {
+      throw new ApiError(400, "version must be a number (got " + v + ")");
+    }
+  }
+
+  private void write(Context ctx, App cur, App next, Event ev) {
+    TxnResult r = agent.store().txn(List.of(Op.put(Keys.app(cur.tag()), Json.write(next.withVersion(0)), cur.version()), eventOp(ev)));
+    if (!r.ok()) throw new ApiError(409, cur.tag() + " changed meanwhile (the cluster moved it?); read it again and retry", r.actualVersion());
+  }
+
+  private Event audit(Context ctx, String kind, String tag, String message) {
+    return new Event(agent.id() + "-api-" + System.nanoTime(), System.currentTimeMillis(), kind, agent.id(), tag,
+        "operator: " + message, Map.of("who", ctx.header("Authorization") == null ? "anonymous" : "token", "via", "api"));
+  }
+
+  private static Op eventOp(Event ev) { return Op.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev)); }
+
+  // ---- fault injection (only with testHooks: true) -------------------------------------------------------------
+
+  private void faults(Context ctx) {
+    if (!agent.config().hooksEnabled()) throw new ApiError(404, "fault injection is off (testHooks: false)");
+    var body = Json.read(ctx.body(), Map.class);
+    if (body.containsKey("dropHeartbeats")) {
+      @SuppressWarnings("unchecked")
+      List<String> peers = (List<String>) body.get("dropHeartbeats");
+      agent.heartbeat().setDropped(Set.copyOf(peers));
+    }
+    if (body.containsKey("freezeDisk") && agent.disk() != null) agent.disk().setFrozen(Boolean.TRUE.equals(body.get("freezeDisk")));
+    if (Boolean.TRUE.equals(body.get("corruptDisk")) && agent.disk() != null) {
+      try {
+        agent.disk().setFrozen(true);
+        agent.disk().corruptOwnSlot();
+      } catch (java.io.IOException e) {
+        throw new ApiError(500, e.getMessage());
+      }
+    }
+    ctx.json(Map.of("dropHeartbeats", agent.heartbeat().dropped(), "diskFrozen", agent.disk() != null && agent.disk().frozen()));
+  }
+
+  @Override
+  public void close() { http.stop(); }
+}

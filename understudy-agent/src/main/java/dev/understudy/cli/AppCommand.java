@@ -1,0 +1,173 @@
+package dev.understudy.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.understudy.store.Json;
+import java.io.Console;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "app", description = "Add, show, move, unload, load and remove clustered apps.",
+    subcommands = {AppCommand.Add.class, AppCommand.ListApps.class, AppCommand.Show.class, AppCommand.Remove.class,
+        AppCommand.Unload.class, AppCommand.Load.class, AppCommand.Move.class, AppCommand.Approve.class})
+final class AppCommand {
+
+  static void print(JsonNode n) throws Exception {
+    System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(n));
+  }
+
+  @Command(name = "add", description = "Register an app (patent FIG. 6). Prompts for missing attributes in a terminal.",
+      footer = {"", "Example:", "  understudy app add web --primary s1 --backup s2 --port 8080:9080 --auto-failback -- python3 -m http.server 9080"})
+  static final class Add implements Callable<Integer> {
+    @Mixin ConnectionOptions conn;
+    @Parameters(index = "0", arity = "0..1", description = "the app's tag") String tag;
+    @Option(names = "--primary") String primary;
+    @Option(names = "--backup", description = "a backup server, in order; repeat for more") List<String> backups = new ArrayList<>();
+    @Option(names = "--type", defaultValue = "capable", description = "capable or aware") String type;
+    @Option(names = "--port", description = "CLUSTER_PORT:APP_PORT clients use and the app listens on") String port;
+    @Option(names = "--resource", description = "a requirement: exec:/path, path:/dir, port:N, cpu:N, memory:SIZE, label:NAME") List<String> resources = new ArrayList<>();
+    @Option(names = "--auto-failback", description = "move back to the primary automatically when it returns") boolean autoFailback;
+    @Option(names = "--stop-timeout-ms") Long stopTimeoutMs;
+    @Option(names = "--attr", description = "KEY=VALUE extra attribute") Map<String, String> attrs = new LinkedHashMap<>();
+    @Option(names = "--json") boolean json;
+    @Parameters(index = "1..*", description = "the command after --") List<String> command = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+      Console con = System.console();
+      if (con != null) { // claim 2: the operator is prompted for what is missing
+        if (tag == null) tag = con.readLine("tag (name of the app): ");
+        if (primary == null) primary = con.readLine("primary server: ");
+        if (backups.isEmpty()) backups.addAll(Arrays.asList(con.readLine("backup servers, in order (space separated): ").trim().split("\\s+")));
+        if (command.isEmpty()) command.addAll(Arrays.asList(con.readLine("command to run: ").trim().split("\\s+")));
+      }
+      if (tag == null || primary == null || backups.isEmpty() || command.isEmpty()) {
+        throw new CliException(2, "tag, --primary, at least one --backup and a command after -- are required");
+      }
+      Map<String, Object> spec = new LinkedHashMap<>();
+      spec.put("tag", tag);
+      spec.put("type", type.toUpperCase());
+      Map<String, Object> cmd = new LinkedHashMap<>();
+      cmd.put("argv", command);
+      if (stopTimeoutMs != null) cmd.put("stopTimeoutMs", stopTimeoutMs);
+      spec.put("command", cmd);
+      spec.put("primary", primary);
+      spec.put("backups", backups);
+      spec.put("resources", resources);
+      spec.put("autoFailback", autoFailback);
+      if (port != null) {
+        String[] p = port.split(":");
+        try {
+          spec.put("service", Map.of("clusterPort", Integer.parseInt(p[0]), "appPort", Integer.parseInt(p.length > 1 ? p[1] : p[0])));
+        } catch (NumberFormatException e) {
+          throw new CliException(2, "--port must be CLUSTER_PORT:APP_PORT, e.g. 8080:9080");
+        }
+      }
+      spec.put("attributes", attrs);
+      JsonNode r = conn.client().post("/api/v1/apps", spec);
+      if (json) print(r);
+      else System.out.println("added " + tag + ": primary " + primary + ", backups " + backups + "; host " + r.path("host").asText());
+      return 0;
+    }
+  }
+
+  @Command(name = "list", description = "List apps.")
+  static final class ListApps implements Callable<Integer> {
+    @Mixin ConnectionOptions conn;
+    @Option(names = "--json") boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      JsonNode s = conn.client().get("/api/v1/status");
+      if (json) print(s.path("apps"));
+      else System.out.print(StatusCommand.render(s).replaceAll("(?s)^.*?APPS", "APPS"));
+      return 0;
+    }
+  }
+
+  @Command(name = "show", description = "Show one app, with which backups qualify and where it would go next.")
+  static final class Show implements Callable<Integer> {
+    @Mixin ConnectionOptions conn;
+    @Parameters(index = "0") String tag;
+
+    @Override
+    public Integer call() throws Exception {
+      print(conn.client().get("/api/v1/apps/" + tag));
+      return 0;
+    }
+  }
+
+  @Command(name = "remove", description = "Remove an app (its host stops it first).")
+  static final class Remove implements Callable<Integer> {
+    @Mixin ConnectionOptions conn;
+    @Parameters(index = "0") String tag;
+
+    @Override
+    public Integer call() {
+      conn.client().delete("/api/v1/apps/" + tag);
+      System.out.println("removed " + tag);
+      return 0;
+    }
+  }
+
+  @Command(name = "unload", description = "Stop the app and leave it unloaded (nothing restarts it until load).")
+  static final class Unload implements Callable<Integer> {
+    @Mixin ConnectionOptions conn;
+    @Parameters(index = "0") String tag;
+
+    @Override
+    public Integer call() {
+      conn.client().post("/api/v1/apps/" + tag + "/unload", "");
+      System.out.println("unloading " + tag);
+      return 0;
+    }
+  }
+
+  @Command(name = "load", description = "Load an unloaded app on its primary.")
+  static final class Load implements Callable<Integer> {
+    @Mixin ConnectionOptions conn;
+    @Parameters(index = "0") String tag;
+
+    @Override
+    public Integer call() {
+      conn.client().post("/api/v1/apps/" + tag + "/load", "");
+      System.out.println("loading " + tag);
+      return 0;
+    }
+  }
+
+  @Command(name = "move", description = "Planned switchover to a named server (never runs on two at once).",
+      footer = {"", "Example:", "  understudy app move web s3"})
+  static final class Move implements Callable<Integer> {
+    @Mixin ConnectionOptions conn;
+    @Parameters(index = "0") String tag;
+    @Parameters(index = "1") String to;
+
+    @Override
+    public Integer call() {
+      conn.client().post("/api/v1/apps/" + tag + "/move", Map.of("to", to));
+      System.out.println("moving " + tag + " to " + to);
+      return 0;
+    }
+  }
+
+  @Command(name = "approve", description = "Approve a pending failback to the primary.")
+  static final class Approve implements Callable<Integer> {
+    @Mixin ConnectionOptions conn;
+    @Parameters(index = "0") String tag;
+
+    @Override
+    public Integer call() {
+      conn.client().post("/api/v1/apps/" + tag + "/approve-failback", "");
+      System.out.println("failback of " + tag + " approved");
+      return 0;
+    }
+  }
+}

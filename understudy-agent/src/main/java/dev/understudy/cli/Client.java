@@ -1,0 +1,82 @@
+package dev.understudy.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.understudy.store.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** Talks to an agent's REST API for the CLI. */
+final class Client {
+  private final String base;
+  private final String token;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+
+  Client(String base, String token) {
+    this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    this.token = token;
+  }
+
+  /** --agent, else UNDERSTUDY_AGENT, else the first agent of the local cluster in ./demo-cluster or ./.understudy. */
+  static Client of(String agentOpt, String tokenOpt) {
+    String agent = agentOpt != null ? agentOpt : System.getenv("UNDERSTUDY_AGENT");
+    String token = tokenOpt != null ? tokenOpt : System.getenv("UNDERSTUDY_TOKEN");
+    if (agent == null || token == null) {
+      for (String dir : new String[] {"demo-cluster", ".understudy"}) {
+        Path env = Path.of(dir, "cluster.env");
+        if (Files.isRegularFile(env)) {
+          try {
+            for (String line : Files.readAllLines(env)) {
+              if (agent == null && line.startsWith("UNDERSTUDY_AGENT=")) agent = line.substring(17);
+              if (token == null && line.startsWith("UNDERSTUDY_TOKEN=")) token = line.substring(17);
+            }
+          } catch (IOException ignored) {
+            // fall through to the error below
+          }
+          break;
+        }
+      }
+    }
+    if (agent == null) throw new CliException(2, "no agent to talk to: pass --agent URL or set UNDERSTUDY_AGENT");
+    return new Client(agent, token);
+  }
+
+  JsonNode get(String path) { return send("GET", path, null); }
+
+  JsonNode post(String path, Object body) { return send("POST", path, body); }
+
+  JsonNode put(String path, Object body) { return send("PUT", path, body); }
+
+  JsonNode delete(String path) { return send("DELETE", path, null); }
+
+  JsonNode send(String method, String path, Object body) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
+        .header("Accept", "application/json");
+    if (token != null) b.header("Authorization", "Bearer " + token);
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+      b.method(method, HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body)));
+    } else {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    }
+    try {
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      JsonNode node = r.body() == null || r.body().isBlank() ? null : Json.MAPPER.readTree(r.body());
+      if (r.statusCode() >= 400) {
+        String msg = node != null && node.has("error") ? node.get("error").asText() : r.body();
+        throw new CliException(r.statusCode() == 400 || r.statusCode() == 404 ? 2 : 1, msg + " (HTTP " + r.statusCode() + ")");
+      }
+      return node;
+    } catch (IOException e) {
+      throw new CliException(1, "cannot reach the agent at " + base + ": " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException(1, "interrupted");
+    }
+  }
+}

@@ -1,0 +1,217 @@
+package dev.understudy.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.understudy.agent.AgentConfig;
+import dev.understudy.run.ProcessGroups;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Consumer;
+
+/**
+ * N agent processes on 127.0.0.11, .12, ... (ids s1..sN) under one directory: how a user tries Understudy on one
+ * machine, and how the tests drive real processes. State lives in files, so any CLI invocation can act on it.
+ */
+public final class LocalCluster {
+  private final Path dir;
+  private final Properties env = new Properties();
+
+  private LocalCluster(Path dir) throws IOException {
+    this.dir = dir.toAbsolutePath();
+    Path f = this.dir.resolve("cluster.env");
+    if (!Files.isRegularFile(f)) throw new CliException(2, "no local cluster in " + dir + " (run: understudy local up --dir " + dir + ")");
+    try (var r = Files.newBufferedReader(f)) {
+      env.load(r);
+    }
+  }
+
+  public static LocalCluster open(Path dir) throws IOException { return new LocalCluster(dir); }
+
+  /** Writes the configs of a new cluster (or reuses an existing one) and starts every agent. */
+  public static LocalCluster up(Path dir, int servers, int basePort, Map<String, Object> timing, boolean hooks,
+                                Consumer<String> progress) throws IOException, InterruptedException {
+    if (servers < 1 || servers > 50) throw new CliException(2, "--servers must be 1-50");
+    Path abs = dir.toAbsolutePath();
+    Files.createDirectories(abs);
+    Path envFile = abs.resolve("cluster.env");
+    if (!Files.isRegularFile(envFile)) {
+      String token = random(16);
+      List<AgentConfig.Peer> peers = new ArrayList<>();
+      for (int i = 1; i <= servers; i++) peers.add(new AgentConfig.Peer("s" + i, address(i), null, null, null));
+      AgentConfig.TimingConfig t = timing == null ? null
+          : dev.understudy.store.Json.MAPPER.convertValue(timing, AgentConfig.TimingConfig.class);
+      String secret = random(16);
+      for (int i = 1; i <= servers; i++) {
+        AgentConfig c = new AgentConfig("s" + i, address(i), abs.resolve("s" + i).resolve("data").toString(),
+            new AgentConfig.Cluster("local", secret, token), new AgentConfig.Ports(basePort, basePort + 1, basePort + 2),
+            peers, null, t, null, null, null, hooks ? Boolean.TRUE : null);
+        c.validate();
+        c.write(abs.resolve("s" + i).resolve("agent.yaml"));
+      }
+      Files.writeString(envFile, "UNDERSTUDY_AGENT=http://" + address(1) + ":" + basePort + "\nUNDERSTUDY_TOKEN=" + token
+          + "\nSERVERS=" + servers + "\n");
+    }
+    LocalCluster lc = new LocalCluster(abs);
+    for (String id : lc.ids()) if (!lc.running(id)) lc.start(id);
+    lc.awaitReady(progress, 60_000);
+    return lc;
+  }
+
+  static String address(int i) { return "127.0.0." + (10 + i); }
+
+  private static String random(int bytes) {
+    byte[] b = new byte[bytes];
+    new SecureRandom().nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  public List<String> ids() {
+    List<String> ids = new ArrayList<>();
+    int n = Integer.parseInt(env.getProperty("SERVERS"));
+    for (int i = 1; i <= n; i++) ids.add("s" + i);
+    return ids;
+  }
+
+  public String token() { return env.getProperty("UNDERSTUDY_TOKEN"); }
+
+  public Path dir() { return dir; }
+
+  public AgentConfig config(String id) { return AgentConfig.load(serverDir(id).resolve("agent.yaml")); }
+
+  public String apiUrl(String id) {
+    AgentConfig c = config(id);
+    return "http://" + c.address() + ":" + c.apiPort();
+  }
+
+  public Client client(String id) { return new Client(apiUrl(id), token()); }
+
+  private Path serverDir(String id) {
+    if (!ids().contains(id)) throw new CliException(2, "unknown server " + id + "; this local cluster has " + ids());
+    return dir.resolve(id);
+  }
+
+  public boolean running(String id) {
+    return pid(id).map(ProcessGroups::alive).orElse(false);
+  }
+
+  private java.util.Optional<Long> pid(String id) {
+    try {
+      Path f = serverDir(id).resolve("agent.pid");
+      return Files.isRegularFile(f) ? java.util.Optional.of(Long.parseLong(Files.readString(f).trim())) : java.util.Optional.empty();
+    } catch (IOException | NumberFormatException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  /** Starts the agent process of {@code id}, detached in its own session, logging to its agent.log. */
+  public void start(String id) throws IOException {
+    if (running(id)) throw new CliException(1, id + " is already running (pid " + pid(id).orElse(0L) + ")");
+    Path sd = serverDir(id);
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = new ArrayList<>(List.of("setsid", java, "-XX:+UseSerialGC", "-Xms32m", "-Xmx256m",
+        "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "agent", "--config", sd.resolve("agent.yaml").toString()));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(sd.resolve("agent.log").toFile()));
+    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    Process p = pb.start();
+    Files.writeString(sd.resolve("agent.pid"), String.valueOf(p.pid()));
+  }
+
+  /** SIGKILL of the agent and of every app it runs: a server dying. */
+  public void kill(String id) throws IOException {
+    pid(id).ifPresent(pid -> signal(pid, "KILL"));
+    killApps(id);
+  }
+
+  private void killApps(String id) throws IOException {
+    Path run = serverDir(id).resolve("data").resolve("run");
+    if (!Files.isDirectory(run)) return;
+    try (var files = Files.list(run)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".pid")).toList()) {
+        try {
+          ProcessGroups.killGroup(Long.parseLong(Files.readString(f).trim().split(" ")[0]), "KILL");
+        } catch (NumberFormatException | IOException ignored) {
+          // a half-written pid file: its guard dies with the agent anyway
+        }
+      }
+    }
+  }
+
+  /** SIGSTOP / SIGCONT of the agent alone (its apps keep running until their guards fire). */
+  public void signalAgent(String id, String signal) {
+    pid(id).ifPresent(pid -> signal(pid, signal));
+  }
+
+  private static void signal(long pid, String sig) {
+    try {
+      new ProcessBuilder("kill", "-" + sig, String.valueOf(pid)).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+    } catch (IOException e) {
+      throw new CliException(1, "kill failed: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Graceful stop of every agent (each stops its apps), then SIGKILL of whatever is left. */
+  public void down() throws IOException, InterruptedException {
+    for (String id : ids()) pid(id).ifPresent(pid -> signal(pid, "CONT"));
+    for (String id : ids()) pid(id).ifPresent(pid -> signal(pid, "TERM"));
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (System.currentTimeMillis() < deadline && ids().stream().anyMatch(this::running)) Thread.sleep(100);
+    for (String id : ids()) {
+      if (running(id)) kill(id);
+      else killApps(id);
+      Files.deleteIfExists(serverDir(id).resolve("agent.pid"));
+    }
+  }
+
+  /** Waits until there is a leader and every running agent holds its lease and has registered. */
+  public void awaitReady(Consumer<String> progress, long timeoutMs) throws InterruptedException {
+    long t0 = System.currentTimeMillis();
+    String last = "";
+    while (System.currentTimeMillis() - t0 < timeoutMs) {
+      String state = readiness();
+      if (state == null) return;
+      if (!state.equals(last) && progress != null) progress.accept(state);
+      last = state;
+      Thread.sleep(200);
+    }
+    throw new CliException(1, "the local cluster did not become ready in " + timeoutMs / 1000 + " s (" + last
+        + "); see " + dir + "/s*/agent.log");
+  }
+
+  /** null when ready, else what we are waiting for. */
+  private String readiness() {
+    for (String id : ids()) {
+      if (!running(id)) continue;
+      try {
+        JsonNode h = client(id).get("/healthz");
+        if (h.path("leader").asText().isEmpty()) return "waiting for a database leader";
+        if (!h.path("lease").asBoolean()) return "waiting for " + id + " to hold its lease";
+        JsonNode s = client(id).get("/api/v1/status");
+        for (JsonNode sv : s.path("servers")) {
+          if (running(sv.path("id").asText()) && !sv.has("inventory")) return "waiting for " + sv.path("id").asText() + " to register";
+        }
+      } catch (CliException e) {
+        return "waiting for " + id + " to answer";
+      }
+    }
+    return null;
+  }
+
+  public Map<String, String> urls() {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (String id : ids()) m.put(id, apiUrl(id));
+    return m;
+  }
+}

@@ -1,0 +1,96 @@
+package dev.understudy.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "local", description = "Run a cluster of agent processes on this machine (127.0.0.11, .12, ...).",
+    subcommands = {LocalCommand.Up.class, LocalCommand.Down.class, LocalCommand.Kill.class, LocalCommand.Start.class,
+        LocalCommand.Pause.class, LocalCommand.Resume.class})
+final class LocalCommand {
+
+  @Command(name = "up", description = "Start N agents and wait until the cluster is ready.",
+      footer = {"", "Example:", "  understudy local up --servers 3 --dir demo-cluster"})
+  static final class Up implements Callable<Integer> {
+    @Option(names = "--servers", defaultValue = "3") int servers;
+    @Option(names = "--dir", defaultValue = "demo-cluster") Path dir;
+    @Option(names = "--base-port", defaultValue = "7700", description = "API port; Raft and heartbeat use the next two") int basePort;
+    @Option(names = "--profile", description = "timing profile: default, fast or relaxed") String profile;
+    @Option(names = "--test-hooks", description = "enable the fault-injection endpoint") boolean hooks;
+
+    @Override
+    public Integer call() throws Exception {
+      var timing = profile == null ? null : java.util.Map.<String, Object>of("profile", profile);
+      LocalCluster lc = LocalCluster.up(dir, servers, basePort, timing, hooks, Progress.printer());
+      for (var e : lc.urls().entrySet()) System.out.println(e.getKey() + " " + e.getValue());
+      System.out.println("UNDERSTUDY_TOKEN=" + lc.token());
+      return 0;
+    }
+  }
+
+  @Command(name = "down", description = "Stop every agent (each stops its apps first).")
+  static final class Down implements Callable<Integer> {
+    @Option(names = "--dir", defaultValue = "demo-cluster") Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      LocalCluster.open(dir).down();
+      System.out.println("local cluster in " + dir + " stopped");
+      return 0;
+    }
+  }
+
+  @Command(name = "kill", description = "SIGKILL one agent together with the apps it runs (a server dying).")
+  static final class Kill implements Callable<Integer> {
+    @Parameters(index = "0") String id;
+    @Option(names = "--dir", defaultValue = "demo-cluster") Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      LocalCluster.open(dir).kill(id);
+      System.out.println("killed " + id);
+      return 0;
+    }
+  }
+
+  @Command(name = "start", description = "Start one agent again.")
+  static final class Start implements Callable<Integer> {
+    @Parameters(index = "0") String id;
+    @Option(names = "--dir", defaultValue = "demo-cluster") Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      LocalCluster lc = LocalCluster.open(dir);
+      lc.start(id);
+      lc.awaitReady(Progress.printer(), 60_000);
+      System.out.println("started " + id + " " + lc.apiUrl(id));
+      return 0;
+    }
+  }
+
+  @Command(name = "pause", description = "SIGSTOP one agent (its apps keep running until their guards fence them).")
+  static final class Pause implements Callable<Integer> {
+    @Parameters(index = "0") String id;
+    @Option(names = "--dir", defaultValue = "demo-cluster") Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      LocalCluster.open(dir).signalAgent(id, "STOP");
+      return 0;
+    }
+  }
+
+  @Command(name = "resume", description = "SIGCONT a paused agent.")
+  static final class Resume implements Callable<Integer> {
+    @Parameters(index = "0") String id;
+    @Option(names = "--dir", defaultValue = "demo-cluster") Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      LocalCluster.open(dir).signalAgent(id, "CONT");
+      return 0;
+    }
+  }
+}

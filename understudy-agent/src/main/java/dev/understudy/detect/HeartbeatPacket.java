@@ -1,0 +1,64 @@
+package dev.understudy.detect;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Optional;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * A LAN heartbeat probe or ack: magic, type, sender id, incarnation, sequence, echoed sequence, then an
+ * HMAC-SHA256 (truncated to 16 bytes) of everything before it under the cluster secret.
+ */
+public record HeartbeatPacket(boolean ack, String sender, long incarnation, long seq, long echo) {
+  private static final int MAGIC = 0x55534842; // "USHB"
+  private static final int MAC_LEN = 16;
+
+  public byte[] encode(byte[] secret) {
+    byte[] id = sender.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer b = ByteBuffer.allocate(4 + 1 + 1 + id.length + 24 + MAC_LEN);
+    b.putInt(MAGIC).put((byte) (ack ? 1 : 0)).put((byte) id.length).put(id).putLong(incarnation).putLong(seq).putLong(echo);
+    byte[] mac = mac(secret, b.array(), b.position());
+    b.put(mac, 0, MAC_LEN);
+    return b.array();
+  }
+
+  /** Empty when the packet is malformed or its HMAC does not verify: never believed. */
+  public static Optional<HeartbeatPacket> decode(byte[] data, int len, byte[] secret) {
+    try {
+      if (len < 4 + 1 + 1 + 24 + MAC_LEN) return Optional.empty();
+      ByteBuffer b = ByteBuffer.wrap(data, 0, len);
+      if (b.getInt() != MAGIC) return Optional.empty();
+      boolean ack = b.get() == 1;
+      int idLen = b.get() & 0xff;
+      if (idLen == 0 || len != 4 + 1 + 1 + idLen + 24 + MAC_LEN) return Optional.empty();
+      byte[] id = new byte[idLen];
+      b.get(id);
+      long inc = b.getLong();
+      long seq = b.getLong();
+      long echo = b.getLong();
+      byte[] expected = mac(secret, data, b.position());
+      byte[] got = new byte[MAC_LEN];
+      b.get(got);
+      byte[] exp16 = java.util.Arrays.copyOf(expected, MAC_LEN);
+      if (!MessageDigest.isEqual(exp16, got)) return Optional.empty();
+      return Optional.of(new HeartbeatPacket(ack, new String(id, StandardCharsets.UTF_8), inc, seq, echo));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static byte[] mac(byte[] secret, byte[] data, int len) {
+    try {
+      Mac m = Mac.getInstance("HmacSHA256");
+      m.init(new SecretKeySpec(secret, "HmacSHA256"));
+      m.update(data, 0, len);
+      return m.doFinal();
+    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package dev.understudy.detect;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * LAN heartbeat (claims 11, 42): a UDP probe to every peer each interval; a peer whose acks have been missing for
+ * the timeout is LAN-lost. Packets are authenticated (HMAC) and replay-checked per sender (incarnation, sequence).
+ */
+public final class HeartbeatService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HeartbeatService.class);
+
+  private record SenderState(long incarnation, long seq) {}
+
+  private final String self;
+  private final long incarnation;
+  private final byte[] secret;
+  private final Map<String, InetSocketAddress> peers;
+  private final Duration interval;
+  private final Ticker ticker;
+  private final DatagramSocket socket;
+  private final AtomicLong seq = new AtomicLong();
+  private final Map<String, Long> lastAck = new ConcurrentHashMap<>();
+  private final Map<String, SenderState> lastFrom = new ConcurrentHashMap<>();
+  private final Set<String> dropped = ConcurrentHashMap.newKeySet();
+  private final AtomicLong rejected = new AtomicLong();
+  private final ScheduledExecutorService timer;
+  private final Thread receiver;
+  private volatile boolean closed;
+
+  public HeartbeatService(String self, InetSocketAddress bind, Map<String, InetSocketAddress> peers, byte[] secret,
+                          Duration interval, Ticker ticker) throws SocketException {
+    this.self = self;
+    this.incarnation = System.currentTimeMillis(); // only needs to grow across restarts of this agent
+    this.secret = secret.clone();
+    this.peers = Map.copyOf(peers);
+    this.interval = interval;
+    this.ticker = ticker;
+    this.socket = new DatagramSocket(bind);
+    this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "heartbeat-send"));
+    this.receiver = daemon(this::receiveLoop, "heartbeat-recv");
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  public void start() {
+    receiver.start();
+    timer.scheduleAtFixedRate(this::probeAll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void probeAll() {
+    for (var e : peers.entrySet()) {
+      if (e.getKey().equals(self) || dropped.contains(e.getKey())) continue;
+      send(new HeartbeatPacket(false, self, incarnation, seq.incrementAndGet(), 0), e.getValue());
+    }
+  }
+
+  private void send(HeartbeatPacket p, InetSocketAddress to) {
+    byte[] data = p.encode(secret);
+    try {
+      socket.send(new DatagramPacket(data, data.length, to));
+    } catch (IOException e) {
+      if (!closed) log.debug("heartbeat to {} failed: {}", to, e.toString());
+    }
+  }
+
+  private void receiveLoop() {
+    byte[] buf = new byte[512];
+    while (!closed) {
+      DatagramPacket dp = new DatagramPacket(buf, buf.length);
+      try {
+        socket.receive(dp);
+      } catch (IOException e) {
+        if (!closed) log.warn("heartbeat receive failed", e);
+        continue;
+      }
+      var decoded = HeartbeatPacket.decode(dp.getData(), dp.getLength(), secret);
+      if (decoded.isEmpty() || !accept(decoded.get())) {
+        rejected.incrementAndGet();
+        continue;
+      }
+      HeartbeatPacket p = decoded.get();
+      if (dropped.contains(p.sender())) continue;
+      if (p.ack()) {
+        lastAck.put(p.sender(), ticker.nanos());
+      } else {
+        InetSocketAddress back = peers.get(p.sender());
+        if (back != null) send(new HeartbeatPacket(true, self, incarnation, seq.incrementAndGet(), p.seq()), back);
+      }
+    }
+  }
+
+  /** Known sender, not from an older incarnation, and a sequence number never seen before: else a forgery or replay. */
+  private boolean accept(HeartbeatPacket p) {
+    if (!peers.containsKey(p.sender()) || p.sender().equals(self)) return false;
+    SenderState prev = lastFrom.get(p.sender());
+    if (prev != null) {
+      if (p.incarnation() < prev.incarnation()) return false;
+      if (p.incarnation() == prev.incarnation() && p.seq() <= prev.seq()) return false;
+    }
+    lastFrom.put(p.sender(), new SenderState(p.incarnation(), p.seq()));
+    return true;
+  }
+
+  /** Ticker time of the last ack from the peer, or empty if none since start. */
+  public Long lastAckNanos(String peer) { return lastAck.get(peer); }
+
+  /** "Doubt yourself first": after this agent was paused, give every peer a fresh start instead of accusing it. */
+  public void forgiveAll() {
+    long now = ticker.nanos();
+    for (String p : peers.keySet()) if (!p.equals(self)) lastAck.put(p, now);
+  }
+
+  public long rejectedPackets() { return rejected.get(); }
+
+  /** Fault injection: drop all heartbeat traffic to and from these peers. */
+  public void setDropped(Set<String> peersToDrop) {
+    dropped.clear();
+    dropped.addAll(peersToDrop);
+  }
+
+  public Set<String> dropped() { return Set.copyOf(dropped); }
+
+  @Override
+  public void close() {
+    closed = true;
+    timer.shutdownNow();
+    socket.close();
+  }
+}

@@ -1,0 +1,315 @@
+package dev.understudy.run;
+
+import dev.understudy.decide.Instance;
+import dev.understudy.detect.Ticker;
+import dev.understudy.model.App;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts and stops apps as real OS processes (load/unload), each under a guard that kills its process group when
+ * this agent stops refreshing it: a paused or dead agent cannot leave an app running past its lease.
+ */
+public final class Supervisor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
+  private static final long MAX_LOG_BYTES = 10L << 20;
+
+  /** One running process. */
+  private static final class Proc {
+    final App app;
+    final Process process;
+    final long pgid;
+    final Path exitFile;
+    volatile Instance.Phase phase = Instance.Phase.STARTING;
+    volatile long sinceNanos;
+    volatile boolean stopRequested;
+
+    Proc(App app, Process process, Path exitFile, long now) {
+      this.app = app;
+      this.process = process;
+      this.pgid = process.pid();
+      this.exitFile = exitFile;
+      this.sinceNanos = now;
+    }
+  }
+
+  /** What the supervisor tells the agent. */
+  public interface Listener {
+    void exited(String tag, long epoch, boolean crashed, int exitCode);
+
+    void changed();
+  }
+
+  private final String self;
+  private final String address;
+  private final String agentUrl;
+  private final Path dataDir;
+  private final Path guardScript;
+  private final Duration guardTimeout;
+  private final Ticker ticker;
+  private final BooleanSupplier mayRun;
+  private final Listener listener;
+  private final Map<String, Proc> procs = new ConcurrentHashMap<>();
+  private final ExecutorService workers = Executors.newCachedThreadPool(r -> daemon(r, "supervisor"));
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "guard-refresh"));
+
+  public Supervisor(String self, String address, String agentUrl, Path dataDir, Duration guardTimeout, Ticker ticker,
+                    BooleanSupplier mayRun, Listener listener) throws IOException {
+    this.self = self;
+    this.address = address;
+    this.agentUrl = agentUrl;
+    this.dataDir = dataDir;
+    this.guardTimeout = guardTimeout;
+    this.ticker = ticker;
+    this.mayRun = mayRun;
+    this.listener = listener;
+    Files.createDirectories(dataDir.resolve("run"));
+    Files.createDirectories(dataDir.resolve("logs"));
+    this.guardScript = dataDir.resolve("run/guard.sh");
+    try (InputStream in = Supervisor.class.getResourceAsStream("guard.sh")) {
+      Files.copy(in, guardScript, StandardCopyOption.REPLACE_EXISTING);
+    }
+    killLeftovers();
+    long period = Math.max(20, guardTimeout.toMillis() / 4);
+    timer.scheduleAtFixedRate(this::refreshGuards, period, period, TimeUnit.MILLISECONDS);
+    timer.scheduleAtFixedRate(this::checkHealth, 50, 50, TimeUnit.MILLISECONDS);
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  /** Processes this agent started in an earlier life: their guards should have killed them; make sure. */
+  private void killLeftovers() throws IOException {
+    try (var files = Files.list(dataDir.resolve("run"))) {
+      for (Path pidFile : files.filter(p -> p.toString().endsWith(".pid")).toList()) {
+        String[] parts = Files.readString(pidFile).trim().split(" ");
+        long pid = Long.parseLong(parts[0]);
+        String start = parts.length > 1 ? parts[1] : "";
+        if (ProcessGroups.startTime(pid).map(start::equals).orElse(false) || ProcessGroups.alive(pid)) {
+          log.warn("killing process group {} left over from an earlier run ({})", pid, pidFile.getFileName());
+        }
+        ProcessGroups.killGroup(pid, "KILL");
+        Files.deleteIfExists(pidFile);
+      }
+    }
+  }
+
+  public Map<String, Instance> instances() {
+    Map<String, Instance> out = new HashMap<>();
+    procs.forEach((tag, p) -> out.put(tag, new Instance(tag, p.app.epoch(), p.phase, p.sinceNanos)));
+    return out;
+  }
+
+  public boolean idle() { return procs.isEmpty(); }
+
+  /** Starts the app at its epoch. Idempotent: a second call while it runs does nothing. */
+  public synchronized void start(App app) {
+    if (procs.containsKey(app.tag())) return;
+    if (!mayRun.getAsBoolean()) return;
+    try {
+      Path logs = dataDir.resolve("logs");
+      Path out = logs.resolve(app.tag() + ".log");
+      rotate(out);
+      Path exitFile = dataDir.resolve("run").resolve(app.tag() + ".exit");
+      Files.deleteIfExists(exitFile);
+      List<String> cmd = new ArrayList<>(List.of("setsid", "bash", guardScript.toString(),
+          String.format(java.util.Locale.ROOT, "%.3f", guardTimeout.toMillis() / 1000.0), exitFile.toString(), "--"));
+      cmd.addAll(app.command().argv());
+      ProcessBuilder pb = new ProcessBuilder(cmd);
+      Path wd = app.command().workDir() != null ? Path.of(app.command().workDir()) : dataDir.resolve("apps").resolve(app.tag());
+      Files.createDirectories(wd);
+      pb.directory(wd.toFile());
+      Map<String, String> env = pb.environment();
+      if (app.command().env() != null) env.putAll(app.command().env());
+      env.put("UNDERSTUDY_TAG", app.tag());
+      env.put("UNDERSTUDY_SERVER", self);
+      env.put("UNDERSTUDY_ADDRESS", address);
+      env.put("UNDERSTUDY_EPOCH", String.valueOf(app.epoch()));
+      env.put("UNDERSTUDY_AGENT_URL", agentUrl);
+      if (app.service() != null) env.put("UNDERSTUDY_PORT", String.valueOf(app.service().appPort()));
+      pb.redirectErrorStream(true);
+      pb.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
+      Process p = pb.start();
+      Proc proc = new Proc(app, p, exitFile, ticker.nanos());
+      procs.put(app.tag(), proc);
+      Files.writeString(dataDir.resolve("run").resolve(app.tag() + ".pid"),
+          p.pid() + " " + ProcessGroups.startTime(p.pid()).orElse(""));
+      writeLine(proc, "");
+      log.info("started {} (epoch {}) as process group {}", app.tag(), app.epoch(), p.pid());
+      p.onExit().thenRun(() -> onExit(proc));
+      listener.changed();
+    } catch (IOException e) {
+      log.error("cannot start {}: {}", app.tag(), e.getMessage());
+      listener.exited(app.tag(), app.epoch(), true, -1);
+    }
+  }
+
+  private static void rotate(Path log) throws IOException {
+    if (Files.exists(log) && Files.size(log) > MAX_LOG_BYTES) {
+      Files.move(log, log.resolveSibling(log.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private void onExit(Proc proc) {
+    // the guard kills the group when the app exits; make sure nothing of it is left
+    ProcessGroups.killGroup(proc.pgid, "KILL");
+    int code = readExit(proc);
+    procs.remove(proc.app.tag(), proc);
+    try {
+      Files.deleteIfExists(dataDir.resolve("run").resolve(proc.app.tag() + ".pid"));
+    } catch (IOException ignored) {
+      // harmless: the next start overwrites it
+    }
+    boolean crashed = !proc.stopRequested;
+    if (crashed) log.warn("{} exited on its own (code {})", proc.app.tag(), code);
+    listener.exited(proc.app.tag(), proc.app.epoch(), crashed, code);
+    listener.changed();
+  }
+
+  private static int readExit(Proc proc) {
+    try {
+      return Integer.parseInt(Files.readString(proc.exitFile).trim());
+    } catch (IOException | NumberFormatException e) {
+      return proc.process.exitValue();
+    }
+  }
+
+  /** Stops the app: stop command or SIGTERM to its group, SIGKILL after the stop timeout, then verifies it is gone. */
+  public synchronized void stop(String tag, String reason) {
+    Proc p = procs.get(tag);
+    if (p == null || p.stopRequested) return;
+    p.stopRequested = true;
+    p.phase = Instance.Phase.STOPPING;
+    p.sinceNanos = ticker.nanos();
+    log.info("stopping {} (epoch {}): {}", tag, p.app.epoch(), reason);
+    workers.execute(() -> doStop(p));
+    listener.changed();
+  }
+
+  private void doStop(Proc p) {
+    long timeoutMs = p.app.command().stopTimeout();
+    try {
+      List<String> stopCmd = p.app.command().stopCommand();
+      if (stopCmd != null && !stopCmd.isEmpty()) {
+        try {
+          new ProcessBuilder(stopCmd).redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("logs").resolve(p.app.tag() + ".log").toFile()))
+              .start().waitFor(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (IOException e) {
+          log.warn("stop command of {} failed: {}", p.app.tag(), e.getMessage());
+        }
+      } else {
+        ProcessGroups.killGroup(p.pgid, "TERM");
+      }
+      if (!p.process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+        log.warn("{} did not stop within {} ms; killing its process group", p.app.tag(), timeoutMs);
+      }
+      ProcessGroups.killGroup(p.pgid, "KILL");
+      p.process.waitFor(5, TimeUnit.SECONDS);
+      // claims 9, 16: verify the program has been unloaded before anyone else may start it
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (ProcessGroups.anyInGroup(p.pgid) && System.nanoTime() < deadline) {
+        ProcessGroups.killGroup(p.pgid, "KILL");
+        Thread.sleep(10);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void refreshGuards() {
+    boolean ok = mayRun.getAsBoolean();
+    for (Proc p : procs.values()) {
+      if (ok) writeLine(p, "");
+      // when not ok we simply stop writing: the guard kills the group after its timeout
+    }
+  }
+
+  private static void writeLine(Proc p, String line) {
+    try {
+      OutputStream os = p.process.getOutputStream();
+      os.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      os.flush();
+    } catch (IOException ignored) {
+      // the guard is gone; onExit handles it
+    }
+  }
+
+  private void checkHealth() {
+    for (Proc p : procs.values()) {
+      if (p.phase != Instance.Phase.STARTING) continue;
+      boolean healthy = true;
+      if (p.app.service() != null) healthy = tcpOpen(address, p.app.service().appPort());
+      if (healthy && p.process.isAlive()) {
+        p.phase = Instance.Phase.RUNNING;
+        p.sinceNanos = ticker.nanos();
+        listener.changed();
+      }
+    }
+  }
+
+  private static boolean tcpOpen(String host, int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(host, port), 200);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Stops everything and waits (agent shutdown). */
+  public void stopAll(String reason) {
+    for (String tag : List.copyOf(procs.keySet())) stop(tag, reason);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (!procs.isEmpty() && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** Last lines of an app's log here. */
+  public List<String> logTail(String tag, int lines) {
+    Path f = dataDir.resolve("logs").resolve(tag + ".log");
+    try {
+      if (!Files.exists(f)) return List.of();
+      List<String> all = Files.readAllLines(f, StandardCharsets.UTF_8);
+      return all.subList(Math.max(0, all.size() - lines), all.size());
+    } catch (IOException | UncheckedIOException e) {
+      return List.of("(cannot read log: " + e.getMessage() + ")");
+    }
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+    workers.shutdownNow();
+  }
+}
