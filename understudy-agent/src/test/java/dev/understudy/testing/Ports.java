@@ -9,6 +9,14 @@ import java.net.ServerSocket;
 public final class Ports {
   private Ports() {}
 
+  public static int freeUdp(String host) {
+    try (java.net.DatagramSocket s = new java.net.DatagramSocket(new java.net.InetSocketAddress(host, 0))) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public static int free(String host) {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
       s.setReuseAddress(true);

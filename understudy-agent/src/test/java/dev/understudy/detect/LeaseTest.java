@@ -1,0 +1,76 @@
+package dev.understudy.detect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.understudy.model.Keys;
+import dev.understudy.model.Lease;
+import dev.understudy.store.InMemoryStore;
+import dev.understudy.store.Json;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** Holder and observer of a lease on a fake clock: the holder's lease always ends before the observer's count. */
+class LeaseTest {
+  final FakeTicker clock = new FakeTicker();
+  final InMemoryStore store = new InMemoryStore();
+  final Duration lease = Duration.ofMillis(1000);
+  final Duration guard = Duration.ofMillis(300);
+  final LeaseKeeper holder = new LeaseKeeper("s1", store, clock, lease, guard);
+  final LeaseTracker observer = new LeaseTracker(clock, lease, Duration.ofMillis(100));
+
+  LeaseTest() {
+    store.watch(observer::onChanges);
+  }
+
+  @Test
+  void acquireRenewAndExpire() {
+    assertThat(observer.expired("s1")).as("no lease yet").isTrue();
+    holder.renew(() -> true);
+    assertThat(holder.valid()).isTrue();
+    assertThat(observer.expired("s1")).isFalse();
+    for (int i = 0; i < 10; i++) {
+      clock.advance(Duration.ofMillis(200));
+      holder.renew(() -> true);
+      assertThat(holder.valid()).isTrue();
+      assertThat(observer.expired("s1")).isFalse();
+    }
+    store.setAvailable(false); // the holder is cut off from the quorum
+    boolean holderValid = true;
+    for (int i = 0; i < 12; i++) {
+      clock.advance(Duration.ofMillis(100));
+      holder.renew(() -> true);
+      if (!holder.valid()) holderValid = false;
+      if (observer.expired("s1")) {
+        assertThat(holderValid).as("observer saw expiry at step %d while the holder still thought it valid", i).isFalse();
+      }
+    }
+    assertThat(observer.expired("s1")).isTrue();
+  }
+
+  @Test
+  void revokedLeaseMakesTheHolderLoseItAndReacquireOnlyWhenIdle() {
+    holder.renew(() -> true);
+    var cur = store.localGet(Keys.lease("s1")).orElseThrow();
+    Lease l = Json.read(cur.value(), Lease.class);
+    store.cas(Keys.lease("s1"), Json.write(new Lease("s1", l.incarnation(), l.seq(), true, "s2")), cur.version());
+    clock.advance(Duration.ofMillis(200));
+    holder.renew(() -> false);
+    assertThat(holder.valid()).isFalse();
+    assertThat(holder.lostReason()).contains("revoked by s2");
+    holder.renew(() -> false); // apps still running here: no new lease
+    assertThat(holder.valid()).isFalse();
+    holder.renew(() -> true);
+    assertThat(holder.valid()).isTrue();
+    assertThat(observer.expired("s1")).isFalse();
+  }
+
+  @Test
+  void leaseIsNotValidWhenLessThanTheGuardTimeoutRemains() {
+    holder.renew(() -> true);
+    store.setAvailable(false);
+    clock.advance(Duration.ofMillis(650));
+    assertThat(holder.valid()).isTrue();
+    clock.advance(Duration.ofMillis(100));
+    assertThat(holder.valid()).as("750 ms into a 1000 ms lease with a 300 ms guard").isFalse();
+  }
+}
