@@ -90,6 +90,7 @@ public final class Agent implements AutoCloseable {
     return t;
   });
   private final AtomicLong eventSeq = new AtomicLong();
+  private final AtomicLong mustApply = new AtomicLong();
   private final List<java.util.function.Consumer<Event>> eventListeners = new CopyOnWriteArrayList<>();
   private Thread loop;
   private volatile boolean running;
@@ -224,7 +225,8 @@ public final class Agent implements AutoCloseable {
         Long ack = heartbeat.lastAckNanos(id);
         boolean lanOk = ack != null && now - ack <= timing.heartbeatTimeout().toNanos();
         DiskState ds = disk == null ? DiskState.NOT_CONFIGURED : disk.state(id, diskTimeout);
-        boolean expired = leases.expired(id);
+        // a replica still catching up has not seen the peer's recent renewals: its "expired" means nothing yet
+        boolean expired = leases.expired(id) && replicaCurrent();
         ServerRecord rec = store.localGet(Keys.server(id)).map(e -> Json.read(e.value(), ServerRecord.class)).orElse(null);
         boolean upl = rec == null || rec.uplinkOk();
         Verdict v = VerdictRules.verdict(lanOk, ds, expired, upl);
@@ -311,11 +313,27 @@ public final class Agent implements AutoCloseable {
     }
   }
 
+  /**
+   * One decision round. A Start is only executed once this replica has applied every write this agent made
+   * (its latest lease write, its latest commit): a replica still catching up after a restart, or one that has not
+   * yet applied this agent's own hand-over, would otherwise restart an app that already moved (found by
+   * LocalClusterTest: a restarted primary started epoch 1 again from its stale replica).
+   */
   private void round(long now) {
     ClusterSnapshot snap = snapshot();
     refreshUnmet(snap);
     LocalView view = localView();
-    for (Action a : Decider.decide(snap, view, settings, now)) execute(a);
+    boolean current = replicaCurrent();
+    for (Action a : Decider.decide(snap, view, settings, now)) {
+      if (a instanceof Action.Start && !current) continue;
+      execute(a);
+    }
+  }
+
+  /** This replica has applied every write this agent made (so its view includes everything that moved its apps). */
+  public boolean replicaCurrent() {
+    long must = Math.max(mustApply.get(), leaseKeeper.lastWriteIndex());
+    return store.lastAppliedIndex() >= must;
   }
 
   public ClusterSnapshot snapshot() {
@@ -353,7 +371,7 @@ public final class Agent implements AutoCloseable {
   public LocalView localView() {
     Map<String, PeerView> pv = new HashMap<>();
     for (PeerStatus p : peers.values()) {
-      pv.put(p.server(), new PeerView(p.server(), p.verdict(), p.sinceNanos(), leases.expired(p.server()),
+      pv.put(p.server(), new PeerView(p.server(), p.verdict(), p.sinceNanos(), leases.expired(p.server()) && replicaCurrent(),
           leases.version(p.server()), leases.revoked(p.server())));
     }
     Map<String, List<Long>> crashCopy = new HashMap<>();
@@ -389,6 +407,7 @@ public final class Agent implements AutoCloseable {
     try {
       TxnResult r = store.txn(ops);
       if (r.ok()) {
+        mustApply.accumulateAndGet(r.version(), Math::max);
         if (ev != null) log.info("{}: {}", ev.kind(), ev.message());
         crashes.remove(updated.tag()); // a host change or state change starts a fresh crash window
       } else {

@@ -111,6 +111,9 @@ public final class LeaseKeeper {
   }
 
   /** True while this server may run apps: the lease outlives the guard timeout from now. */
+  /** Log index of this agent's latest successful lease write: its replica must have applied it before it starts apps. */
+  public long lastWriteIndex() { return held ? version : 0; }
+
   public boolean valid() { return held && ticker.nanos() + guard.toNanos() < validUntil; }
 
   public long remainingMillis() { return held ? Math.max(0, (validUntil - ticker.nanos()) / 1_000_000) : 0; }

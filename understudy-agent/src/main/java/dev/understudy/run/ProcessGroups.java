@@ -25,14 +25,15 @@ public final class ProcessGroups {
     return stat(pid).map(f -> f.length > 19 ? f[19] : "");
   }
 
-  public static boolean alive(long pid) { return Files.exists(Path.of("/proc/" + pid)); }
+  /** Running (a zombie waiting to be reaped does not count). */
+  public static boolean alive(long pid) { return stat(pid).map(f -> !f[0].equals("Z") && !f[0].equals("X")).orElse(false); }
 
   /** Any process whose process group is {@code pgid}, other than zombies? */
   public static boolean anyInGroup(long pgid) {
     try (var dirs = Files.list(Path.of("/proc"))) {
       return dirs.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
           .map(n -> stat(Long.parseLong(n)))
-          .anyMatch(f -> f.isPresent() && f.get().length > 2 && f.get()[0].equals("Z") == false
+          .anyMatch(f -> f.isPresent() && f.get().length > 2 && !f.get()[0].equals("Z") && !f.get()[0].equals("X")
               && f.get()[2].equals(String.valueOf(pgid)));
     } catch (IOException e) {
       return false;

@@ -174,20 +174,40 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
+  /** The guard exited. A crash (no stop requested): make sure nothing of the group is left, then report it. */
   private void onExit(Proc proc) {
-    // the guard kills the group when the app exits; make sure nothing of it is left
+    if (proc.stopRequested) return; // doStop verifies and reports
     ProcessGroups.killGroup(proc.pgid, "KILL");
+    awaitGroupGone(proc.pgid);
     int code = readExit(proc);
+    finish(proc);
+    log.warn("{} exited on its own (code {})", proc.app.tag(), code);
+    listener.exited(proc.app.tag(), proc.app.epoch(), true, code);
+    listener.changed();
+  }
+
+  /** Forget the process only once its whole group is verified gone: until then the app still counts as here. */
+  private void finish(Proc proc) {
     procs.remove(proc.app.tag(), proc);
     try {
       Files.deleteIfExists(dataDir.resolve("run").resolve(proc.app.tag() + ".pid"));
     } catch (IOException ignored) {
       // harmless: the next start overwrites it
     }
-    boolean crashed = !proc.stopRequested;
-    if (crashed) log.warn("{} exited on its own (code {})", proc.app.tag(), code);
-    listener.exited(proc.app.tag(), proc.app.epoch(), crashed, code);
-    listener.changed();
+  }
+
+  private static void awaitGroupGone(long pgid) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (ProcessGroups.anyInGroup(pgid) && System.nanoTime() < deadline) {
+      ProcessGroups.killGroup(pgid, "KILL");
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    if (ProcessGroups.anyInGroup(pgid)) log.error("process group {} survives SIGKILL (uninterruptible I/O?)", pgid);
   }
 
   private static int readExit(Proc proc) {
@@ -225,20 +245,19 @@ public final class Supervisor implements AutoCloseable {
       } else {
         ProcessGroups.killGroup(p.pgid, "TERM");
       }
-      if (!p.process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
-        log.warn("{} did not stop within {} ms; killing its process group", p.app.tag(), timeoutMs);
-      }
-      ProcessGroups.killGroup(p.pgid, "KILL");
-      p.process.waitFor(5, TimeUnit.SECONDS);
-      // claims 9, 16: verify the program has been unloaded before anyone else may start it
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (ProcessGroups.anyInGroup(p.pgid) && System.nanoTime() < deadline) {
-        ProcessGroups.killGroup(p.pgid, "KILL");
-        Thread.sleep(10);
-      }
+      // the guard may die at once on TERM; what matters is every process of the group
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+      while (ProcessGroups.anyInGroup(p.pgid) && System.nanoTime() < deadline) Thread.sleep(10);
+      if (ProcessGroups.anyInGroup(p.pgid)) log.warn("{} did not stop within {} ms; killing its process group", p.app.tag(), timeoutMs);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // claims 9, 16: verify the program has been unloaded before anyone else may start it
+    ProcessGroups.killGroup(p.pgid, "KILL");
+    awaitGroupGone(p.pgid);
+    finish(p);
+    listener.exited(p.app.tag(), p.app.epoch(), false, 0);
+    listener.changed();
   }
 
   private void refreshGuards() {

@@ -1,0 +1,93 @@
+package dev.understudy.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class AgentConfigTest {
+  @TempDir Path dir;
+
+  static final String GOOD = """
+      server: s1
+      address: 127.0.0.11
+      dataDir: /tmp/x
+      cluster: {name: c, secret: 0123456789abcdef0123}
+      peers:
+        - {id: s1, address: 127.0.0.11}
+        - {id: s2, address: 127.0.0.12}
+      """;
+
+  AgentConfig load(String yaml) throws Exception {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, yaml);
+    return AgentConfig.load(f);
+  }
+
+  @Test
+  void minimalConfigLoadsWithDefaults() throws Exception {
+    AgentConfig c = load(GOOD);
+    assertThat(c.apiPort()).isEqualTo(7700);
+    assertThat(c.timingValues()).isEqualTo(Timing.profile("default"));
+  }
+
+  @Test
+  void unknownKeyIsNamed() {
+    assertThatThrownBy(() -> load(GOOD + "colour: blue\n")).isInstanceOf(ConfigException.class).hasMessageContaining("colour");
+    assertThatThrownBy(() -> load(GOOD + "timing: {heartbeatIntervall: 1s}\n")).hasMessageContaining("heartbeatIntervall");
+  }
+
+  @Test
+  void badDurationIsNamed() {
+    assertThatThrownBy(() -> load(GOOD + "timing: {lease: soon}\n")).hasMessageContaining("timing.lease").hasMessageContaining("soon");
+  }
+
+  @Test
+  void wrongTypeIsNamed() {
+    assertThatThrownBy(() -> load(GOOD + "ports: {api: lots}\n")).hasMessageContaining("ports.api");
+  }
+
+  @Test
+  void missingFileAndBadYaml() {
+    assertThatThrownBy(() -> AgentConfig.load(dir.resolve("nope.yaml"))).hasMessageContaining("does not exist");
+    assertThatThrownBy(() -> load("server: 's1\nfoo: [\n")).hasMessageContaining("not valid YAML");
+  }
+
+  @Test
+  void nonLoopbackNeedsAToken() {
+    String yaml = GOOD.replace("address: 127.0.0.11\ndataDir", "address: 0.0.0.0\ndataDir");
+    assertThatThrownBy(() -> load(yaml)).hasMessageContaining("cluster.token");
+  }
+
+  @Test
+  void peersMustIncludeSelfOnce() {
+    assertThatThrownBy(() -> load(GOOD.replace("{id: s1, address: 127.0.0.11}", "{id: s3, address: 127.0.0.13}")))
+        .hasMessageContaining("must include this server s1");
+    assertThatThrownBy(() -> load(GOOD.replace("{id: s2, address: 127.0.0.12}", "{id: s1, address: 127.0.0.12}")))
+        .hasMessageContaining("listed twice");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "heartbeatTimeout: 150ms | timing.heartbeatTimeout",
+      "lease: 500ms, leaseRenew: 200ms | timing.lease",
+      "lease: 500ms, leaseRenew: 100ms, electionTimeoutMax: 300ms | electionTimeoutMax",
+      "guardTimeout: 900ms | guardTimeout",
+      "leaseMargin: 1ms | leaseMargin",
+      "restartLimit: 0, leaseRenew: 100ms | timing.restartLimit",
+  })
+  void unsafeTimingIsRefusedWithBothValues(String timing, String key) {
+    assertThatThrownBy(() -> load(GOOD + "timing: {" + timing + "}\n")).isInstanceOf(ConfigException.class)
+        .hasMessageContaining(key).hasMessageContaining("must be at least");
+  }
+
+  @Test
+  void profilesAreValid() {
+    for (String p : new String[] {"default", "fast", "relaxed"}) Timing.profile(p).validate();
+  }
+}

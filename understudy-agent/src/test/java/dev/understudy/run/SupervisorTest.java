@@ -1,0 +1,108 @@
+package dev.understudy.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.understudy.decide.Instance;
+import dev.understudy.detect.Ticker;
+import dev.understudy.model.App;
+import dev.understudy.model.AppType;
+import dev.understudy.model.Command;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real processes: start, stop with verification, crash detection, and the guard fencing a silent agent. */
+class SupervisorTest {
+  @TempDir Path dir;
+  final AtomicBoolean mayRun = new AtomicBoolean(true);
+  final List<String> exits = new CopyOnWriteArrayList<>();
+  Supervisor sup;
+
+  void start() throws Exception {
+    sup = new Supervisor("s1", "127.0.0.1", "http://127.0.0.1:1", dir, Duration.ofMillis(300), Ticker.SYSTEM,
+        mayRun::get, new Supervisor.Listener() {
+          @Override
+          public void exited(String tag, long epoch, boolean crashed, int code) { exits.add(tag + ":" + crashed + ":" + code); }
+
+          @Override
+          public void changed() {}
+        });
+  }
+
+  @AfterEach
+  void close() {
+    if (sup != null) {
+      sup.stopAll("test end");
+      sup.close();
+    }
+  }
+
+  static App app(String tag, String... argv) {
+    return App.create(tag, AppType.CAPABLE, new Command(List.of(argv), null, Map.of("GREETING", "hi"), List.of(), 2000L),
+        "s1", List.of("s2"), List.of(), false, null, Map.of());
+  }
+
+  long childPid(String tag) throws Exception {
+    Path f = dir.resolve("apps").resolve(tag).resolve("pid");
+    await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(f) && !Files.readString(f).isBlank());
+    return Long.parseLong(Files.readString(f).trim());
+  }
+
+  @Test
+  void startsWithEnvironmentAndStopsTheWholeGroup() throws Exception {
+    start();
+    // the app starts a grandchild; stop must take both
+    sup.start(app("web", "bash", "-c", "echo $$ > pid; echo \"$UNDERSTUDY_TAG $UNDERSTUDY_EPOCH $GREETING\"; sleep 1000 & wait"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> sup.instances().get("web") != null
+        && sup.instances().get("web").phase() == Instance.Phase.RUNNING);
+    long pid = childPid("web");
+    await().atMost(Duration.ofSeconds(5)).until(() -> sup.logTail("web", 5).contains("web 1 hi"));
+    sup.stop("web", "test");
+    await().atMost(Duration.ofSeconds(10)).until(() -> sup.instances().isEmpty());
+    assertThat(ProcessGroups.alive(pid)).isFalse();
+    assertThat(exits).containsExactly("web:false:0");
+  }
+
+  private static String exitCodeOf(List<String> exits) { return exits.get(0).split(":")[2]; }
+
+  @Test
+  void crashIsReported() throws Exception {
+    start();
+    sup.start(app("crashy", "bash", "-c", "exit 3"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> !exits.isEmpty());
+    assertThat(exits).containsExactly("crashy:true:3");
+    assertThat(sup.instances()).isEmpty();
+  }
+
+  @Test
+  void guardKillsTheAppWhenTheAgentStopsRefreshing() throws Exception {
+    start();
+    sup.start(app("fenced", "bash", "-c", "echo $$ > pid; exec sleep 1000"));
+    long pid = childPid("fenced");
+    Thread.sleep(600);
+    assertThat(ProcessGroups.alive(pid)).as("refreshed guard keeps the app").isTrue();
+    long t0 = System.nanoTime();
+    mayRun.set(false); // lease gone: the supervisor stops writing to the guards
+    await().atMost(Duration.ofSeconds(5)).until(() -> !ProcessGroups.alive(pid));
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(ms).as("guard timeout is 300 ms").isLessThan(2000);
+  }
+
+  @Test
+  void stopTimeoutEscalatesToKill() throws Exception {
+    start();
+    sup.start(app("stubborn", "bash", "-c", "echo $$ > pid; trap '' TERM; while true; do sleep 0.1; done"));
+    long pid = childPid("stubborn");
+    sup.stop("stubborn", "test");
+    await().atMost(Duration.ofSeconds(10)).until(() -> sup.instances().isEmpty());
+    assertThat(ProcessGroups.alive(pid)).isFalse();
+  }
+}
