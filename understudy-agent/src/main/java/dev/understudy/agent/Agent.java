@@ -78,6 +78,8 @@ public final class Agent implements AutoCloseable {
   private Supervisor supervisor;
   private Inventory inventory;
   private dev.understudy.api.ApiServer api;
+  private dev.understudy.route.Forwarder forwarder;
+  private volatile List<dev.understudy.route.Forwarder.Route> lastRoutes = List.of();
   private final Map<String, PeerStatus> peers = new ConcurrentHashMap<>();
   private final Map<String, List<Long>> crashes = new ConcurrentHashMap<>();
   private final Map<String, List<String>> unmet = new ConcurrentHashMap<>();
@@ -168,6 +170,7 @@ public final class Agent implements AutoCloseable {
           public void changed() { wake.release(); }
         });
 
+    forwarder = new dev.understudy.route.Forwarder(config.address(), dev.understudy.route.Forwarder.Limits.defaults());
     api = dev.understudy.api.ApiServer.start(this);
     running = true;
     long now = ticker.nanos();
@@ -324,11 +327,39 @@ public final class Agent implements AutoCloseable {
     refreshUnmet(snap);
     LocalView view = localView();
     boolean current = replicaCurrent();
+    updateRoutes(snap);
     for (Action a : Decider.decide(snap, view, settings, now)) {
       if (a instanceof Action.Start && !current) continue;
       execute(a);
     }
   }
+
+  /**
+   * Client rerouting: each app's cluster port forwards to its host, but only to a host that runs it (RUNNING) and
+   * that this agent does not believe DOWN; otherwise new connections wait. Addresses come from this agent's own
+   * configuration, so it never forwards to anything but a cluster server.
+   */
+  private void updateRoutes(ClusterSnapshot snap) {
+    Map<String, String> addresses = new HashMap<>();
+    config.peers().forEach(p -> addresses.put(p.id(), p.address()));
+    List<dev.understudy.route.Forwarder.Route> routes = new ArrayList<>();
+    for (App a : snap.apps().values()) {
+      if (a.service() == null) continue;
+      java.util.Optional<InetSocketAddress> up = java.util.Optional.empty();
+      if (a.hasHost() && a.state() != dev.understudy.model.AppState.STARTING && addresses.containsKey(a.host())) {
+        PeerStatus ps = peers.get(a.host());
+        boolean reachable = a.host().equals(self) ? leaseKeeper.valid() : ps != null && ps.verdict() != Verdict.DOWN;
+        if (reachable) up = java.util.Optional.of(new InetSocketAddress(addresses.get(a.host()), a.service().appPort()));
+      }
+      routes.add(new dev.understudy.route.Forwarder.Route(a.tag(), a.service().clusterPort(), up));
+    }
+    if (!routes.equals(lastRoutes)) {
+      lastRoutes = routes;
+      forwarder.update(routes);
+    }
+  }
+
+  public dev.understudy.route.Forwarder forwarder() { return forwarder; }
 
   /** This replica has applied every write this agent made (so its view includes everything that moved its apps). */
   public boolean replicaCurrent() {
@@ -466,6 +497,7 @@ public final class Agent implements AutoCloseable {
       supervisor.close();
     }
     if (api != null) api.close();
+    if (forwarder != null) forwarder.close();
     if (heartbeat != null) heartbeat.close();
     try {
       if (disk != null) disk.close();

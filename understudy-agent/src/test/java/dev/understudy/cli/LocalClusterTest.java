@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalClusterTest {
-  static Path dir = Path.of(System.getProperty("lct.dir", "target/lct-" + System.nanoTime()));
+  static Path dir = Path.of(System.getProperty("lct.dir", "target/lct-" + System.nanoTime())).toAbsolutePath();
   static LocalCluster lc;
   static Path history;
 

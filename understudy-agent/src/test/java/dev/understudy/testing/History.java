@@ -46,6 +46,7 @@ public final class History {
 
   public static void assertOneHostAtATime(Path history) throws IOException {
     List<Instance> all = instances(history);
+    assertThat(all).as("the history %s recorded no instance: the check would prove nothing", history).isNotEmpty();
     for (Instance a : all) {
       for (Instance b : all) {
         if (a == b || !a.tag().equals(b.tag())) continue;

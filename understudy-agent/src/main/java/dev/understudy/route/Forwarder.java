@@ -1,0 +1,310 @@
+package dev.understudy.route;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Client rerouting (FIG. 3C, 7A 816): every agent listens on each app's cluster port and forwards each new TCP
+ * connection to the app's current host. One selector thread, direct buffers (no copy through the Java heap), and
+ * backpressure: a side that cannot take more stops the other side from being read, so a slow client never makes
+ * the agent buffer more than two buffers per connection.
+ */
+public final class Forwarder implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
+  private static final int BUF = 64 * 1024;
+
+  /** Where one app's clients go now; empty while no server hosts it. */
+  public record Route(String tag, int clusterPort, Optional<InetSocketAddress> upstream) {}
+
+  public record Limits(int maxConnectionsPerApp, Duration waitForHost, Duration idleTimeout) {
+    public static Limits defaults() { return new Limits(10_000, Duration.ofSeconds(10), Duration.ofMinutes(10)); }
+  }
+
+  private final class Listener {
+    final String tag;
+    final ServerSocketChannel server;
+    volatile Optional<InetSocketAddress> upstream = Optional.empty();
+    int open;
+
+    Listener(String tag, ServerSocketChannel server) {
+      this.tag = tag;
+      this.server = server;
+    }
+  }
+
+  /** One forwarded connection: a client and (once known) its upstream. */
+  private final class Pipe {
+    final Listener owner;
+    final SocketChannel client;
+    SocketChannel upstream;
+    InetSocketAddress target;
+    final ByteBuffer toUpstream = ByteBuffer.allocateDirect(BUF);
+    final ByteBuffer toClient = ByteBuffer.allocateDirect(BUF);
+    boolean clientEof;
+    boolean upstreamEof;
+    long waitingSince;
+    long lastActivity;
+    boolean closed;
+
+    Pipe(Listener owner, SocketChannel client, long now) {
+      this.owner = owner;
+      this.client = client;
+      this.waitingSince = now;
+      this.lastActivity = now;
+    }
+  }
+
+  private final String bindAddress;
+  private final Limits limits;
+  private final Selector selector;
+  private final Thread thread;
+  private final Map<String, Listener> listeners = new HashMap<>();
+  private final List<Pipe> pipes = new ArrayList<>();
+  private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final AtomicLong forwarded = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
+  private volatile boolean running = true;
+
+  public Forwarder(String bindAddress, Limits limits) throws IOException {
+    this.bindAddress = bindAddress;
+    this.limits = limits;
+    this.selector = Selector.open();
+    this.thread = new Thread(this::loop, "forwarder");
+    this.thread.setDaemon(true);
+    this.thread.start();
+  }
+
+  /** Sets the routes (called on every database change): opens new listeners, closes removed ones, re-targets. */
+  public void update(List<Route> routes) {
+    tasks.add(() -> apply(routes));
+    selector.wakeup();
+  }
+
+  public long forwardedConnections() { return forwarded.get(); }
+
+  public long refusedConnections() { return refused.get(); }
+
+  public int openConnections() { return pipes.size(); }
+
+  private void apply(List<Route> routes) {
+    Map<String, Route> want = new HashMap<>();
+    for (Route r : routes) want.put(r.tag(), r);
+    for (Iterator<Map.Entry<String, Listener>> it = listeners.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      Route r = want.get(e.getKey());
+      if (r == null || r.clusterPort() != e.getValue().server.socket().getLocalPort()) {
+        closeQuietly(e.getValue().server);
+        for (Pipe p : List.copyOf(pipes)) if (p.owner == e.getValue()) close(p);
+        it.remove();
+      }
+    }
+    for (Route r : routes) {
+      Listener l = listeners.get(r.tag());
+      if (l == null) {
+        try {
+          ServerSocketChannel ss = ServerSocketChannel.open();
+          ss.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+          ss.bind(new InetSocketAddress(bindAddress, r.clusterPort()), 1024);
+          ss.configureBlocking(false);
+          l = new Listener(r.tag(), ss);
+          ss.register(selector, SelectionKey.OP_ACCEPT, l);
+          listeners.put(r.tag(), l);
+          log.info("forwarding {}:{} for {}", bindAddress, r.clusterPort(), r.tag());
+        } catch (IOException e) {
+          log.warn("cannot listen on {}:{} for {}: {}", bindAddress, r.clusterPort(), r.tag(), e.getMessage());
+          continue;
+        }
+      }
+      Optional<InetSocketAddress> old = l.upstream;
+      l.upstream = r.upstream();
+      if (!old.equals(r.upstream())) {
+        // the host changed: connections to the old host are closed, not left hanging
+        for (Pipe p : List.copyOf(pipes)) {
+          if (p.owner == l && p.target != null && !Optional.of(p.target).equals(r.upstream())) close(p);
+        }
+      }
+    }
+  }
+
+  private void loop() {
+    while (running) {
+      try {
+        selector.select(100);
+        Runnable t;
+        while ((t = tasks.poll()) != null) t.run();
+        long now = System.nanoTime();
+        for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
+          SelectionKey k = it.next();
+          it.remove();
+          try {
+            handle(k, now);
+          } catch (CancelledKeyException e) {
+            // closed meanwhile
+          }
+        }
+        housekeeping(now);
+      } catch (IOException | RuntimeException e) {
+        if (running) log.warn("forwarder loop: {}", e.toString());
+      }
+    }
+  }
+
+  private void handle(SelectionKey k, long now) {
+    if (k.attachment() instanceof Listener l) {
+      accept(l, now);
+      return;
+    }
+    Pipe p = (Pipe) k.attachment();
+    if (p.closed) return;
+    try {
+      if (k.isConnectable()) {
+        p.upstream.finishConnect();
+        forwarded.incrementAndGet();
+      }
+      p.lastActivity = now;
+      pump(p);
+    } catch (IOException e) {
+      close(p);
+    }
+  }
+
+  private void accept(Listener l, long now) {
+    try {
+      SocketChannel c;
+      while ((c = l.server.accept()) != null) {
+        if (l.open >= limits.maxConnectionsPerApp()) {
+          refused.incrementAndGet();
+          closeQuietly(c);
+          continue;
+        }
+        c.configureBlocking(false);
+        c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        Pipe p = new Pipe(l, c, now);
+        l.open++;
+        pipes.add(p);
+        c.register(selector, 0, p);
+        tryConnect(p);
+      }
+    } catch (IOException e) {
+      log.debug("accept failed: {}", e.toString());
+    }
+  }
+
+  /** Connects a waiting pipe if its app has a host now. */
+  private void tryConnect(Pipe p) throws IOException {
+    Optional<InetSocketAddress> up = p.owner.upstream;
+    if (up.isEmpty()) return; // mid-failover: wait for a host (housekeeping times it out)
+    p.target = up.get();
+    p.upstream = SocketChannel.open();
+    p.upstream.configureBlocking(false);
+    p.upstream.setOption(StandardSocketOptions.TCP_NODELAY, true);
+    boolean done = p.upstream.connect(p.target);
+    p.upstream.register(selector, done ? 0 : SelectionKey.OP_CONNECT, p);
+    if (done) forwarded.incrementAndGet();
+    if (done) pump(p);
+  }
+
+  /** Moves what each side can take; sets interest so nobody reads more than the other side can absorb. */
+  private void pump(Pipe p) throws IOException {
+    if (p.upstream == null || !p.upstream.isConnected()) return;
+    if (!p.clientEof && p.toUpstream.hasRemaining()) {
+      int n = p.client.read(p.toUpstream);
+      if (n < 0) p.clientEof = true;
+    }
+    if (!p.upstreamEof && p.toClient.hasRemaining()) {
+      int n = p.upstream.read(p.toClient);
+      if (n < 0) p.upstreamEof = true;
+    }
+    p.toUpstream.flip();
+    p.upstream.write(p.toUpstream);
+    p.toUpstream.compact();
+    p.toClient.flip();
+    p.client.write(p.toClient);
+    p.toClient.compact();
+    if (p.clientEof && p.toUpstream.position() == 0 && !p.upstream.socket().isOutputShutdown()) p.upstream.shutdownOutput();
+    if (p.upstreamEof && p.toClient.position() == 0 && !p.client.socket().isOutputShutdown()) p.client.shutdownOutput();
+    if (p.clientEof && p.upstreamEof && p.toUpstream.position() == 0 && p.toClient.position() == 0) {
+      close(p);
+      return;
+    }
+    int clientOps = 0;
+    int upOps = 0;
+    if (!p.clientEof && p.toUpstream.hasRemaining()) clientOps |= SelectionKey.OP_READ;
+    if (p.toClient.position() > 0) clientOps |= SelectionKey.OP_WRITE;
+    if (!p.upstreamEof && p.toClient.hasRemaining()) upOps |= SelectionKey.OP_READ;
+    if (p.toUpstream.position() > 0) upOps |= SelectionKey.OP_WRITE;
+    p.client.keyFor(selector).interestOps(clientOps);
+    p.upstream.keyFor(selector).interestOps(upOps);
+  }
+
+  private void housekeeping(long now) {
+    for (Pipe p : List.copyOf(pipes)) {
+      if (p.closed) continue;
+      try {
+        if (p.upstream == null) {
+          if (now - p.waitingSince > limits.waitForHost().toNanos()) {
+            refused.incrementAndGet();
+            close(p);
+          } else {
+            tryConnect(p);
+          }
+        } else if (now - p.lastActivity > limits.idleTimeout().toNanos()) {
+          close(p);
+        } else if (!p.upstream.isConnected() && now - p.lastActivity > Duration.ofSeconds(5).toNanos()) {
+          close(p); // upstream connect hanging
+        }
+      } catch (IOException e) {
+        close(p);
+      }
+    }
+  }
+
+  private void close(Pipe p) {
+    if (p.closed) return;
+    p.closed = true;
+    p.owner.open--;
+    pipes.remove(p);
+    closeQuietly(p.client);
+    if (p.upstream != null) closeQuietly(p.upstream);
+  }
+
+  private static void closeQuietly(java.io.Closeable c) {
+    try {
+      c.close();
+    } catch (IOException ignored) {
+      // closing
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    selector.wakeup();
+    try {
+      thread.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (Listener l : listeners.values()) closeQuietly(l.server);
+    for (Pipe p : List.copyOf(pipes)) close(p);
+    closeQuietly(selector);
+  }
+}
