@@ -47,17 +47,19 @@ final class DemoCommand implements Callable<Integer> {
       lc.client("s2").post("/api/v1/apps", spec);
       say("Registered app 'hello' (an HTTP service): primary s1, backups s2 then s3, auto-failback on.");
       waitFor(lc, "s2", a -> "s1".equals(a.path("host").asText()) && "RUNNING".equals(a.path("state").asText()), 30, "hello to run on s1");
-      say("hello runs on s1: GET http://127.0.0.11:9080/ -> %s", get("127.0.0.11"));
+      say("hello runs on s1. Clients use any agent's cluster port 8080; each forwards to the current host.");
+      say("GET http://127.0.0.13:8080/ (through s3) -> %s", awaitHttp("127.0.0.13", 10));
 
       say("Killing s1 with SIGKILL (agent and app): the server just died.");
       lc.kill("s1");
       long killed = System.nanoTime();
       JsonNode moved = waitFor(lc, "s2", a -> "s2".equals(a.path("host").asText()) && "RUNNING".equals(a.path("state").asText()), 30, "failover to s2");
-      String answer = awaitHttp("127.0.0.12", 10);
+      String answer = awaitHttp("127.0.0.13", 10);
       double failover = (System.nanoTime() - killed) / 1e9;
-      say("FAILOVER done in %.2f s: s2 saw s1 DOWN (LAN heartbeats lost, lease expired), took over at epoch %d.",
+      say("FAILOVER done in %.2f s (kill to first answer through the cluster): s2 saw s1 DOWN (LAN heartbeats lost,"
+          + " lease expired) and took over at epoch %d.",
           failover, moved.path("epoch").asLong());
-      say("hello answers on s2: GET http://127.0.0.12:9080/ -> %s", answer);
+      say("Same client, same address: GET http://127.0.0.13:8080/ (through s3) -> %s", answer);
       printEvents(lc, "s2", 4);
 
       say("Restarting s1: it rejoins, catches up the database, takes a new lease...");
@@ -68,10 +70,10 @@ final class DemoCommand implements Callable<Integer> {
           lc.config("s1").timingValues().failbackHold().toMillis() + " ms");
       say("then stops hello, and only then hands it to s1 (never on two servers at once).");
       JsonNode back = waitFor(lc, "s2", a -> "s1".equals(a.path("host").asText()) && "RUNNING".equals(a.path("state").asText()), 40, "failback to s1");
-      String answer2 = awaitHttp("127.0.0.11", 10);
+      String answer2 = awaitHttp("127.0.0.13", 10);
       say("FAILBACK done %.2f s after s1 restarted: hello runs on s1 again at epoch %d.",
           (System.nanoTime() - restarted) / 1e9, back.path("epoch").asLong());
-      say("GET http://127.0.0.11:9080/ -> %s", answer2);
+      say("GET http://127.0.0.13:8080/ (through s3) -> %s", answer2);
       printEvents(lc, "s1", 4);
       say("Demo complete: failover in %.2f s, failback after the hold time, one host at a time.", failover);
       return 0;
@@ -108,7 +110,7 @@ final class DemoCommand implements Callable<Integer> {
 
   private String get(String host) {
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":9080/"))
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":8080/"))
           .timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? r.body().trim() : null;
     } catch (IOException e) {

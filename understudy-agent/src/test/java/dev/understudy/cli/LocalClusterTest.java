@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.understudy.testing.History;
+import dev.understudy.testing.Http;
 import dev.understudy.testing.Ports;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -159,6 +160,29 @@ class LocalClusterTest {
 
   @Test
   @Order(6)
+  void clientThroughANonHostAgentFollowsTheAppAcrossFailover() throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    int clusterPort = Ports.free("127.0.0.13");
+    int appPort = Ports.free("127.0.0.11");
+    lc.client("s1").post("/api/v1/apps", Map.of("tag", "svc", "command", Map.of("argv", List.of(java, "-Xmx32m", "-cp",
+        System.getProperty("java.class.path"), Main.class.getName(), "hello-service")),
+        "primary", "s1", "backups", List.of("s2"), "autoFailback", true,
+        "service", Map.of("clusterPort", clusterPort, "appPort", appPort)));
+    String url = "http://127.0.0.13:" + clusterPort + "/";
+    await().atMost(Duration.ofSeconds(30)).until(() -> String.valueOf(Http.get(url)).contains("hello from s1"));
+    lc.kill("s1");
+    long t0 = System.nanoTime();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+        .until(() -> String.valueOf(Http.get(url)).contains("hello from s2"));
+    long gapMs = (System.nanoTime() - t0) / 1_000_000;
+    System.out.println("forwarded client gap across failover: " + gapMs + " ms");
+    assertThat(gapMs).isLessThan(15_000);
+    lc.start("s1");
+    await().atMost(Duration.ofSeconds(40)).until(() -> String.valueOf(Http.get(url)).contains("hello from s1"));
+  }
+
+  @Test
+  @Order(7)
   void badRequestsChangeNothing() {
     int before = lc.client("s1").get("/api/v1/apps").size();
     Client noToken = new Client(lc.apiUrl("s1"), null);
