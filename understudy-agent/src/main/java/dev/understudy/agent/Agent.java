@@ -176,7 +176,8 @@ public final class Agent implements AutoCloseable {
     long now = ticker.nanos();
     for (var p : config.peers()) {
       if (!p.id().equals(self)) {
-        peers.put(p.id(), new PeerStatus(p.id(), Verdict.DOWN, now, System.currentTimeMillis(), false,
+        // sinceWallMillis 0 marks "not yet observed": the first verdict after start is not an event
+        peers.put(p.id(), new PeerStatus(p.id(), Verdict.DOWN, now, 0, false,
             disk == null ? DiskState.NOT_CONFIGURED : DiskState.STALE, true, true));
       }
     }
@@ -239,7 +240,7 @@ public final class Agent implements AutoCloseable {
           if (prev != null) {
             log.info("{} sees {} {} -> {} (LAN {}, disk {}, lease {})", self, id, prev.verdict(), v,
                 lanOk ? "ok" : "lost", ds, expired ? "expired" : "current");
-            if (v == Verdict.DOWN || prev.verdict() == Verdict.DOWN) {
+            if (prev.sinceWallMillis() > 0) {
               emit(new Event(null, 0, v == Verdict.DOWN ? "SERVER_DOWN" : "SERVER_" + v, self, null,
                   self + " sees " + id + " " + v + " (LAN " + (lanOk ? "ok" : "lost") + ", disk " + ds + ", lease "
                       + (expired ? "expired" : "current") + ")", Map.of("subject", id)));

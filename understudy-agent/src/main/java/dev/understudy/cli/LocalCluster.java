@@ -37,6 +37,12 @@ public final class LocalCluster {
   /** Writes the configs of a new cluster (or reuses an existing one) and starts every agent. */
   public static LocalCluster up(Path dir, int servers, int basePort, Map<String, Object> timing, boolean hooks,
                                 Consumer<String> progress) throws IOException, InterruptedException {
+    return up(dir, servers, basePort, timing, hooks, false, progress);
+  }
+
+  /** With {@code diskPulse}, every agent beats in DIR/disk.pulse, standing in for a shared disk. */
+  public static LocalCluster up(Path dir, int servers, int basePort, Map<String, Object> timing, boolean hooks,
+                                boolean diskPulse, Consumer<String> progress) throws IOException, InterruptedException {
     if (servers < 1 || servers > 50) throw new CliException(2, "--servers must be 1-50");
     Path abs = dir.toAbsolutePath();
     Files.createDirectories(abs);
@@ -51,7 +57,8 @@ public final class LocalCluster {
       for (int i = 1; i <= servers; i++) {
         AgentConfig c = new AgentConfig("s" + i, address(i), abs.resolve("s" + i).resolve("data").toString(),
             new AgentConfig.Cluster("local", secret, token), new AgentConfig.Ports(basePort, basePort + 1, basePort + 2),
-            peers, null, t, null, null, null, hooks ? Boolean.TRUE : null);
+            peers, null, t, diskPulse ? new AgentConfig.DiskPulseConfig(abs.resolve("disk.pulse").toString(), null, null) : null,
+            null, null, hooks ? Boolean.TRUE : null);
         c.validate();
         c.write(abs.resolve("s" + i).resolve("agent.yaml"));
       }

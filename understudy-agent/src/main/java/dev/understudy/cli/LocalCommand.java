@@ -19,11 +19,12 @@ final class LocalCommand {
     @Option(names = "--base-port", defaultValue = "7700", description = "API port; Raft and heartbeat use the next two") int basePort;
     @Option(names = "--profile", description = "timing profile: default, fast or relaxed") String profile;
     @Option(names = "--test-hooks", description = "enable the fault-injection endpoint") boolean hooks;
+    @Option(names = "--disk-pulse", description = "add a disk pulse channel (a shared file in DIR)") boolean diskPulse;
 
     @Override
     public Integer call() throws Exception {
       var timing = profile == null ? null : java.util.Map.<String, Object>of("profile", profile);
-      LocalCluster lc = LocalCluster.up(dir, servers, basePort, timing, hooks, Progress.printer());
+      LocalCluster lc = LocalCluster.up(dir, servers, basePort, timing, hooks, diskPulse, Progress.printer());
       for (var e : lc.urls().entrySet()) System.out.println(e.getKey() + " " + e.getValue());
       System.out.println("UNDERSTUDY_TOKEN=" + lc.token());
       return 0;
