@@ -131,7 +131,7 @@ public final class Agent implements AutoCloseable {
       }
       wake.release();
     });
-    leases.seed(store.localList(Keys.LEASES));
+    leases.seed(store.localList(Keys.LEASES), store.localList(Keys.REVOCATIONS));
     leaseKeeper = new LeaseKeeper(self, store, ticker, timing.lease(), timing.guardTimeout());
 
     Map<String, InetSocketAddress> hbPeers = new HashMap<>();
@@ -422,15 +422,14 @@ public final class Agent implements AutoCloseable {
     App updated = c.updated();
     List<Op> ops = new ArrayList<>();
     if (c.leaseServer() != null) {
+      // the takeover holds only if the host's lease record is still the one observed expired; it revokes that lease
       String key = Keys.lease(c.leaseServer());
-      if (c.leaseVersion() == 0) {
-        ops.add(Op.check(key, 0));
-      } else {
-        Lease cur = store.localGet(key).filter(e -> e.version() == c.leaseVersion())
-            .map(e -> Json.read(e.value(), Lease.class)).orElse(null);
-        if (cur == null) return; // our view moved on; decide again with the new one
-        if (cur.revoked()) ops.add(Op.check(key, c.leaseVersion()));
-        else ops.add(Op.put(key, Json.write(new Lease(cur.server(), cur.incarnation(), cur.seq(), true, self)), c.leaseVersion()));
+      ops.add(Op.check(key, c.leaseVersion()));
+      if (c.leaseVersion() != 0) {
+        long inc = store.localGet(key).filter(e -> e.version() == c.leaseVersion())
+            .map(e -> Json.read(e.value(), Lease.class).incarnation()).orElse(-1L);
+        if (inc < 0) return; // our view moved on; decide again with the new one
+        ops.add(Op.put(Keys.revocation(c.leaseServer()), Json.write(new dev.understudy.model.Revocation(c.leaseServer(), inc, self))));
       }
     }
     ops.add(Op.put(Keys.app(updated.tag()), Json.write(updated.withVersion(0)), updated.version()));

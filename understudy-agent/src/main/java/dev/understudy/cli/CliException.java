@@ -1,7 +1,7 @@
 package dev.understudy.cli;
 
 /** A failure to report in one line, with the exit code it maps to. */
-final class CliException extends RuntimeException {
+public final class CliException extends RuntimeException {
   final int exitCode;
 
   CliException(int exitCode, String message) {

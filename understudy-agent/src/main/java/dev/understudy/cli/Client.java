@@ -12,12 +12,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /** Talks to an agent's REST API for the CLI. */
-final class Client {
+public final class Client {
   private final String base;
   private final String token;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
 
-  Client(String base, String token) {
+  public Client(String base, String token) {
     this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     this.token = token;
   }
@@ -46,15 +46,15 @@ final class Client {
     return new Client(agent, token);
   }
 
-  JsonNode get(String path) { return send("GET", path, null); }
+  public JsonNode get(String path) { return send("GET", path, null); }
 
-  JsonNode post(String path, Object body) { return send("POST", path, body); }
+  public JsonNode post(String path, Object body) { return send("POST", path, body); }
 
-  JsonNode put(String path, Object body) { return send("PUT", path, body); }
+  public JsonNode put(String path, Object body) { return send("PUT", path, body); }
 
-  JsonNode delete(String path) { return send("DELETE", path, null); }
+  public JsonNode delete(String path) { return send("DELETE", path, null); }
 
-  JsonNode send(String method, String path, Object body) {
+  public JsonNode send(String method, String path, Object body) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
         .header("Accept", "application/json");
     if (token != null) b.header("Authorization", "Bearer " + token);

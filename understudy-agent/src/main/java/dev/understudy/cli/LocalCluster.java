@@ -43,6 +43,13 @@ public final class LocalCluster {
   /** With {@code diskPulse}, every agent beats in DIR/disk.pulse, standing in for a shared disk. */
   public static LocalCluster up(Path dir, int servers, int basePort, Map<String, Object> timing, boolean hooks,
                                 boolean diskPulse, Consumer<String> progress) throws IOException, InterruptedException {
+    return up(dir, servers, basePort, timing, hooks, diskPulse, Map.of(), progress);
+  }
+
+  /** {@code uplinks}: server id -> the HOST:PORT its uplink check probes (none = no uplink check). */
+  public static LocalCluster up(Path dir, int servers, int basePort, Map<String, Object> timing, boolean hooks,
+                                boolean diskPulse, Map<String, String> uplinks, Consumer<String> progress)
+      throws IOException, InterruptedException {
     if (servers < 1 || servers > 50) throw new CliException(2, "--servers must be 1-50");
     Path abs = dir.toAbsolutePath();
     Files.createDirectories(abs);
@@ -58,7 +65,8 @@ public final class LocalCluster {
         AgentConfig c = new AgentConfig("s" + i, address(i), abs.resolve("s" + i).resolve("data").toString(),
             new AgentConfig.Cluster("local", secret, token), new AgentConfig.Ports(basePort, basePort + 1, basePort + 2),
             peers, null, t, diskPulse ? new AgentConfig.DiskPulseConfig(abs.resolve("disk.pulse").toString(), null, null) : null,
-            null, null, hooks ? Boolean.TRUE : null);
+            uplinks.containsKey("s" + i) ? new AgentConfig.UplinkConfig(List.of(uplinks.get("s" + i)), "200ms", "1s") : null,
+            null, hooks ? Boolean.TRUE : null);
         c.validate();
         c.write(abs.resolve("s" + i).resolve("agent.yaml"));
       }

@@ -2,41 +2,44 @@ package dev.understudy.detect;
 
 import dev.understudy.model.Keys;
 import dev.understudy.model.Lease;
+import dev.understudy.model.Revocation;
 import dev.understudy.store.Entry;
 import dev.understudy.store.Json;
+import dev.understudy.store.Op;
 import dev.understudy.store.Store;
 import dev.understudy.store.StoreUnavailableException;
 import dev.understudy.store.TxnResult;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The holder's side of this server's lease. Each renewal is a compare-and-set on the lease record; the lease is
- * counted from when the renewal was SENT, on this agent's monotonic clock, so it ends before any observer's count
- * (which starts when the observer applied it). A failed compare-and-set means another server revoked the lease after
- * taking over: this agent must stop every app before it may acquire a new one.
+ * The holder's side of this server's lease. A renewal writes the lease record on condition that this server's
+ * revocation record is still at the version it had when the lease was acquired; renewals are pipelined (one sent every
+ * round without waiting for the last), so a Raft leader change delays them without fencing this server. The lease is
+ * counted from when the renewal was SENT, on this agent's monotonic clock: it ends before any observer's count (which
+ * starts when the observer applied it). A renewal refused by the revocation check means another server took over
+ * after the lease had expired: this agent must stop every app before it may acquire a new one.
  */
 public final class LeaseKeeper {
   private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
+  private static final int MAX_IN_FLIGHT = 16;
 
   private final String self;
   private final Store store;
   private final Ticker ticker;
   private final Duration lease;
   private final Duration guard;
-  private final Map<Long, Long> sentAt = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Long, Long> e) { return size() > 64; }
-  };
+  private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long validUntil = Long.MIN_VALUE;
   private volatile boolean held;
+  private volatile long lastWriteIndex;
   private long incarnation;
-  private long version;
+  private long revocationVersion;
   private long seq;
   private volatile String lostReason = "not acquired yet";
 
@@ -58,31 +61,53 @@ public final class LeaseKeeper {
         if (noLocalApps.getAsBoolean()) acquire();
         return;
       }
+      if (inFlight.get() >= MAX_IN_FLIGHT) return;
       long s = ++seq;
+      long inc = incarnation;
       long sent = ticker.nanos();
-      sentAt.put(s, sent);
-      TxnResult r = store.cas(Keys.lease(self), Json.write(new Lease(self, incarnation, s, false, null)), version);
-      if (r.ok()) {
-        version = r.version();
-        validUntil = sent + lease.toNanos();
-        return;
-      }
-      reconcileAfterConflict();
+      inFlight.incrementAndGet();
+      store.txnAsync(List.of(Op.check(Keys.revocation(self), revocationVersion),
+              Op.put(Keys.lease(self), Json.write(new Lease(self, inc, s)))))
+          .whenComplete((r, err) -> {
+            inFlight.decrementAndGet();
+            if (err == null) completed(inc, sent, r);
+          });
     } catch (StoreUnavailableException e) {
       log.debug("lease renewal outcome unknown: {}", e.getMessage());
     }
   }
 
+  private synchronized void completed(long inc, long sent, TxnResult r) {
+    if (!held || inc != incarnation) return;
+    if (r.ok()) {
+      validUntil = Math.max(validUntil, sent + lease.toNanos());
+      lastWriteIndex = Math.max(lastWriteIndex, r.version());
+      return;
+    }
+    lostReason = revokedBy().map(by -> "revoked by " + by + " after a takeover").orElse("revoked");
+    held = false;
+    validUntil = Long.MIN_VALUE;
+    log.warn("{} lost its lease: {}; stopping every app before acquiring a new one", self, lostReason);
+  }
+
+  private Optional<String> revokedBy() {
+    try {
+      return store.localGet(Keys.revocation(self)).map(e -> Json.read(e.value(), Revocation.class).by());
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
   private void acquire() {
-    Optional<Entry> cur = store.get(Keys.lease(self));
+    long rv = store.get(Keys.revocation(self)).map(Entry::version).orElse(0L);
     long inc = Math.max(System.currentTimeMillis(), incarnation + 1);
     long sent = ticker.nanos();
-    TxnResult r = store.cas(Keys.lease(self), Json.write(new Lease(self, inc, 1, false, null)),
-        cur.map(Entry::version).orElse(0L));
+    TxnResult r = store.txn(List.of(Op.check(Keys.revocation(self), rv), Op.put(Keys.lease(self), Json.write(new Lease(self, inc, 1)))));
     if (r.ok()) {
       incarnation = inc;
+      revocationVersion = rv;
       seq = 1;
-      version = r.version();
+      lastWriteIndex = r.version();
       validUntil = sent + lease.toNanos();
       held = true;
       lostReason = null;
@@ -90,33 +115,15 @@ public final class LeaseKeeper {
     }
   }
 
-  /** The CAS failed: either an earlier renewal of ours whose reply we missed did commit, or we were revoked. */
-  private void reconcileAfterConflict() {
-    Optional<Entry> cur = store.get(Keys.lease(self));
-    if (cur.isPresent()) {
-      Lease l = Json.read(cur.get().value(), Lease.class);
-      Long sent = sentAt.get(l.seq());
-      if (!l.revoked() && l.incarnation() == incarnation && sent != null) {
-        version = cur.get().version();
-        validUntil = sent + lease.toNanos();
-        return;
-      }
-      lostReason = l.revoked() ? "revoked by " + l.revokedBy() + " after a takeover" : "replaced by another incarnation";
-    } else {
-      lostReason = "lease record deleted";
-    }
-    held = false;
-    validUntil = Long.MIN_VALUE;
-    log.warn("{} lost its lease: {}; stopping every app before acquiring a new one", self, lostReason);
-  }
+  /** Log index of this agent's latest successful lease write: its replica must have applied it before it starts apps. */
+  public long lastWriteIndex() { return held ? lastWriteIndex : 0; }
 
   /** True while this server may run apps: the lease outlives the guard timeout from now. */
-  /** Log index of this agent's latest successful lease write: its replica must have applied it before it starts apps. */
-  public long lastWriteIndex() { return held ? version : 0; }
-
   public boolean valid() { return held && ticker.nanos() + guard.toNanos() < validUntil; }
 
   public long remainingMillis() { return held ? Math.max(0, (validUntil - ticker.nanos()) / 1_000_000) : 0; }
+
+  public long incarnation() { return incarnation; }
 
   public String lostReason() { return valid() ? null : (lostReason != null ? lostReason : "renewals not confirmed in time"); }
 }

@@ -2,6 +2,7 @@ package dev.understudy.detect;
 
 import dev.understudy.model.Keys;
 import dev.understudy.model.Lease;
+import dev.understudy.model.Revocation;
 import dev.understudy.store.Change;
 import dev.understudy.store.Entry;
 import dev.understudy.store.Json;
@@ -16,12 +17,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * renewal, which is earlier, so the holder's lease always ends first. Never compares wall clocks.
  */
 public final class LeaseTracker {
-  public record Observed(long version, long appliedNanos, boolean revoked, long incarnation) {}
+  public record Observed(long version, long appliedNanos, long incarnation) {}
 
   private final Ticker ticker;
   private final Duration lease;
   private final Duration margin;
   private final Map<String, Observed> seen = new ConcurrentHashMap<>();
+  private final Map<String, Long> revokedIncarnation = new ConcurrentHashMap<>();
 
   public LeaseTracker(Ticker ticker, Duration lease, Duration margin) {
     this.ticker = ticker;
@@ -30,30 +32,39 @@ public final class LeaseTracker {
   }
 
   /** On start: whatever is in the replica counts as renewed just now (we cannot know better, so assume alive). */
-  public void seed(List<Entry> leases) {
+  public void seed(List<Entry> leases, List<Entry> revocations) {
     long now = ticker.nanos();
     for (Entry e : leases) record(e.key().substring(Keys.LEASES.length()), e.value(), e.version(), now);
+    for (Entry e : revocations) revoke(e.value());
   }
 
   /** Fed by the store watch, in log order. */
   public void onChanges(List<Change> changes) {
     long now = ticker.nanos();
     for (Change c : changes) {
-      if (!c.key().startsWith(Keys.LEASES)) continue;
-      String server = c.key().substring(Keys.LEASES.length());
-      if (c.newValue() == null) seen.remove(server);
-      else record(server, c.newValue(), c.version(), now);
+      if (c.key().startsWith(Keys.LEASES)) {
+        String server = c.key().substring(Keys.LEASES.length());
+        if (c.newValue() == null) seen.remove(server);
+        else record(server, c.newValue(), c.version(), now);
+      } else if (c.key().startsWith(Keys.REVOCATIONS) && c.newValue() != null) {
+        revoke(c.newValue());
+      }
     }
   }
 
   private void record(String server, String json, long version, long now) {
     Lease l = Json.read(json, Lease.class);
-    seen.put(server, new Observed(version, now, l.revoked(), l.incarnation()));
+    seen.put(server, new Observed(version, now, l.incarnation()));
+  }
+
+  private void revoke(String json) {
+    Revocation r = Json.read(json, Revocation.class);
+    revokedIncarnation.put(r.server(), r.incarnation());
   }
 
   public boolean expired(String server) {
     Observed o = seen.get(server);
-    if (o == null || o.revoked()) return true;
+    if (o == null || revoked(server)) return true;
     return ticker.nanos() - o.appliedNanos() > lease.toNanos() + margin.toNanos();
   }
 
@@ -63,8 +74,14 @@ public final class LeaseTracker {
     return o == null ? 0 : o.version();
   }
 
+  public long incarnation(String server) {
+    Observed o = seen.get(server);
+    return o == null ? 0 : o.incarnation();
+  }
+
   public boolean revoked(String server) {
     Observed o = seen.get(server);
-    return o != null && o.revoked();
+    Long r = revokedIncarnation.get(server);
+    return o != null && r != null && r == o.incarnation();
   }
 }

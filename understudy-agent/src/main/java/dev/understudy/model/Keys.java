@@ -6,6 +6,7 @@ public final class Keys {
   public static final String SERVERS = "servers/";
   public static final String LEASES = "leases/";
   public static final String READINESS = "readiness/";
+  public static final String REVOCATIONS = "revocations/";
   public static final String EVENTS = "events/";
 
   private Keys() {}
@@ -14,5 +15,6 @@ public final class Keys {
   public static String server(String id) { return SERVERS + id; }
   public static String lease(String id) { return LEASES + id; }
   public static String readiness(String id) { return READINESS + id; }
+  public static String revocation(String id) { return REVOCATIONS + id; }
   public static String event(long millis, String id) { return EVENTS + String.format("%015d-%s", millis, id); }
 }

@@ -44,6 +44,15 @@ public final class InMemoryStore implements Store {
   }
 
   @Override
+  public java.util.concurrent.CompletableFuture<TxnResult> txnAsync(List<Op> ops) {
+    try {
+      return java.util.concurrent.CompletableFuture.completedFuture(txn(ops));
+    } catch (StoreUnavailableException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
   public void watch(Consumer<List<Change>> listener) { watchers.add(listener); }
 
   /** Simulates losing quorum: every call fails with an unknown outcome. */

@@ -173,6 +173,18 @@ public final class RaftStore implements Store {
     return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
   }
 
+  @Override
+  public java.util.concurrent.CompletableFuture<TxnResult> txnAsync(List<Op> ops) {
+    long timeout = config.requestTimeout().toMillis();
+    return client.async().send(Message.valueOf(Json.write(new Requests.Txn(ops))))
+        .orTimeout(timeout, TimeUnit.MILLISECONDS)
+        .handle((reply, err) -> {
+          if (err != null) throw new StoreUnavailableException("database write outcome unknown: " + rootMessage(err), err);
+          if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
+          return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
+        });
+  }
+
   private RaftClientReply await(java.util.concurrent.CompletableFuture<RaftClientReply> f, String what) {
     try {
       RaftClientReply reply = f.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);

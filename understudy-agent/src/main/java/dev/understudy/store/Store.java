@@ -20,6 +20,12 @@ public interface Store extends AutoCloseable {
   /** All or nothing. */
   TxnResult txn(List<Op> ops);
 
+  /**
+   * The same, without waiting: the future fails with {@link StoreUnavailableException} when the outcome is unknown.
+   * Several may be in flight; they are applied in the order they reach the leader.
+   */
+  java.util.concurrent.CompletableFuture<TxnResult> txnAsync(List<Op> ops);
+
   /** Called, in log order and on one thread, with every change this replica applies. */
   void watch(Consumer<List<Change>> listener);
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.understudy.model.Keys;
 import dev.understudy.model.Lease;
+import dev.understudy.model.Revocation;
 import dev.understudy.store.InMemoryStore;
 import dev.understudy.store.Json;
 import java.time.Duration;
@@ -50,9 +51,9 @@ class LeaseTest {
   @Test
   void revokedLeaseMakesTheHolderLoseItAndReacquireOnlyWhenIdle() {
     holder.renew(() -> true);
-    var cur = store.localGet(Keys.lease("s1")).orElseThrow();
-    Lease l = Json.read(cur.value(), Lease.class);
-    store.cas(Keys.lease("s1"), Json.write(new Lease("s1", l.incarnation(), l.seq(), true, "s2")), cur.version());
+    Lease l = Json.read(store.localGet(Keys.lease("s1")).orElseThrow().value(), Lease.class);
+    store.put(Keys.revocation("s1"), Json.write(new Revocation("s1", l.incarnation(), "s2")));
+    assertThat(observer.expired("s1")).as("a revoked lease is expired for observers at once").isTrue();
     clock.advance(Duration.ofMillis(200));
     holder.renew(() -> false);
     assertThat(holder.valid()).isFalse();

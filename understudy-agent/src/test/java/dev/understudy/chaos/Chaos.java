@@ -1,0 +1,295 @@
+package dev.understudy.chaos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.understudy.cli.LocalCluster;
+import dev.understudy.run.ProcessGroups;
+import dev.understudy.testing.History;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The fault-injection driver: a real cluster of agent processes on loopback, recording apps, and a seeded random
+ * schedule of faults (kill -9, SIGSTOP, dropped heartbeats, frozen or corrupted disk pulse, lost uplink, app
+ * crashes, operator actions racing with all of it). {@link Checker} judges the history afterwards.
+ */
+final class Chaos {
+  record Settings(long seed, int servers, long durationMs, int basePort, Path dir) {}
+
+  final Settings s;
+  final Random rnd;
+  final LocalCluster lc;
+  final Path history;
+  final List<Fault> faults = new ArrayList<>();
+  final Map<String, String> ackedAttributes = new LinkedHashMap<>(); // "tag/key" -> value, acknowledged writes
+  final Map<String, ServerSocket> uplinkTargets = new HashMap<>();
+  final Map<String, Long> busyUntil = new ConcurrentHashMap<>(); // server -> ms until which a fault holds it
+  final List<String> apps = List.of("a1", "a2", "a3", "a4");
+  final long t0 = System.currentTimeMillis();
+  int operatorActions;
+
+  private Chaos(Settings s, LocalCluster lc, Path history) {
+    this.s = s;
+    this.rnd = new Random(s.seed());
+    this.lc = lc;
+    this.history = history;
+  }
+
+  static Chaos start(Settings s) throws Exception {
+    Files.createDirectories(s.dir());
+    Map<String, String> uplinks = new HashMap<>();
+    Map<String, ServerSocket> targets = new HashMap<>();
+    for (int i = 1; i <= s.servers(); i++) {
+      ServerSocket ss = uplinkTarget(0);
+      targets.put("s" + i, ss);
+      uplinks.put("s" + i, "127.0.0.99:" + ss.getLocalPort());
+    }
+    LocalCluster lc = LocalCluster.up(s.dir().resolve("cluster"), s.servers(), s.basePort(), null, true, true, uplinks, null);
+    Path history = s.dir().resolve("history.log");
+    Files.createFile(history);
+    Chaos c = new Chaos(s, lc, history);
+    c.uplinkTargets.putAll(targets);
+    c.registerApps();
+    return c;
+  }
+
+  long now() { return System.currentTimeMillis() - t0; }
+
+  /** A TCP listener standing in for a server's gateway: accepts and closes, so its backlog never fills. */
+  static ServerSocket uplinkTarget(int port) throws IOException {
+    ServerSocket ss = new ServerSocket();
+    ss.setReuseAddress(true);
+    ss.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.99"), port), 50);
+    Thread t = new Thread(() -> {
+      while (!ss.isClosed()) {
+        try {
+          ss.accept().close();
+        } catch (IOException e) {
+          return;
+        }
+      }
+    }, "uplink-target");
+    t.setDaemon(true);
+    t.start();
+    return ss;
+  }
+
+  private void registerApps() {
+    List<String> ids = lc.ids();
+    for (int i = 0; i < apps.size(); i++) {
+      String primary = ids.get(i % ids.size());
+      List<String> backups = new ArrayList<>();
+      for (int j = 1; j < Math.min(3, ids.size()); j++) backups.add(ids.get((i + j) % ids.size()));
+      lc.client(ids.get(0)).post("/api/v1/apps", Map.of("tag", apps.get(i),
+          "command", Map.of("argv", History.recorderCommand(history), "stopTimeoutMs", 2000),
+          "primary", primary, "backups", backups, "autoFailback", i % 2 == 0));
+    }
+  }
+
+  /** Runs the schedule for the configured duration, then heals every fault. */
+  void run() throws Exception {
+    long end = s.durationMs();
+    List<Runnable> pendingHeals = new ArrayList<>();
+    while (now() < end) {
+      Thread.sleep(1500 + rnd.nextInt(2500));
+      injectOne();
+    }
+    heal();
+  }
+
+  private String randomServer() { return lc.ids().get(rnd.nextInt(lc.ids().size())); }
+
+  /** Keeps a majority untouched: at most (n-1)/2 servers under a fault at once. */
+  private String freeServer() {
+    long nowMs = now();
+    long busy = busyUntil.values().stream().filter(t -> t > nowMs).count();
+    if (busy >= (lc.ids().size() - 1) / 2) return null;
+    for (int tries = 0; tries < 10; tries++) {
+      String id = randomServer();
+      if (busyUntil.getOrDefault(id, 0L) <= nowMs) return id;
+    }
+    return null;
+  }
+
+  private void injectOne() throws Exception {
+    int kind = rnd.nextInt(100);
+    String id = freeServer();
+    long start = now();
+    if (kind < 20 && id != null) {
+      long downMs = 1000 + rnd.nextInt(5000);
+      boolean withApps = rnd.nextBoolean();
+      if (withApps) lc.kill(id);
+      else lc.signalAgent(id, "KILL");
+      hold(id, downMs + 8000);
+      record(start, start + downMs, withApps ? "KILL9+APPS" : "KILL9-AGENT", id, null);
+      later(downMs, () -> lc.start(id));
+    } else if (kind < 35 && id != null) {
+      long pauseMs = 300 + rnd.nextInt(3500);
+      lc.signalAgent(id, "STOP");
+      hold(id, pauseMs + 5000);
+      record(start, start + pauseMs, "SIGSTOP", id, null);
+      later(pauseMs, () -> lc.signalAgent(id, "CONT"));
+    } else if (kind < 50 && id != null) {
+      String other = randomServer();
+      if (other.equals(id)) return;
+      long ms = 200 + rnd.nextInt(3000);
+      fault(id, Map.of("dropHeartbeats", List.of(other)));
+      fault(other, Map.of("dropHeartbeats", List.of(id)));
+      record(start, start + ms, "DROP-HB", id, "<-> " + other);
+      later(ms, () -> {
+        fault(id, Map.of("dropHeartbeats", List.of()));
+        fault(other, Map.of("dropHeartbeats", List.of()));
+      });
+    } else if (kind < 60 && id != null) {
+      boolean corrupt = rnd.nextBoolean();
+      long ms = 500 + rnd.nextInt(3000);
+      fault(id, corrupt ? Map.of("corruptDisk", true) : Map.of("freezeDisk", true));
+      record(start, start + ms, corrupt ? "DISK-CORRUPT" : "DISK-FREEZE", id, null);
+      later(ms, () -> fault(id, Map.of("freezeDisk", false)));
+    } else if (kind < 68 && id != null) {
+      long ms = 1500 + rnd.nextInt(3000);
+      uplinkTargets.get(id).close();
+      hold(id, ms + 3000);
+      record(start, start + ms, "UPLINK-LOST", id, null);
+      later(ms, () -> uplinkTargets.put(id, uplinkTarget(uplinkTargets.get(id).getLocalPort())));
+    } else if (kind < 80) {
+      crashApp(start);
+    } else {
+      operatorAction(start);
+    }
+  }
+
+  private void crashApp(long start) throws IOException {
+    String server = randomServer();
+    Path run = lc.dir().resolve(server).resolve("data").resolve("run");
+    if (!Files.isDirectory(run)) return;
+    try (var files = Files.list(run)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".pid")).toList()) {
+        String tag = f.getFileName().toString().replace(".pid", "");
+        long pgid = Long.parseLong(Files.readString(f).trim().split(" ")[0]);
+        // kill the app only (its children), not the guard: a crash the supervisor must notice
+        for (long child : children(pgid)) new ProcessBuilder("kill", "-KILL", String.valueOf(child)).start();
+        record(start, start, "APP-CRASH", server, tag);
+        return;
+      }
+    } catch (NumberFormatException ignored) {
+      // a half-written pid file
+    }
+  }
+
+  private static List<Long> children(long pid) {
+    return ProcessHandle.of(pid).map(h -> h.children().map(ProcessHandle::pid).toList()).orElse(List.of());
+  }
+
+  private void operatorAction(long start) {
+    String tag = apps.get(rnd.nextInt(apps.size()));
+    String via = randomServer();
+    int what = rnd.nextInt(5);
+    operatorActions++;
+    try {
+      switch (what) {
+        case 0 -> {
+          String to = randomServer();
+          lc.client(via).post("/api/v1/apps/" + tag + "/move", Map.of("to", to));
+          record(start, start, "OP-MOVE", to, tag);
+        }
+        case 1 -> {
+          lc.client(via).post("/api/v1/apps/" + tag + "/unload", "");
+          record(start, start, "OP-UNLOAD", null, tag);
+          later(1000 + rnd.nextInt(3000), () -> {
+            try {
+              lc.client(randomServer()).post("/api/v1/apps/" + tag + "/load", "");
+              record(now(), now(), "OP-LOAD", null, tag);
+            } catch (RuntimeException e) {
+              record(now(), now(), "OP-LOAD-REFUSED", null, tag + ": " + e.getMessage());
+            }
+          });
+        }
+        case 2 -> {
+          lc.client(via).post("/api/v1/apps/" + tag + "/approve-failback", "");
+          record(start, start, "OP-APPROVE", null, tag);
+        }
+        default -> {
+          String key = "k" + operatorActions;
+          String value = "v" + rnd.nextInt(1_000_000);
+          lc.client(via).send("PATCH", "/api/v1/apps/" + tag + "/attributes", Map.of(key, value));
+          synchronized (ackedAttributes) {
+            ackedAttributes.put(tag + "/" + key, value);
+          }
+          record(start, start, "OP-ATTR", via, tag + " " + key + "=" + value);
+        }
+      }
+    } catch (RuntimeException e) {
+      record(start, start, "OP-REFUSED", via, tag + ": " + e.getMessage());
+    }
+  }
+
+  private void fault(String id, Map<String, Object> body) {
+    try {
+      lc.client(id).post("/api/v1/debug/faults", body);
+    } catch (RuntimeException e) {
+      // the agent may be down or paused: the fault then simply does not apply
+    }
+  }
+
+  private void hold(String id, long ms) { busyUntil.merge(id, now() + ms, Math::max); }
+
+  synchronized void record(long start, long end, String kind, String server, String detail) {
+    faults.add(new Fault(start, end, kind, server, detail));
+  }
+
+  interface Step {
+    void run() throws Exception;
+  }
+
+  private final List<Thread> timers = new ArrayList<>();
+
+  private void later(long ms, Step step) {
+    Thread t = new Thread(() -> {
+      try {
+        Thread.sleep(ms);
+        step.run();
+      } catch (Exception e) {
+        record(now(), now(), "HEAL-FAILED", null, e.toString());
+      }
+    });
+    t.setDaemon(true);
+    t.start();
+    timers.add(t);
+  }
+
+  /** Ends every fault: heals scheduled, then everything resumed, restarted and reconnected. */
+  void heal() throws Exception {
+    for (Thread t : timers) t.join(15_000);
+    for (String id : lc.ids()) {
+      lc.signalAgent(id, "CONT");
+      if (!lc.running(id)) lc.start(id);
+      fault(id, Map.of("dropHeartbeats", List.of(), "freezeDisk", false));
+      if (uplinkTargets.get(id).isClosed()) {
+        uplinkTargets.put(id, uplinkTarget(uplinkTargets.get(id).getLocalPort()));
+      }
+    }
+    for (String tag : apps) {
+      try {
+        JsonNode a = lc.client("s1").get("/api/v1/apps/" + tag);
+        if ("UNLOADED".equals(a.path("state").asText())) lc.client("s1").post("/api/v1/apps/" + tag + "/load", "");
+      } catch (RuntimeException ignored) {
+        // judged by the checker
+      }
+    }
+  }
+
+  void close() throws Exception {
+    lc.down();
+    for (ServerSocket ss : uplinkTargets.values()) ss.close();
+  }
+}
