@@ -4,7 +4,7 @@ package dev.understudy.cli;
 public final class CliException extends RuntimeException {
   final int exitCode;
 
-  CliException(int exitCode, String message) {
+  public CliException(int exitCode, String message) {
     super(message);
     this.exitCode = exitCode;
   }

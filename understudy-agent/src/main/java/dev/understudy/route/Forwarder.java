@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Forwarder implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
-  private static final int BUF = 64 * 1024;
+  private static final int BUF = 256 * 1024;
 
   /** Where one app's clients go now; empty while no server hosts it. */
   public record Route(String tag, int clusterPort, Optional<InetSocketAddress> upstream) {}
@@ -225,20 +225,11 @@ public final class Forwarder implements AutoCloseable {
   /** Moves what each side can take; sets interest so nobody reads more than the other side can absorb. */
   private void pump(Pipe p) throws IOException {
     if (p.upstream == null || !p.upstream.isConnected()) return;
-    if (!p.clientEof && p.toUpstream.hasRemaining()) {
-      int n = p.client.read(p.toUpstream);
-      if (n < 0) p.clientEof = true;
+    // move bytes until neither direction makes progress (fewer selector wake-ups than one read per event)
+    boolean progress = true;
+    for (int rounds = 0; progress && rounds < 16; rounds++) {
+      progress = transfer(p.client, p.toUpstream, p.upstream, true, p) | transfer(p.upstream, p.toClient, p.client, false, p);
     }
-    if (!p.upstreamEof && p.toClient.hasRemaining()) {
-      int n = p.upstream.read(p.toClient);
-      if (n < 0) p.upstreamEof = true;
-    }
-    p.toUpstream.flip();
-    p.upstream.write(p.toUpstream);
-    p.toUpstream.compact();
-    p.toClient.flip();
-    p.client.write(p.toClient);
-    p.toClient.compact();
     if (p.clientEof && p.toUpstream.position() == 0 && !p.upstream.socket().isOutputShutdown()) p.upstream.shutdownOutput();
     if (p.upstreamEof && p.toClient.position() == 0 && !p.client.socket().isOutputShutdown()) p.client.shutdownOutput();
     if (p.clientEof && p.upstreamEof && p.toUpstream.position() == 0 && p.toClient.position() == 0) {
@@ -251,8 +242,35 @@ public final class Forwarder implements AutoCloseable {
     if (p.toClient.position() > 0) clientOps |= SelectionKey.OP_WRITE;
     if (!p.upstreamEof && p.toClient.hasRemaining()) upOps |= SelectionKey.OP_READ;
     if (p.toUpstream.position() > 0) upOps |= SelectionKey.OP_WRITE;
-    p.client.keyFor(selector).interestOps(clientOps);
-    p.upstream.keyFor(selector).interestOps(upOps);
+    setOps(p.client.keyFor(selector), clientOps);
+    setOps(p.upstream.keyFor(selector), upOps);
+  }
+
+  private static void setOps(SelectionKey k, int ops) {
+    if (k.interestOps() != ops) k.interestOps(ops);
+  }
+
+  /** One read from {@code from} into {@code buf} (if room) and one write of {@code buf} to {@code to}. */
+  private static boolean transfer(SocketChannel from, ByteBuffer buf, SocketChannel to, boolean fromClient, Pipe p)
+      throws IOException {
+    boolean progress = false;
+    boolean eof = fromClient ? p.clientEof : p.upstreamEof;
+    if (!eof && buf.hasRemaining()) {
+      int n = from.read(buf);
+      if (n < 0) {
+        if (fromClient) p.clientEof = true;
+        else p.upstreamEof = true;
+      } else if (n > 0) {
+        progress = true;
+      }
+    }
+    if (buf.position() > 0) {
+      buf.flip();
+      int w = to.write(buf);
+      buf.compact();
+      if (w > 0) progress = true;
+    }
+    return progress;
   }
 
   private void housekeeping(long now) {
