@@ -167,6 +167,11 @@ public final class Agent implements AutoCloseable {
           }
 
           @Override
+          public void startFailed(String tag, long epoch, String why) {
+            emit(new Event(null, 0, "START_FAILED", self, tag, tag + " could not start on " + self + ": " + why, Map.of()));
+          }
+
+          @Override
           public void changed() { wake.release(); }
         });
 

@@ -262,7 +262,7 @@ public final class ApiServer implements AutoCloseable {
   private App fromSpec(AppSpec s) {
     if (s == null) throw new ApiError(400, "a JSON app definition is required");
     App a = App.create(s.tag(), s.type() == null ? AppType.CAPABLE : s.type(), s.command(), s.primary(), s.backups(),
-        s.resources(), Boolean.TRUE.equals(s.autoFailback()), s.service(), s.attributes());
+        s.resources(), Boolean.TRUE.equals(s.autoFailback()), s.service(), s.attributes()).withManaged(s.managed());
     validate(a);
     return a;
   }
@@ -298,7 +298,7 @@ public final class ApiServer implements AutoCloseable {
     AppSpec spec = spec(ctx);
     if (spec.tag() != null && !spec.tag().equals(tag)) throw new ApiError(400, "tag in the body (" + spec.tag() + ") differs from the URL (" + tag + ")");
     App def = fromSpec(new AppSpec(tag, spec.type(), spec.command(), spec.primary(), spec.backups(), spec.resources(),
-        spec.autoFailback(), spec.service(), spec.attributes()));
+        spec.managed(), spec.autoFailback(), spec.service(), spec.attributes()));
     App cur = app(tag);
     expectVersion(ctx, cur);
     App next = cur.withDefinition(def);

@@ -18,6 +18,7 @@ public record App(
     String primary,
     List<String> backups,
     List<String> resources,
+    List<ManagedResource> managed,
     boolean autoFailback,
     Service service,
     long epoch,
@@ -35,13 +36,14 @@ public record App(
   public App {
     backups = backups == null ? List.of() : List.copyOf(backups);
     resources = resources == null ? List.of() : List.copyOf(resources);
+    managed = managed == null ? List.of() : List.copyOf(managed);
     attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
   }
 
   /** A new app placed on its primary. */
   public static App create(String tag, AppType type, Command command, String primary, List<String> backups,
                            List<String> resources, boolean autoFailback, Service service, Map<String, String> attributes) {
-    return new App(tag, type, command, primary, primary, backups, resources, autoFailback, service, 1,
+    return new App(tag, type, command, primary, primary, backups, resources, List.of(), autoFailback, service, 1,
         AppState.STARTING, null, null, null, 0, attributes, 0);
   }
 
@@ -55,40 +57,45 @@ public record App(
 
   public boolean hasHost() { return host != null && !host.isEmpty(); }
 
+  public App withManaged(List<ManagedResource> m) {
+    return new App(tag, type, command, host, primary, backups, resources, m, autoFailback, service, epoch, state,
+        stateReason, target, marker, markerEpoch, attributes, version);
+  }
+
   public App withVersion(long v) {
-    return new App(tag, type, command, host, primary, backups, resources, autoFailback, service, epoch, state,
+    return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
         stateReason, target, marker, markerEpoch, attributes, v);
   }
 
   /** A host change: always bumps the epoch, the fencing token of the new instance. */
   public App movedTo(String newHost, AppState newState, String reason) {
-    return new App(tag, type, command, newHost, primary, backups, resources, autoFailback, service, epoch + 1,
+    return new App(tag, type, command, newHost, primary, backups, resources, managed, autoFailback, service, epoch + 1,
         newState, reason, null, marker, markerEpoch, attributes, version);
   }
 
   public App withState(AppState s, String reason) {
-    return new App(tag, type, command, host, primary, backups, resources, autoFailback, service, epoch, s, reason,
+    return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, s, reason,
         target, marker, markerEpoch, attributes, version);
   }
 
   public App withTarget(String t) {
-    return new App(tag, type, command, host, primary, backups, resources, autoFailback, service, epoch, state,
+    return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
         stateReason, t, marker, markerEpoch, attributes, version);
   }
 
   public App withMarker(String m, long atEpoch) {
-    return new App(tag, type, command, host, primary, backups, resources, autoFailback, service, epoch, state,
+    return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
         stateReason, target, m, atEpoch, attributes, version);
   }
 
   public App withAttributes(Map<String, String> a) {
-    return new App(tag, type, command, host, primary, backups, resources, autoFailback, service, epoch, state,
+    return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
         stateReason, target, marker, markerEpoch, a, version);
   }
 
   /** The operator-editable definition replaced, runtime fields (host, epoch, state, marker) kept. */
   public App withDefinition(App d) {
-    return new App(tag, d.type, d.command, host, d.primary, d.backups, d.resources, d.autoFailback, d.service, epoch,
+    return new App(tag, d.type, d.command, host, d.primary, d.backups, d.resources, d.managed, d.autoFailback, d.service, epoch,
         state, stateReason, target, marker, markerEpoch, d.attributes, version);
   }
 }

@@ -62,6 +62,17 @@ public final class AppValidator {
         throw new InvalidAppException("resources", e.getMessage());
       }
     }
+    java.util.Set<String> names = new HashSet<>();
+    for (ManagedResource m : a.managed()) {
+      if (m == null || m.name() == null || !m.name().matches("[A-Za-z0-9._-]{1,64}")) {
+        throw new InvalidAppException("managed", "each managed resource needs a name of 1-64 of A-Z a-z 0-9 . _ -");
+      }
+      if (!names.add(m.name())) throw new InvalidAppException("managed", "names " + m.name() + " twice");
+      if (m.start() == null || m.start().isEmpty()) throw new InvalidAppException("managed", m.name() + " needs a start command");
+      if (m.timeoutMs() != null && (m.timeoutMs() < 100 || m.timeoutMs() > 600_000)) {
+        throw new InvalidAppException("managed", m.name() + ": timeoutMs must be between 100 and 600000");
+      }
+    }
     Service s = a.service();
     if (s != null) {
       if (!validPort(s.clusterPort())) throw new InvalidAppException("service.clusterPort", "must be 1-65535 (got " + s.clusterPort() + ")");

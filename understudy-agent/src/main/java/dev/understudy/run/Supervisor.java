@@ -3,6 +3,7 @@ package dev.understudy.run;
 import dev.understudy.decide.Instance;
 import dev.understudy.detect.Ticker;
 import dev.understudy.model.App;
+import dev.understudy.model.ManagedResource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -38,17 +39,16 @@ public final class Supervisor implements AutoCloseable {
   /** One running process. */
   private static final class Proc {
     final App app;
-    final Process process;
-    final long pgid;
     final Path exitFile;
+    volatile Process process; // null while its managed resources are being acquired
+    volatile long pgid;
     volatile Instance.Phase phase = Instance.Phase.STARTING;
     volatile long sinceNanos;
     volatile boolean stopRequested;
+    volatile int acquired; // managed resources acquired so far, released in reverse
 
-    Proc(App app, Process process, Path exitFile, long now) {
+    Proc(App app, Path exitFile, long now) {
       this.app = app;
-      this.process = process;
-      this.pgid = process.pid();
       this.exitFile = exitFile;
       this.sinceNanos = now;
     }
@@ -57,6 +57,9 @@ public final class Supervisor implements AutoCloseable {
   /** What the supervisor tells the agent. */
   public interface Listener {
     void exited(String tag, long epoch, boolean crashed, int exitCode);
+
+    /** The app could not be started here (a managed resource failed, the program is missing...). */
+    default void startFailed(String tag, long epoch, String why) {}
 
     void changed();
   }
@@ -126,45 +129,129 @@ public final class Supervisor implements AutoCloseable {
 
   public boolean idle() { return procs.isEmpty(); }
 
-  /** Starts the app at its epoch. Idempotent: a second call while it runs does nothing. */
+  /**
+   * Starts the app at its epoch: acquires its managed resources in order, then launches it under its guard, on a
+   * worker thread (a mount may take seconds). Idempotent: a second call while it starts or runs does nothing.
+   */
   public synchronized void start(App app) {
     if (procs.containsKey(app.tag())) return;
     if (!mayRun.getAsBoolean()) return;
+    Proc proc = new Proc(app, dataDir.resolve("run").resolve(app.tag() + ".exit"), ticker.nanos());
+    procs.put(app.tag(), proc);
+    listener.changed();
+    workers.execute(() -> launch(proc));
+  }
+
+  private void launch(Proc proc) {
+    App app = proc.app;
     try {
       Path logs = dataDir.resolve("logs");
       Path out = logs.resolve(app.tag() + ".log");
       rotate(out);
-      Path exitFile = dataDir.resolve("run").resolve(app.tag() + ".exit");
-      Files.deleteIfExists(exitFile);
-      List<String> cmd = new ArrayList<>(List.of("setsid", "bash", guardScript.toString(),
-          String.format(java.util.Locale.ROOT, "%.3f", guardTimeout.toMillis() / 1000.0), exitFile.toString(), "--"));
-      cmd.addAll(app.command().argv());
-      ProcessBuilder pb = new ProcessBuilder(cmd);
-      Path wd = app.command().workDir() != null ? Path.of(app.command().workDir()) : dataDir.resolve("apps").resolve(app.tag());
-      Files.createDirectories(wd);
-      pb.directory(wd.toFile());
-      Map<String, String> env = pb.environment();
-      if (app.command().env() != null) env.putAll(app.command().env());
-      env.put("UNDERSTUDY_TAG", app.tag());
-      env.put("UNDERSTUDY_SERVER", self);
-      env.put("UNDERSTUDY_ADDRESS", address);
-      env.put("UNDERSTUDY_EPOCH", String.valueOf(app.epoch()));
-      env.put("UNDERSTUDY_AGENT_URL", agentUrl);
-      if (app.service() != null) env.put("UNDERSTUDY_PORT", String.valueOf(app.service().appPort()));
-      pb.redirectErrorStream(true);
-      pb.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
-      Process p = pb.start();
-      Proc proc = new Proc(app, p, exitFile, ticker.nanos());
-      procs.put(app.tag(), proc);
-      Files.writeString(dataDir.resolve("run").resolve(app.tag() + ".pid"),
-          p.pid() + " " + ProcessGroups.startTime(p.pid()).orElse(""));
-      writeLine(proc, "");
-      log.info("started {} (epoch {}) as process group {}", app.tag(), app.epoch(), p.pid());
-      p.onExit().thenRun(() -> onExit(proc));
+      for (ManagedResource r : app.managed()) {
+        if (proc.stopRequested) break;
+        String failure = acquire(app, r, out);
+        if (failure != null) {
+          fail(proc, "managed resource " + r.name() + " could not be acquired: " + failure);
+          return;
+        }
+        proc.acquired++;
+      }
+      synchronized (this) {
+        if (proc.stopRequested || !mayRun.getAsBoolean()) {
+          releaseAll(proc, out);
+          finish(proc);
+          listener.exited(app.tag(), app.epoch(), false, 0);
+          listener.changed();
+          return;
+        }
+        Files.deleteIfExists(proc.exitFile);
+        List<String> cmd = new ArrayList<>(List.of("setsid", "bash", guardScript.toString(),
+            String.format(java.util.Locale.ROOT, "%.3f", guardTimeout.toMillis() / 1000.0), proc.exitFile.toString(), "--"));
+        cmd.addAll(app.command().argv());
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        Path wd = app.command().workDir() != null ? Path.of(app.command().workDir()) : dataDir.resolve("apps").resolve(app.tag());
+        Files.createDirectories(wd);
+        pb.directory(wd.toFile());
+        pb.environment().putAll(environment(app));
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
+        Process p = pb.start();
+        proc.pgid = p.pid();
+        proc.process = p;
+        Files.writeString(dataDir.resolve("run").resolve(app.tag() + ".pid"),
+            p.pid() + " " + ProcessGroups.startTime(p.pid()).orElse(""));
+        writeLine(proc, "");
+        log.info("started {} (epoch {}) as process group {}", app.tag(), app.epoch(), p.pid());
+        p.onExit().thenRun(() -> onExit(proc));
+      }
       listener.changed();
+    } catch (IOException | RuntimeException e) {
+      fail(proc, e.getMessage());
+    }
+  }
+
+  private Map<String, String> environment(App app) {
+    Map<String, String> env = new HashMap<>();
+    if (app.command().env() != null) env.putAll(app.command().env());
+    env.put("UNDERSTUDY_TAG", app.tag());
+    env.put("UNDERSTUDY_SERVER", self);
+    env.put("UNDERSTUDY_ADDRESS", address);
+    env.put("UNDERSTUDY_EPOCH", String.valueOf(app.epoch()));
+    env.put("UNDERSTUDY_AGENT_URL", agentUrl);
+    if (app.service() != null) env.put("UNDERSTUDY_PORT", String.valueOf(app.service().appPort()));
+    return env;
+  }
+
+  private void fail(Proc proc, String why) {
+    log.error("cannot start {}: {}", proc.app.tag(), why);
+    releaseAll(proc, dataDir.resolve("logs").resolve(proc.app.tag() + ".log"));
+    finish(proc);
+    listener.startFailed(proc.app.tag(), proc.app.epoch(), why);
+    listener.exited(proc.app.tag(), proc.app.epoch(), true, -1);
+    listener.changed();
+  }
+
+  /** Runs a resource's start then check; null when acquired, else why not. */
+  private String acquire(App app, ManagedResource r, Path log) {
+    String started = runStep(app, r.start(), r.timeout(), log);
+    if (started != null) return "start " + started;
+    if (r.check() != null && !r.check().isEmpty()) {
+      String checked = runStep(app, r.check(), r.timeout(), log);
+      if (checked != null) return "check " + checked;
+    }
+    return null;
+  }
+
+  private void releaseAll(Proc proc, Path logFile) {
+    List<ManagedResource> m = proc.app.managed();
+    for (int i = proc.acquired - 1; i >= 0; i--) {
+      ManagedResource r = m.get(i);
+      if (r.stop() == null || r.stop().isEmpty()) continue;
+      String err = runStep(proc.app, r.stop(), r.timeout(), logFile);
+      if (err != null) log.error("releasing {} of {} failed: {}", r.name(), proc.app.tag(), err);
+    }
+    proc.acquired = 0;
+  }
+
+  /** Runs one resource command with the app's environment; null on exit 0, else what went wrong. */
+  private String runStep(App app, List<String> argv, long timeoutMs, Path log) {
+    if (argv == null || argv.isEmpty()) return null;
+    try {
+      ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      pb.environment().putAll(environment(app));
+      Process p = pb.start();
+      if (!p.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        return String.join(" ", argv) + " timed out after " + timeoutMs + " ms";
+      }
+      return p.exitValue() == 0 ? null : String.join(" ", argv) + " exited with " + p.exitValue();
     } catch (IOException e) {
-      log.error("cannot start {}: {}", app.tag(), e.getMessage());
-      listener.exited(app.tag(), app.epoch(), true, -1);
+      return String.join(" ", argv) + ": " + e.getMessage();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
     }
   }
 
@@ -180,6 +267,7 @@ public final class Supervisor implements AutoCloseable {
     ProcessGroups.killGroup(proc.pgid, "KILL");
     awaitGroupGone(proc.pgid);
     int code = readExit(proc);
+    releaseAll(proc, dataDir.resolve("logs").resolve(proc.app.tag() + ".log"));
     finish(proc);
     log.warn("{} exited on its own (code {})", proc.app.tag(), code);
     listener.exited(proc.app.tag(), proc.app.epoch(), true, code);
@@ -226,6 +314,7 @@ public final class Supervisor implements AutoCloseable {
     p.phase = Instance.Phase.STOPPING;
     p.sinceNanos = ticker.nanos();
     log.info("stopping {} (epoch {}): {}", tag, p.app.epoch(), reason);
+    if (p.process == null) return; // still acquiring resources: launch() sees stopRequested, releases and reports
     workers.execute(() -> doStop(p));
     listener.changed();
   }
@@ -255,6 +344,7 @@ public final class Supervisor implements AutoCloseable {
     // claims 9, 16: verify the program has been unloaded before anyone else may start it
     ProcessGroups.killGroup(p.pgid, "KILL");
     awaitGroupGone(p.pgid);
+    releaseAll(p, dataDir.resolve("logs").resolve(p.app.tag() + ".log"));
     finish(p);
     listener.exited(p.app.tag(), p.app.epoch(), false, 0);
     listener.changed();
@@ -263,7 +353,7 @@ public final class Supervisor implements AutoCloseable {
   private void refreshGuards() {
     boolean ok = mayRun.getAsBoolean();
     for (Proc p : procs.values()) {
-      if (ok) writeLine(p, "");
+      if (ok && p.process != null) writeLine(p, "");
       // when not ok we simply stop writing: the guard kills the group after its timeout
     }
   }
@@ -280,7 +370,7 @@ public final class Supervisor implements AutoCloseable {
 
   private void checkHealth() {
     for (Proc p : procs.values()) {
-      if (p.phase != Instance.Phase.STARTING) continue;
+      if (p.phase != Instance.Phase.STARTING || p.process == null) continue;
       boolean healthy = true;
       if (p.app.service() != null) healthy = tcpOpen(address, p.app.service().appPort());
       if (healthy && p.process.isAlive()) {

@@ -8,6 +8,7 @@ import dev.understudy.detect.Ticker;
 import dev.understudy.model.App;
 import dev.understudy.model.AppType;
 import dev.understudy.model.Command;
+import dev.understudy.model.ManagedResource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -94,6 +95,35 @@ class SupervisorTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> !ProcessGroups.alive(pid));
     long ms = (System.nanoTime() - t0) / 1_000_000;
     assertThat(ms).as("guard timeout is 300 ms").isLessThan(2000);
+  }
+
+  @Test
+  void managedResourcesAreAcquiredInOrderAndReleasedInReverse() throws Exception {
+    start();
+    Path trace = dir.resolve("trace");
+    java.util.function.Function<String, List<String>> rec = w -> List.of("bash", "-c", "echo " + w + " >> " + trace);
+    App a = app("res", "bash", "-c", "echo $$ > pid; echo app >> " + trace + "; exec sleep 1000").withManaged(List.of(
+        new ManagedResource("volume", rec.apply("mount"), rec.apply("umount"), List.of("true"), null),
+        new ManagedResource("address", rec.apply("addr-up"), rec.apply("addr-down"), null, null)));
+    sup.start(a);
+    long pid = childPid("res");
+    sup.stop("res", "test");
+    await().atMost(Duration.ofSeconds(10)).until(() -> sup.instances().isEmpty());
+    assertThat(ProcessGroups.alive(pid)).isFalse();
+    assertThat(Files.readAllLines(trace)).containsExactly("mount", "addr-up", "app", "addr-down", "umount");
+  }
+
+  @Test
+  void failedResourceReleasesTheOnesAcquiredAndReportsACrash() throws Exception {
+    start();
+    Path trace = dir.resolve("trace");
+    App a = app("res2", "bash", "-c", "echo app >> " + trace).withManaged(List.of(
+        new ManagedResource("first", List.of("bash", "-c", "echo first >> " + trace), List.of("bash", "-c", "echo first-released >> " + trace), null, null),
+        new ManagedResource("broken", List.of("false"), List.of("bash", "-c", "echo never >> " + trace), null, null)));
+    sup.start(a);
+    await().atMost(Duration.ofSeconds(5)).until(() -> !exits.isEmpty());
+    assertThat(exits).containsExactly("res2:true:-1");
+    assertThat(Files.readAllLines(trace)).containsExactly("first", "first-released");
   }
 
   @Test
