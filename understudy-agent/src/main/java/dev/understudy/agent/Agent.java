@@ -93,6 +93,7 @@ public final class Agent implements AutoCloseable {
   });
   private final AtomicLong eventSeq = new AtomicLong();
   private final AtomicLong mustApply = new AtomicLong();
+  private final java.util.Set<String> unprotected = ConcurrentHashMap.newKeySet();
   private final List<java.util.function.Consumer<Event>> eventListeners = new CopyOnWriteArrayList<>();
   private Thread loop;
   private volatile boolean running;
@@ -334,9 +335,39 @@ public final class Agent implements AutoCloseable {
     LocalView view = localView();
     boolean current = replicaCurrent();
     updateRoutes(snap);
+    if (store.isLeader()) warnUnprotected(snap, view);
     for (Action a : Decider.decide(snap, view, settings, now)) {
       if (a instanceof Action.Start && !current) continue;
       execute(a);
+    }
+  }
+
+  /**
+   * Takeover readiness: the leader warns at once, not at 3 a.m. during the failover, when an app has no backup that
+   * could take it now, and says why for each.
+   */
+  private void warnUnprotected(ClusterSnapshot snap, LocalView view) {
+    for (App a : snap.apps().values()) {
+      if (!a.hasHost()) continue;
+      List<String> reasons = new ArrayList<>();
+      boolean any = false;
+      for (String s : a.servers()) {
+        if (s.equals(a.host())) continue;
+        if (Decider.qualifies(s, a, snap, view)) {
+          any = true;
+          break;
+        }
+        List<String> miss = Decider.missingOn(s, a, snap, view);
+        PeerStatus ps = peers.get(s);
+        reasons.add(s + (!miss.isEmpty() ? " lacks " + String.join(", ", miss)
+            : " is " + (s.equals(self) ? "this agent without a lease" : ps == null ? "unknown" : ps.verdict())));
+      }
+      if (any) {
+        unprotected.remove(a.tag());
+      } else if (unprotected.add(a.tag())) {
+        emit(new Event(null, 0, "NO_QUALIFIED_BACKUP", self, a.tag(), "WARNING: " + a.tag() + " on " + a.host()
+            + " has no backup that could take it now: " + String.join("; ", reasons), Map.of()));
+      }
     }
   }
 

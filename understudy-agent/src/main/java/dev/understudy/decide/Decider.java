@@ -199,7 +199,15 @@ public final class Decider {
     }
     Optional<String> cand = firstCandidate(a, db, me, a.host());
     if (cand.isEmpty() || !cand.get().equals(me.self())) return;
-    String why = "failover from " + a.host() + " (DOWN) to " + me.self();
+    List<String> skipped = new ArrayList<>();
+    for (String s : a.servers()) {
+      if (s.equals(a.host()) || s.equals(me.self())) continue;
+      if (a.servers().indexOf(s) > a.servers().indexOf(me.self())) break;
+      List<String> miss = missingOn(s, a, db, me);
+      skipped.add(s + (miss.isEmpty() ? " is not UP" : " lacks " + String.join(", ", miss)));
+    }
+    String why = "failover from " + a.host() + " (DOWN) to " + me.self()
+        + (skipped.isEmpty() ? "" : " (skipped " + String.join("; ", skipped) + ")");
     out.add(new Commit(a.movedTo(me.self(), AppState.STARTING, why), a.host(), host.leaseVersion(),
         event("FAILOVER", a, why, Map.of("failed", a.host(), "downForMs",
             String.valueOf(Math.max(0, (now - host.sinceNanos()) / 1_000_000))))));

@@ -130,8 +130,10 @@ class DeciderTest {
     assertThat(decide("s2")).isEmpty();
     unmet.clear();
     readiness.put("s2", Map.of("web", List.of("path:/srv/db"))); // what s3 sees s2 published
-    assertThat(decide("s3")).singleElement().isInstanceOfSatisfying(Commit.class,
-        c -> assertThat(c.updated().host()).isEqualTo("s3"));
+    assertThat(decide("s3")).singleElement().isInstanceOfSatisfying(Commit.class, c -> {
+      assertThat(c.updated().host()).isEqualTo("s3");
+      assertThat(c.event().message()).contains("skipped s2 lacks path:/srv/db");
+    });
   }
 
   @Test
