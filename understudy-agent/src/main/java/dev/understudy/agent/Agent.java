@@ -141,8 +141,9 @@ public final class Agent implements AutoCloseable {
         config.cluster().secret().getBytes(StandardCharsets.UTF_8), timing.heartbeatInterval(), ticker);
     heartbeat.start();
     if (config.diskPulse() != null) {
-      List<String> sorted = config.peers().stream().map(AgentConfig.Peer::id).sorted().toList();
-      disk = new DiskPulse(Path.of(config.diskPulse().path()), sorted, self, ticker);
+      // slots follow membership order (the config's order, then servers added later), the same on every server
+      List<String> ordered = members().stream().map(AgentConfig.Peer::id).toList();
+      disk = new DiskPulse(Path.of(config.diskPulse().path()), ordered, self, ticker);
     }
     List<InetSocketAddress> targets = new ArrayList<>();
     if (config.uplink() != null && config.uplink().targets() != null) {
@@ -229,7 +230,7 @@ public final class Agent implements AutoCloseable {
       long diskTimeout = config.diskPulse() == null ? 0
           : Durations.parse("diskPulse.timeout", AgentConfig.or(config.diskPulse().timeout(), "500ms")).toNanos();
       boolean changed = false;
-      for (var p : config.peers()) {
+      for (var p : members()) {
         String id = p.id();
         if (id.equals(self)) continue;
         Long ack = heartbeat.lastAckNanos(id);
@@ -266,6 +267,7 @@ public final class Agent implements AutoCloseable {
   /** Publishes this server's record and readiness; trims the event history (leader only). */
   private void housekeeping() {
     try {
+      syncMembers();
       uplink.probe();
       ServerRecord rec = new ServerRecord(self, config.address(), apiUrl(), config.heartbeatPort(), config.isWitness(),
           inventory, uplink.ok(), uplink.reason(), null);
@@ -378,7 +380,7 @@ public final class Agent implements AutoCloseable {
    */
   private void updateRoutes(ClusterSnapshot snap) {
     Map<String, String> addresses = new HashMap<>();
-    config.peers().forEach(p -> addresses.put(p.id(), p.address()));
+    members().forEach(p -> addresses.put(p.id(), p.address()));
     List<dev.understudy.route.Forwarder.Route> routes = new ArrayList<>();
     for (App a : snap.apps().values()) {
       if (a.service() == null) continue;
@@ -518,6 +520,42 @@ public final class Agent implements AutoCloseable {
   public long pausesDetected() { return pausesDetected; }
   public void onEvent(java.util.function.Consumer<Event> l) { eventListeners.add(l); }
   public void wake() { wake.release(); }
+
+  /**
+   * Every server of the cluster, in membership order: the configuration file's peers, then those added by an operator;
+   * minus those removed.
+   */
+  public List<AgentConfig.Peer> members() {
+    Map<String, AgentConfig.Peer> out = new LinkedHashMap<>();
+    for (AgentConfig.Peer p : config.peers()) {
+      out.put(p.id(), new AgentConfig.Peer(p.id(), p.address(), config.apiPort(p), config.raftPort(p), config.heartbeatPort(p)));
+    }
+    List<dev.understudy.model.Member> added = new ArrayList<>();
+    for (Entry e : store.localList(Keys.MEMBERS)) added.add(Json.read(e.value(), dev.understudy.model.Member.class));
+    added.sort(java.util.Comparator.comparingInt(dev.understudy.model.Member::order));
+    for (var m : added) {
+      if (m.removed()) out.remove(m.id());
+      else out.put(m.id(), new AgentConfig.Peer(m.id(), m.address(), m.apiPort(), m.raftPort(), m.heartbeatPort()));
+    }
+    return List.copyOf(out.values());
+  }
+
+  /** Applies membership changes to the detectors: heartbeats, disk slots, verdicts. */
+  private void syncMembers() {
+    List<AgentConfig.Peer> ms = members();
+    Map<String, InetSocketAddress> hb = new HashMap<>();
+    for (var p : ms) hb.put(p.id(), new InetSocketAddress(p.address(), p.heartbeatPort()));
+    heartbeat.setPeers(hb);
+    if (disk != null) disk.setServers(ms.stream().map(AgentConfig.Peer::id).toList());
+    long now = ticker.nanos();
+    for (var p : ms) {
+      if (!p.id().equals(self)) {
+        peers.putIfAbsent(p.id(), new PeerStatus(p.id(), Verdict.DOWN, now, 0, false,
+            disk == null ? DiskState.NOT_CONFIGURED : DiskState.STALE, true, true));
+      }
+    }
+    peers.keySet().retainAll(hb.keySet());
+  }
 
   public String apiUrl() { return "http://" + config.address() + ":" + config.apiPort(); }
 

@@ -83,6 +83,8 @@ public final class ApiServer implements AutoCloseable {
     http.get("/api/v1/cluster", ctx -> ctx.json(cluster()));
     http.get("/api/v1/servers", ctx -> ctx.json(status().get("servers")));
     http.get("/api/v1/servers/{id}", ctx -> ctx.json(server(ctx.pathParam("id"))));
+    http.post("/api/v1/servers", this::addServer);
+    http.delete("/api/v1/servers/{id}", this::removeServer);
     http.get("/api/v1/apps", ctx -> ctx.json(status().get("apps")));
     http.get("/api/v1/apps/{tag}", ctx -> ctx.json(appView(app(ctx.pathParam("tag")))));
     http.get("/api/v1/apps/{tag}/logs", ctx -> ctx.json(Map.of("server", agent.id(),
@@ -128,7 +130,7 @@ public final class ApiServer implements AutoCloseable {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("self", agent.id());
     m.put("leader", agent.store().leaderId().orElse(null));
-    m.put("members", agent.config().peers().stream().map(p -> p.id()).toList());
+    m.put("members", agent.members().stream().map(p -> p.id()).toList());
     m.put("timing", agent.timing());
     return m;
   }
@@ -138,7 +140,7 @@ public final class ApiServer implements AutoCloseable {
     LocalView view = agent.localView();
     String leader = agent.store().leaderId().orElse(null);
     List<Map<String, Object>> servers = new ArrayList<>();
-    for (var p : agent.config().peers()) servers.add(serverView(p.id(), snap, leader, p.address()));
+    for (var p : agent.members()) servers.add(serverView(p.id(), snap, leader, p.address()));
     List<Map<String, Object>> apps = new ArrayList<>();
     for (App a : snap.apps().values()) apps.add(appView(a, snap, view));
     Map<String, Object> m = new LinkedHashMap<>();
@@ -150,7 +152,7 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private Map<String, Object> server(String id) {
-    var peer = agent.config().peers().stream().filter(p -> p.id().equals(id)).findFirst()
+    var peer = agent.members().stream().filter(p -> p.id().equals(id)).findFirst()
         .orElseThrow(() -> new ApiError(404, "unknown server " + id + "; the cluster has " + serverIds()));
     return serverView(id, agent.snapshot(), agent.store().leaderId().orElse(null), peer.address());
   }
@@ -162,7 +164,7 @@ public final class ApiServer implements AutoCloseable {
     m.put("address", address);
     m.put("role", rec != null && rec.witness() ? "witness" : "server");
     m.put("leader", id.equals(leader));
-    m.put("voter", agent.config().peers().stream().map(p -> p.id()).toList().indexOf(id) < 5);
+    m.put("voter", agent.members().stream().map(p -> p.id()).toList().indexOf(id) < dev.understudy.store.StoreConfig.MAX_VOTERS);
     if (id.equals(agent.id())) {
       m.put("verdict", agent.leaseKeeper().valid() ? "UP" : "FENCED");
       m.put("self", true);
@@ -246,7 +248,7 @@ public final class ApiServer implements AutoCloseable {
 
   private Set<String> serverIds() {
     Set<String> ids = new TreeSet<>();
-    agent.config().peers().forEach(p -> ids.add(p.id()));
+    agent.members().forEach(p -> ids.add(p.id()));
     return ids;
   }
 
@@ -408,6 +410,62 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private static Op eventOp(Event ev) { return Op.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev)); }
+
+  // ---- membership ---------------------------------------------------------------------------------------------
+
+  record ServerSpec(String id, String address, Integer apiPort, Integer raftPort, Integer heartbeatPort) {}
+
+  /** Adds a server to the running cluster: start its agent first (its config lists every member, itself last). */
+  private synchronized void addServer(Context ctx) throws Exception {
+    ServerSpec spec;
+    try {
+      spec = Json.MAPPER.readValue(ctx.body(), ServerSpec.class);
+    } catch (JsonProcessingException e) {
+      throw new ApiError(400, "a server is {id, address[, apiPort, raftPort, heartbeatPort]}: " + e.getOriginalMessage());
+    }
+    if (spec.id() == null || !AppValidator.SERVER_ID.matcher(spec.id()).matches()) throw new ApiError(400, "id must be 1-64 of A-Z a-z 0-9 . _ -");
+    if (spec.address() == null || spec.address().isBlank()) throw new ApiError(400, "address is required");
+    if (serverIds().contains(spec.id())) throw new ApiError(409, spec.id() + " is already a member");
+    var cfg = agent.config();
+    List<dev.understudy.agent.AgentConfig.Peer> members = new ArrayList<>(agent.members());
+    int order = members.size() + (int) agent.store().localList(Keys.MEMBERS).stream().count();
+    dev.understudy.model.Member m = new dev.understudy.model.Member(spec.id(), spec.address(),
+        spec.apiPort() != null ? spec.apiPort() : cfg.apiPort(), spec.raftPort() != null ? spec.raftPort() : cfg.raftPort(),
+        spec.heartbeatPort() != null ? spec.heartbeatPort() : cfg.heartbeatPort(), order, false);
+    members.add(new dev.understudy.agent.AgentConfig.Peer(m.id(), m.address(), m.apiPort(), m.raftPort(), m.heartbeatPort()));
+    try {
+      agent.store().setMembers(members.stream().map(p -> new dev.understudy.store.StoreConfig.Peer(p.id(), p.address(), p.raftPort())).toList());
+    } catch (java.io.IOException e) {
+      throw new ApiError(409, "the database refused to add " + spec.id() + " (is its agent running and reachable at "
+          + m.address() + ":" + m.raftPort() + "?): " + e.getMessage());
+    }
+    Event ev = audit(ctx, "SERVER_ADDED", null, "added server " + m.id() + " at " + m.address());
+    agent.store().txn(List.of(Op.put(Keys.member(m.id()), Json.write(m)), eventOp(ev)));
+    ctx.status(201).json(Map.of("id", m.id(), "address", m.address(), "voter", members.size() <= dev.understudy.store.StoreConfig.MAX_VOTERS));
+  }
+
+  /** Removes a server that no app names any more. */
+  private synchronized void removeServer(Context ctx) throws Exception {
+    String id = ctx.pathParam("id");
+    var members = new ArrayList<>(agent.members());
+    var gone = members.stream().filter(p -> p.id().equals(id)).findFirst()
+        .orElseThrow(() -> new ApiError(404, "unknown server " + id + "; the cluster has " + serverIds()));
+    List<String> users = new ArrayList<>();
+    for (App a : agent.snapshot().apps().values()) if (a.servers().contains(id)) users.add(a.tag());
+    if (!users.isEmpty()) throw new ApiError(409, id + " is still primary or backup of " + users + "; change those apps first");
+    if (members.size() <= 2) throw new ApiError(409, "a cluster needs at least two servers");
+    members.remove(gone);
+    try {
+      agent.store().setMembers(members.stream().map(p -> new dev.understudy.store.StoreConfig.Peer(p.id(), p.address(), p.raftPort())).toList());
+    } catch (java.io.IOException e) {
+      throw new ApiError(409, "the database refused to remove " + id + ": " + e.getMessage());
+    }
+    dev.understudy.model.Member m = new dev.understudy.model.Member(id, gone.address(), gone.apiPort() == null ? 0 : gone.apiPort(),
+        gone.raftPort() == null ? 0 : gone.raftPort(), gone.heartbeatPort() == null ? 0 : gone.heartbeatPort(), Integer.MAX_VALUE, true);
+    Event ev = audit(ctx, "SERVER_REMOVED", null, "removed server " + id);
+    agent.store().txn(List.of(Op.put(Keys.member(id), Json.write(m)), eventOp(ev)));
+    ctx.status(204);
+  }
 
   // ---- fault injection (only with testHooks: true) -------------------------------------------------------------
 

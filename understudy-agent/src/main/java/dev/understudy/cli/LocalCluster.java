@@ -224,6 +224,30 @@ public final class LocalCluster {
     return null;
   }
 
+  /**
+   * Adds a server to the running local cluster: writes its config (every member, itself last), starts its agent,
+   * then asks the cluster to add it. Returns its id.
+   */
+  public String addServer() throws IOException, InterruptedException {
+    List<String> ids = ids();
+    String id = "s" + (ids.size() + 1);
+    AgentConfig base = config(ids.get(0));
+    List<AgentConfig.Peer> peers = new ArrayList<>(base.peers());
+    int i = ids.size() + 1;
+    peers.add(new AgentConfig.Peer(id, address(i), null, null, null));
+    AgentConfig c = new AgentConfig(id, address(i), dir.resolve(id).resolve("data").toString(), base.cluster(), base.ports(),
+        peers, null, base.timing(), base.diskPulse(), null, null, base.testHooks());
+    c.validate();
+    c.write(dir.resolve(id).resolve("agent.yaml"));
+    env.setProperty("SERVERS", String.valueOf(i));
+    Files.writeString(dir.resolve("cluster.env"), "UNDERSTUDY_AGENT=" + env.getProperty("UNDERSTUDY_AGENT") + "\nUNDERSTUDY_TOKEN="
+        + token() + "\nSERVERS=" + i + "\n");
+    start(id);
+    client(ids.get(0)).post("/api/v1/servers", Map.of("id", id, "address", address(i), "apiPort", base.apiPort(),
+        "raftPort", base.raftPort(), "heartbeatPort", base.heartbeatPort()));
+    return id;
+  }
+
   public Map<String, String> urls() {
     Map<String, String> m = new LinkedHashMap<>();
     for (String id : ids()) m.put(id, apiUrl(id));

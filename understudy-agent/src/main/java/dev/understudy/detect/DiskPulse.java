@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Disk pulse (claims 13, 44; FIG. 7A 800-808): a file on storage every server reaches; each server owns one fixed
- * 128-byte slot (its index in the sorted server list) and writes a changing counter there synchronously. Readers
+ * 128-byte slot (its place in the membership order) and writes a changing counter there synchronously. Readers
  * track when each slot's counter last changed. A torn or foreign slot is reported and is no evidence of life.
  */
 public final class DiskPulse implements AutoCloseable {
@@ -30,7 +30,7 @@ public final class DiskPulse implements AutoCloseable {
   private record Seen(long counter, long changedNanos, State state, boolean valid) {}
 
   private final FileChannel channel;
-  private final List<String> servers;
+  private volatile List<String> servers;
   private final String self;
   private final Ticker ticker;
   private final Map<String, Seen> seen = new ConcurrentHashMap<>();
@@ -46,6 +46,9 @@ public final class DiskPulse implements AutoCloseable {
     this.ticker = ticker;
     this.counter = ticker.nanos(); // differs across restarts, so a restarted agent's first beat counts as a change
   }
+
+  /** Membership changed: servers keep their slots; added ones get the next. */
+  public void setServers(List<String> ordered) { servers = List.copyOf(ordered); }
 
   /** Writes this server's slot (O_DSYNC). Skipped while frozen by fault injection. */
   public synchronized void beat(State state) throws IOException {

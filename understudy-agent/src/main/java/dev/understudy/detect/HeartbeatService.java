@@ -28,7 +28,7 @@ public final class HeartbeatService implements AutoCloseable {
   private final String self;
   private final long incarnation;
   private final byte[] secret;
-  private final Map<String, InetSocketAddress> peers;
+  private volatile Map<String, InetSocketAddress> peers;
   private final Duration interval;
   private final Ticker ticker;
   private final DatagramSocket socket;
@@ -129,6 +129,11 @@ public final class HeartbeatService implements AutoCloseable {
   }
 
   public long rejectedPackets() { return rejected.get(); }
+
+  /** Membership changed: probe these servers from now on. */
+  public void setPeers(Map<String, InetSocketAddress> newPeers) {
+    if (!newPeers.equals(peers)) peers = Map.copyOf(newPeers);
+  }
 
   /** Fault injection: drop all heartbeat traffic to and from these peers. */
   public void setDropped(Set<String> peersToDrop) {

@@ -207,6 +207,23 @@ public final class RaftStore implements Store {
   @Override
   public void watch(Consumer<List<Change>> listener) { sm().watch(listener); }
 
+  /**
+   * Changes the Raft group's membership (operator add/remove server): the first {@link StoreConfig#MAX_VOTERS} peers
+   * vote, the rest are listeners. Blocks until new peers have caught up and the new configuration is committed.
+   */
+  public void setMembers(List<StoreConfig.Peer> peers) throws IOException {
+    List<RaftPeer> voters = new ArrayList<>();
+    List<RaftPeer> listeners = new ArrayList<>();
+    for (int i = 0; i < peers.size(); i++) {
+      StoreConfig.Peer p = peers.get(i);
+      RaftPeer rp = RaftPeer.newBuilder().setId(p.id()).setAddress(p.address())
+          .setStartupRole(i < StoreConfig.MAX_VOTERS ? RaftPeerRole.FOLLOWER : RaftPeerRole.LISTENER).build();
+      (i < StoreConfig.MAX_VOTERS ? voters : listeners).add(rp);
+    }
+    RaftClientReply reply = client.admin().setConfiguration(voters, listeners);
+    if (!reply.isSuccess()) throw new IOException("membership change refused: " + reply.getException());
+  }
+
   /** This replica's idea of the leader, or empty while there is none. */
   public Optional<String> leaderId() {
     try {
