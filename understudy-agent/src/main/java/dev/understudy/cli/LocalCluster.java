@@ -50,6 +50,13 @@ public final class LocalCluster {
   public static LocalCluster up(Path dir, int servers, int basePort, Map<String, Object> timing, boolean hooks,
                                 boolean diskPulse, Map<String, String> uplinks, Consumer<String> progress)
       throws IOException, InterruptedException {
+    return up(dir, servers, basePort, timing, hooks, diskPulse, uplinks, false, progress);
+  }
+
+  /** {@code witnessLast}: the last server is a witness (votes, stores the database, hosts nothing). */
+  public static LocalCluster up(Path dir, int servers, int basePort, Map<String, Object> timing, boolean hooks,
+                                boolean diskPulse, Map<String, String> uplinks, boolean witnessLast,
+                                Consumer<String> progress) throws IOException, InterruptedException {
     if (servers < 1 || servers > 50) throw new CliException(2, "--servers must be 1-50");
     Path abs = dir.toAbsolutePath();
     Files.createDirectories(abs);
@@ -64,7 +71,7 @@ public final class LocalCluster {
       for (int i = 1; i <= servers; i++) {
         AgentConfig c = new AgentConfig("s" + i, address(i), abs.resolve("s" + i).resolve("data").toString(),
             new AgentConfig.Cluster("local", secret, token), new AgentConfig.Ports(basePort, basePort + 1, basePort + 2),
-            peers, null, t, diskPulse ? new AgentConfig.DiskPulseConfig(abs.resolve("disk.pulse").toString(), null, null) : null,
+            peers, witnessLast && i == servers ? Boolean.TRUE : null, t, diskPulse ? new AgentConfig.DiskPulseConfig(abs.resolve("disk.pulse").toString(), null, null) : null,
             uplinks.containsKey("s" + i) ? new AgentConfig.UplinkConfig(List.of(uplinks.get("s" + i)), "200ms", "1s") : null,
             null, hooks ? Boolean.TRUE : null);
         c.validate();

@@ -1,6 +1,7 @@
 package dev.understudy.cli;
 
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,11 +21,12 @@ final class LocalCommand {
     @Option(names = "--profile", description = "timing profile: default, fast or relaxed") String profile;
     @Option(names = "--test-hooks", description = "enable the fault-injection endpoint") boolean hooks;
     @Option(names = "--disk-pulse", description = "add a disk pulse channel (a shared file in DIR)") boolean diskPulse;
+    @Option(names = "--witness", description = "make the last server a witness (try: --servers 3 --witness)") boolean witness;
 
     @Override
     public Integer call() throws Exception {
       var timing = profile == null ? null : java.util.Map.<String, Object>of("profile", profile);
-      LocalCluster lc = LocalCluster.up(dir, servers, basePort, timing, hooks, diskPulse, Progress.printer());
+      LocalCluster lc = LocalCluster.up(dir, servers, basePort, timing, hooks, diskPulse, Map.of(), witness, Progress.printer());
       for (var e : lc.urls().entrySet()) System.out.println(e.getKey() + " " + e.getValue());
       System.out.println("UNDERSTUDY_TOKEN=" + lc.token());
       return 0;
