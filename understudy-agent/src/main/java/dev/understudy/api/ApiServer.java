@@ -98,6 +98,7 @@ public final class ApiServer implements AutoCloseable {
     http.post("/api/v1/apps/{tag}/move", ctx -> transition(ctx, "move"));
     http.post("/api/v1/apps/{tag}/approve-failback", ctx -> transition(ctx, "approve"));
     http.get("/api/v1/events", this::events);
+    new ClientApi(agent, this).routes(http);
     http.post("/api/v1/debug/faults", this::faults);
   }
 
@@ -107,7 +108,7 @@ public final class ApiServer implements AutoCloseable {
     String token = agent.config().cluster().token();
     boolean write = !ctx.method().name().equals("GET") && !ctx.method().name().equals("HEAD")
         && !ctx.method().name().equals("OPTIONS");
-    if (!write || token == null) return;
+    if (!write || token == null || ctx.path().startsWith("/api/v1/client/")) return; // ClientApi checks its own
     String h = Optional.ofNullable(ctx.header("Authorization")).orElse("");
     String given = h.startsWith("Bearer ") ? h.substring(7) : "";
     if (given.isEmpty()) throw new ApiError(401, "this request changes the cluster: send the cluster token as 'Authorization: Bearer TOKEN'");
@@ -260,6 +261,8 @@ public final class ApiServer implements AutoCloseable {
     }
     return ids;
   }
+
+  App appFromSpec(AppSpec s) { return fromSpec(s); }
 
   private App fromSpec(AppSpec s) {
     if (s == null) throw new ApiError(400, "a JSON app definition is required");

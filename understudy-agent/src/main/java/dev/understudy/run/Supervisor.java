@@ -46,6 +46,8 @@ public final class Supervisor implements AutoCloseable {
     volatile long sinceNanos;
     volatile boolean stopRequested;
     volatile int acquired; // managed resources acquired so far, released in reverse
+    final String token = java.util.UUID.randomUUID().toString(); // the instance's credential for the client API
+    final java.util.concurrent.CompletableFuture<Void> unloadRequested = new java.util.concurrent.CompletableFuture<>();
 
     Proc(App app, Path exitFile, long now) {
       this.app = app;
@@ -129,6 +131,18 @@ public final class Supervisor implements AutoCloseable {
 
   public boolean idle() { return procs.isEmpty(); }
 
+  /** Whether {@code token} is the credential of this server's current instance of {@code tag}. */
+  public boolean tokenValid(String tag, String token) {
+    Proc p = procs.get(tag);
+    return p != null && token != null && java.security.MessageDigest.isEqual(p.token.getBytes(StandardCharsets.UTF_8),
+        token.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Completes when the agent asks this server's instance of {@code tag} to unload (empty if none runs). */
+  public java.util.Optional<java.util.concurrent.CompletableFuture<Void>> unloadRequest(String tag) {
+    return java.util.Optional.ofNullable(procs.get(tag)).map(p -> p.unloadRequested);
+  }
+
   /**
    * Starts the app at its epoch: acquires its managed resources in order, then launches it under its guard, on a
    * worker thread (a mount may take seconds). Idempotent: a second call while it starts or runs does nothing.
@@ -174,6 +188,7 @@ public final class Supervisor implements AutoCloseable {
         Files.createDirectories(wd);
         pb.directory(wd.toFile());
         pb.environment().putAll(environment(app));
+        pb.environment().put("UNDERSTUDY_APP_TOKEN", proc.token);
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
         Process p = pb.start();
@@ -323,7 +338,17 @@ public final class Supervisor implements AutoCloseable {
     long timeoutMs = p.app.command().stopTimeout();
     try {
       List<String> stopCmd = p.app.command().stopCommand();
-      if (stopCmd != null && !stopCmd.isEmpty()) {
+      if (p.app.type() == dev.understudy.model.AppType.AWARE) {
+        // FIG. 3D, claim 48: ask the aware app to save its marker and unload itself; fall back to stopping it
+        p.unloadRequested.complete(null);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (ProcessGroups.anyInGroup(p.pgid) && System.nanoTime() < deadline) Thread.sleep(10);
+        if (ProcessGroups.anyInGroup(p.pgid)) log.warn("{} did not unload itself within {} ms; stopping it", p.app.tag(), timeoutMs);
+        else timeoutMs = 0;
+      }
+      if (timeoutMs == 0) {
+        // unloaded by itself
+      } else if (stopCmd != null && !stopCmd.isEmpty()) {
         try {
           new ProcessBuilder(stopCmd).redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("logs").resolve(p.app.tag() + ".log").toFile()))
