@@ -192,10 +192,11 @@ public final class ApiServer implements AutoCloseable {
 
   private Map<String, Object> appView(App a, ClusterSnapshot snap, LocalView view) {
     Map<String, Object> m = Json.MAPPER.convertValue(a, LinkedHashMap.class);
-    if (a.marker() != null) {
-      m.remove("marker");
-      m.put("markerBytes", java.util.Base64.getDecoder().decode(a.marker()).length);
-    }
+    agent.store().localGet(Keys.marker(a.tag())).ifPresent(e -> {
+      var mk = Json.read(e.value(), ClientApi.Marker.class);
+      m.put("markerBytes", java.util.Base64.getDecoder().decode(mk.data()).length);
+      m.put("markerEpoch", mk.epoch());
+    });
     List<String> qualified = new ArrayList<>();
     Map<String, List<String>> missing = new LinkedHashMap<>();
     for (String s : a.servers()) {
@@ -317,7 +318,7 @@ public final class ApiServer implements AutoCloseable {
     App cur = app(ctx.pathParam("tag"));
     expectVersion(ctx, cur);
     Event ev = audit(ctx, "APP_REMOVED", cur.tag(), "removed " + cur.tag() + (cur.hasHost() ? " (its host " + cur.host() + " stops it)" : ""));
-    TxnResult r = agent.store().txn(List.of(Op.delete(Keys.app(cur.tag()), cur.version()), eventOp(ev)));
+    TxnResult r = agent.store().txn(List.of(Op.delete(Keys.app(cur.tag()), cur.version()), Op.delete(Keys.marker(cur.tag())), eventOp(ev)));
     if (!r.ok()) throw new ApiError(409, cur.tag() + " changed meanwhile; read it again", r.actualVersion());
     ctx.status(204);
   }
@@ -342,7 +343,20 @@ public final class ApiServer implements AutoCloseable {
     ctx.json(appView(app(cur.tag())));
   }
 
+  /** Operator actions; without an explicit version they are retried on a concurrent change (the cluster moving the app). */
   private void transition(Context ctx, String what) {
+    boolean explicit = ctx.queryParam("version") != null || ctx.header("If-Match") != null;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        transitionOnce(ctx, what);
+        return;
+      } catch (ApiError e) {
+        if (explicit || e.status != 409 || e.currentVersion == null || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  private void transitionOnce(Context ctx, String what) {
     App cur = app(ctx.pathParam("tag"));
     expectVersion(ctx, cur);
     App next;

@@ -165,7 +165,14 @@ final class ClientApi {
     return f;
   }
 
-  /** Claims 23, 24: a checkpoint, accepted only from the current host at the current epoch (a fenced instance cannot overwrite its successor). */
+  /** A checkpoint as stored beside its app object. */
+  record Marker(long epoch, String data, long savedMillis) {}
+
+  /**
+   * Claims 23, 24: a checkpoint, accepted only from the current host at the current epoch (a fenced instance cannot
+   * overwrite its successor's). Conditional on the app object's version, so a host change between the check and the
+   * write makes it fail instead of landing.
+   */
   private void saveMarker(Context ctx) {
     long epoch = longParam(ctx, "epoch", -1);
     if (epoch < 0) throw new ApiError(400, "epoch is required: the UNDERSTUDY_EPOCH (or awaitHost's) of the writing instance");
@@ -177,8 +184,9 @@ final class ClientApi {
         throw new ApiError(409, "stale epoch " + epoch + ": " + cur.tag() + " is at epoch " + cur.epoch() + " on "
             + (cur.hasHost() ? cur.host() : "no server") + "; this instance must stop");
       }
-      App next = cur.withMarker(Base64.getEncoder().encodeToString(data), epoch);
-      TxnResult r = agent.store().txn(List.of(Op.put(Keys.app(cur.tag()), Json.write(next.withVersion(0)), cur.version())));
+      Marker m = new Marker(epoch, Base64.getEncoder().encodeToString(data), System.currentTimeMillis());
+      TxnResult r = agent.store().txn(List.of(Op.check(Keys.app(cur.tag()), cur.version()),
+          Op.put(Keys.marker(cur.tag()), Json.write(m))));
       if (r.ok()) {
         ctx.json(Map.of("saved", data.length, "epoch", epoch, "version", r.version()));
         return;
@@ -189,13 +197,15 @@ final class ClientApi {
 
   private void loadMarker(Context ctx) {
     App a = current(ctx);
-    if (a.marker() == null) {
+    Optional<Entry> e = agent.store().get(Keys.marker(a.tag()));
+    if (e.isEmpty()) {
       ctx.status(204);
       return;
     }
-    ctx.header("X-Understudy-Marker-Epoch", String.valueOf(a.markerEpoch()));
+    Marker m = Json.read(e.get().value(), Marker.class);
+    ctx.header("X-Understudy-Marker-Epoch", String.valueOf(m.epoch()));
     ctx.contentType("application/octet-stream");
-    ctx.result(Base64.getDecoder().decode(a.marker()));
+    ctx.result(Base64.getDecoder().decode(m.data()));
   }
 
   /** FIG. 3D, claim 48: long-poll until the agent asks this instance to unload. */
@@ -247,8 +257,8 @@ final class ClientApi {
     }
     App cur = current(ctx);
     App next = new App(cur.tag(), cur.type(), cur.command(), cur.host(), cur.primary(), cur.backups(), res, cur.managed(),
-        cur.autoFailback(), cur.service(), cur.epoch(), cur.state(), cur.stateReason(), cur.target(), cur.marker(),
-        cur.markerEpoch(), cur.attributes(), cur.version());
+        cur.autoFailback(), cur.service(), cur.epoch(), cur.state(), cur.stateReason(), cur.target(), cur.attributes(),
+        cur.version());
     try {
       AppValidator.validate(next, null);
     } catch (InvalidAppException e) {

@@ -39,13 +39,27 @@ final class DemoCommand implements Callable<Integer> {
       lc = LocalCluster.up(dir, 3, basePort, null, false, msg -> say("  ... %s", msg));
       say("Cluster ready. Agents: %s", lc.urls());
       String java = ProcessHandle.current().info().command().orElse("java");
-      Map<String, Object> spec = Map.of("tag", "hello", "type", "CAPABLE",
-          "command", Map.of("argv", List.of(java, "-Xmx32m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-              Main.class.getName(), "hello-service")),
-          "primary", "s1", "backups", List.of("s2", "s3"), "autoFailback", true,
-          "service", Map.of("clusterPort", 8080, "appPort", 9080));
-      lc.client("s2").post("/api/v1/apps", spec);
-      say("Registered app 'hello' (an HTTP service): primary s1, backups s2 then s3, auto-failback on.");
+      Path counterJar = examplesJar();
+      Path workLog = dir.resolve("work.log");
+      Map<String, Object> spec;
+      if (counterJar != null) {
+        spec = Map.of("tag", "hello", "type", "AWARE",
+            "command", Map.of("argv", List.of(java, "-Xmx32m", "-XX:TieredStopAtLevel=1", "-jar", counterJar.toString()),
+                "env", Map.of("WORK_LOG", workLog.toString(), "STEP_MS", "100")),
+            "primary", "s1", "backups", List.of("s2", "s3"), "autoFailback", true,
+            "service", Map.of("clusterPort", 8080, "appPort", 9080));
+        lc.client("s2").post("/api/v1/apps", spec);
+        say("Registered app 'hello': the sample cluster-aware counter (examples/), which processes numbered items and");
+        say("saves a marker after each. Primary s1, backups s2 then s3, auto-failback on.");
+      } else {
+        spec = Map.of("tag", "hello", "type", "CAPABLE",
+            "command", Map.of("argv", List.of(java, "-Xmx32m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "hello-service")),
+            "primary", "s1", "backups", List.of("s2", "s3"), "autoFailback", true,
+            "service", Map.of("clusterPort", 8080, "appPort", 9080));
+        lc.client("s2").post("/api/v1/apps", spec);
+        say("Registered app 'hello' (an HTTP service): primary s1, backups s2 then s3, auto-failback on.");
+      }
       waitFor(lc, "s2", a -> "s1".equals(a.path("host").asText()) && "RUNNING".equals(a.path("state").asText()), 30, "hello to run on s1");
       say("hello runs on s1. Clients use any agent's cluster port 8080; each forwards to the current host.");
       say("GET http://127.0.0.13:8080/ (through s3) -> %s", awaitHttp("127.0.0.13", 10));
@@ -75,6 +89,11 @@ final class DemoCommand implements Callable<Integer> {
           (System.nanoTime() - restarted) / 1e9, back.path("epoch").asLong());
       say("GET http://127.0.0.13:8080/ (through s3) -> %s", answer2);
       printEvents(lc, "s1", 4);
+      if (counterJar != null) {
+        lc.client("s1").post("/api/v1/apps/hello/unload", "");
+        waitFor(lc, "s1", a -> "UNLOADED".equals(a.path("state").asText()), 20, "hello to unload");
+        reportWork(workLog);
+      }
       say("Demo complete: failover in %.2f s, failback after the hold time, one host at a time.", failover);
       return 0;
     } finally {
@@ -87,6 +106,39 @@ final class DemoCommand implements Callable<Integer> {
         say("Cluster left running in %s (stop it with: understudy local down --dir %s)", dir, dir);
       }
     }
+  }
+
+  /** The sample counter's jar, built beside the agent's (examples/target), or null when it was not built. */
+  private static Path examplesJar() {
+    try {
+      Path self = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path jar = self.getParent().getParent().getParent().resolve("examples/target/understudy-examples.jar");
+      return Files.isRegularFile(jar) ? jar : null;
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  /** Reads the counter's work log: every item once, except at most the one in progress when its host was killed. */
+  private void reportWork(Path workLog) throws IOException {
+    java.util.TreeMap<Long, List<String>> items = new java.util.TreeMap<>();
+    for (String line : Files.readAllLines(workLog)) {
+      String[] f = line.split(" ");
+      if (f.length == 5) items.computeIfAbsent(Long.parseLong(f[1]), k -> new java.util.ArrayList<>()).add(f[2] + "@" + f[3]);
+    }
+    if (items.isEmpty()) return;
+    long missing = 0;
+    for (long n = items.firstKey(); n <= items.lastKey(); n++) if (!items.containsKey(n)) missing++;
+    List<String> twice = items.entrySet().stream().filter(e -> e.getValue().size() > 1)
+        .map(e -> e.getKey() + " (" + String.join(", ", e.getValue()) + ")").toList();
+    java.util.LinkedHashMap<String, Integer> runs = new java.util.LinkedHashMap<>();
+    for (String line : Files.readAllLines(workLog)) {
+      String[] f = line.split(" ");
+      if (f.length == 5) runs.merge(f[2] + " at epoch " + f[3], 1, Integer::sum);
+    }
+    say("The counter's work log: items %d..%d processed as %s.", items.firstKey(), items.lastKey(), runs);
+    say("Missing items: %d. Items done twice: %s (at most the one in progress when s1 was killed, i.e. since its last marker).",
+        missing, twice.isEmpty() ? "none" : twice);
   }
 
   private JsonNode waitFor(LocalCluster lc, String via, Predicate<JsonNode> ok, int seconds, String what) throws InterruptedException {

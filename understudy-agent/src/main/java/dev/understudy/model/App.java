@@ -7,7 +7,9 @@ import java.util.Map;
 
 /**
  * The app object (patent FIG. 2): one per clustered application, keyed by its tag. Immutable; the
- * {@code with...} methods return changed copies. {@code version} is the database version it was read at.
+ * {@code with...} methods return changed copies. {@code version} is the database version it was read at. Its marker
+ * (the aware app's checkpoint) is kept beside it under {@code markers/TAG}, so frequent checkpoints do not change
+ * the version operators edit against.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record App(
@@ -25,8 +27,6 @@ public record App(
     AppState state,
     String stateReason,
     String target,
-    String marker,
-    long markerEpoch,
     Map<String, String> attributes,
     long version) {
 
@@ -44,7 +44,7 @@ public record App(
   public static App create(String tag, AppType type, Command command, String primary, List<String> backups,
                            List<String> resources, boolean autoFailback, Service service, Map<String, String> attributes) {
     return new App(tag, type, command, primary, primary, backups, resources, List.of(), autoFailback, service, 1,
-        AppState.STARTING, null, null, null, 0, attributes, 0);
+        AppState.STARTING, null, null, attributes, 0);
   }
 
   /** Primary first, then backups in order: the servers that may host the app. */
@@ -59,43 +59,38 @@ public record App(
 
   public App withManaged(List<ManagedResource> m) {
     return new App(tag, type, command, host, primary, backups, resources, m, autoFailback, service, epoch, state,
-        stateReason, target, marker, markerEpoch, attributes, version);
+        stateReason, target, attributes, version);
   }
 
   public App withVersion(long v) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
-        stateReason, target, marker, markerEpoch, attributes, v);
+        stateReason, target, attributes, v);
   }
 
   /** A host change: always bumps the epoch, the fencing token of the new instance. */
   public App movedTo(String newHost, AppState newState, String reason) {
     return new App(tag, type, command, newHost, primary, backups, resources, managed, autoFailback, service, epoch + 1,
-        newState, reason, null, marker, markerEpoch, attributes, version);
+        newState, reason, null, attributes, version);
   }
 
   public App withState(AppState s, String reason) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, s, reason,
-        target, marker, markerEpoch, attributes, version);
+        target, attributes, version);
   }
 
   public App withTarget(String t) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
-        stateReason, t, marker, markerEpoch, attributes, version);
-  }
-
-  public App withMarker(String m, long atEpoch) {
-    return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
-        stateReason, target, m, atEpoch, attributes, version);
+        stateReason, t, attributes, version);
   }
 
   public App withAttributes(Map<String, String> a) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
-        stateReason, target, marker, markerEpoch, a, version);
+        stateReason, target, a, version);
   }
 
-  /** The operator-editable definition replaced, runtime fields (host, epoch, state, marker) kept. */
+  /** The operator-editable definition replaced, runtime fields (host, epoch, state, target) kept. */
   public App withDefinition(App d) {
     return new App(tag, d.type, d.command, host, d.primary, d.backups, d.resources, d.managed, d.autoFailback, d.service, epoch,
-        state, stateReason, target, marker, markerEpoch, d.attributes, version);
+        state, stateReason, target, d.attributes, version);
   }
 }

@@ -79,9 +79,6 @@ public final class AppValidator {
       if (!validPort(s.appPort())) throw new InvalidAppException("service.appPort", "must be 1-65535 (got " + s.appPort() + ")");
     }
     if (a.epoch() < 0) throw new InvalidAppException("epoch", "must not be negative");
-    if (a.marker() != null && a.marker().length() > (MAX_MARKER_BYTES * 4 / 3 + 4)) {
-      throw new InvalidAppException("marker", "must be at most " + MAX_MARKER_BYTES + " bytes");
-    }
     Map<String, String> attrs = a.attributes();
     if (attrs.size() > MAX_ATTRIBUTES) throw new InvalidAppException("attributes", "at most " + MAX_ATTRIBUTES + " entries");
     for (var e : attrs.entrySet()) {

@@ -8,6 +8,7 @@ public final class Keys {
   public static final String READINESS = "readiness/";
   public static final String REVOCATIONS = "revocations/";
   public static final String MEMBERS = "members/";
+  public static final String MARKERS = "markers/";
   public static final String EVENTS = "events/";
 
   private Keys() {}
@@ -18,5 +19,6 @@ public final class Keys {
   public static String readiness(String id) { return READINESS + id; }
   public static String revocation(String id) { return REVOCATIONS + id; }
   public static String member(String id) { return MEMBERS + id; }
+  public static String marker(String tag) { return MARKERS + tag; }
   public static String event(long millis, String id) { return EVENTS + String.format("%015d-%s", millis, id); }
 }
