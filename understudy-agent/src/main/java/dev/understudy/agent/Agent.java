@@ -332,16 +332,15 @@ public final class Agent implements AutoCloseable {
    * LocalClusterTest: a restarted primary started epoch 1 again from its stale replica).
    */
   private void round(long now) {
+    // The check comes BEFORE the snapshot: the snapshot is then at least as fresh as what was checked. Checked after,
+    // a replica catching up between the two let a restarted agent start from a stale snapshot (chaos seed 1942036729771).
+    boolean current = replicaCurrent();
     ClusterSnapshot snap = snapshot();
     refreshUnmet(snap);
-    LocalView view = localView();
-    boolean current = replicaCurrent();
+    LocalView view = localView(current);
     updateRoutes(snap);
     if (store.isLeader()) warnUnprotected(snap, view);
-    for (Action a : Decider.decide(snap, view, settings, now)) {
-      if (a instanceof Action.Start && !current) continue;
-      execute(a);
-    }
+    for (Action a : Decider.decide(snap, view, settings, now)) execute(a);
   }
 
   /**
@@ -438,7 +437,9 @@ public final class Agent implements AutoCloseable {
     unmet.putAll(fresh);
   }
 
-  public LocalView localView() {
+  public LocalView localView() { return localView(replicaCurrent()); }
+
+  private LocalView localView(boolean current) {
     Map<String, PeerView> pv = new HashMap<>();
     for (PeerStatus p : peers.values()) {
       pv.put(p.server(), new PeerView(p.server(), p.verdict(), p.sinceNanos(), leases.expired(p.server()) && replicaCurrent(),
@@ -446,7 +447,8 @@ public final class Agent implements AutoCloseable {
     }
     Map<String, List<Long>> crashCopy = new HashMap<>();
     crashes.forEach((k, v) -> crashCopy.put(k, List.copyOf(v)));
-    return new LocalView(self, leaseKeeper.valid(), supervisor.instances(), pv, Map.copyOf(unmet), uplink.ok(), crashCopy);
+    return new LocalView(self, leaseKeeper.valid(), supervisor.instances(), pv, Map.copyOf(unmet), uplink.ok(), crashCopy,
+        current);
   }
 
   private void execute(Action a) {

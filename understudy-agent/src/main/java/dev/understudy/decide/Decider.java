@@ -108,7 +108,7 @@ public final class Decider {
       return;
     }
     if (inst == null) {
-      out.add(new Start(a));
+      if (me.replicaCurrent()) out.add(new Start(a)); // R4: never start from a replica behind our own writes
       return;
     }
     if (inst.phase() == Instance.Phase.RUNNING) {

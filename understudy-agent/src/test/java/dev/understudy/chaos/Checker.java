@@ -37,7 +37,7 @@ final class Checker {
     Map<String, List<Long>> times = new java.util.TreeMap<>();
     for (String line : Files.readAllLines(history)) {
       String[] f = line.trim().split(" ");
-      if (f.length == 5) times.computeIfAbsent(f[3], k -> new ArrayList<>()).add(Long.parseLong(f[4]) / 1_000_000);
+      if (f.length == 6) times.computeIfAbsent(f[3], k -> new ArrayList<>()).add(Long.parseLong(f[4]) / 1_000_000);
     }
     for (var e : times.entrySet()) {
       List<Long> ts = e.getValue();

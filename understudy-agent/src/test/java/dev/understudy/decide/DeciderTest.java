@@ -34,6 +34,7 @@ class DeciderTest {
   Map<String, List<String>> unmet = new HashMap<>();
   Map<String, List<Long>> crashes = new HashMap<>();
   boolean leaseValid = true;
+  boolean replicaCurrent = true;
   boolean uplink = true;
 
   List<Action> decide(String self) {
@@ -42,7 +43,7 @@ class DeciderTest {
       servers.putIfAbsent(s, new ServerRecord(s, "127.0.0.1", null, 0, false, new Inventory(2, 1L << 30, List.of()), true, null, null));
     }
     peers.remove(self);
-    var local = new LocalView(self, leaseValid, instances, peers, unmet, uplink, crashes);
+    var local = new LocalView(self, leaseValid, instances, peers, unmet, uplink, crashes, replicaCurrent);
     return Decider.decide(new ClusterSnapshot(apps, servers, readiness), local, settings, now);
   }
 
@@ -60,6 +61,16 @@ class DeciderTest {
   @Test
   void hostStartsItsAppWhenNothingRuns() {
     allUp();
+    assertThat(decide("s1")).containsExactly(new Start(app));
+  }
+
+  /** Regression, chaos seed 1942036729771: a restarted agent started epoch 23 from a replica still catching up. */
+  @Test
+  void staleReplicaNeverStarts_chaos1942036729771() {
+    allUp();
+    replicaCurrent = false;
+    assertThat(decide("s1")).isEmpty();
+    replicaCurrent = true;
     assertThat(decide("s1")).containsExactly(new Start(app));
   }
 

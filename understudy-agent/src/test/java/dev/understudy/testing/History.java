@@ -18,10 +18,11 @@ import java.util.TreeMap;
 public final class History {
   private History() {}
 
-  public record Instance(String tag, String server, long epoch, long first, long last) {}
+  /** One process: the recorder's pid tells two instances at the same epoch on the same server apart. */
+  public record Instance(String tag, String server, long epoch, long pid, long first, long last) {}
 
   public static List<String> recorderCommand(Path history) {
-    return List.of("bash", "-c", "while :; do echo \"alive $UNDERSTUDY_SERVER $UNDERSTUDY_EPOCH $UNDERSTUDY_TAG $(date +%s%N)\" >> "
+    return List.of("bash", "-c", "while :; do echo \"alive $UNDERSTUDY_SERVER $UNDERSTUDY_EPOCH $UNDERSTUDY_TAG $(date +%s%N) $$\" >> "
         + history + "; sleep 0.02; done");
   }
 
@@ -29,9 +30,9 @@ public final class History {
     Map<String, long[]> spans = new TreeMap<>();
     for (String line : Files.readAllLines(history)) {
       String[] f = line.trim().split(" ");
-      if (f.length != 5 || !f[0].equals("alive")) continue;
+      if (f.length != 6 || !f[0].equals("alive")) continue;
       long t = Long.parseLong(f[4]);
-      String key = f[3] + " " + f[1] + " " + f[2];
+      String key = f[3] + " " + f[1] + " " + f[2] + " " + f[5];
       long[] s = spans.computeIfAbsent(key, k -> new long[] {t, t});
       s[0] = Math.min(s[0], t);
       s[1] = Math.max(s[1], t);
@@ -39,7 +40,7 @@ public final class History {
     List<Instance> out = new ArrayList<>();
     spans.forEach((k, s) -> {
       String[] f = k.split(" ");
-      out.add(new Instance(f[0], f[1], Long.parseLong(f[2]), s[0], s[1]));
+      out.add(new Instance(f[0], f[1], Long.parseLong(f[2]), Long.parseLong(f[3]), s[0], s[1]));
     });
     return out;
   }
