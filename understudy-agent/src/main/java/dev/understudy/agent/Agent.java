@@ -94,7 +94,13 @@ public final class Agent implements AutoCloseable {
   private final AtomicLong eventSeq = new AtomicLong();
   private final AtomicLong mustApply = new AtomicLong();
   private final java.util.Set<String> unprotected = ConcurrentHashMap.newKeySet();
+  private Metrics metrics;
+  private Notifier notifier;
+  private volatile String lastLeader;
+  /** tag -> {epoch, ticker time the old host went DOWN}: failovers this agent made, to time them once RUNNING. */
+  private final Map<String, long[]> takeovers = new ConcurrentHashMap<>();
   private final List<java.util.function.Consumer<Event>> eventListeners = new CopyOnWriteArrayList<>();
+  private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
   private Thread loop;
   private volatile boolean running;
   private volatile long lastRoundNanos;
@@ -122,13 +128,28 @@ public final class Agent implements AutoCloseable {
     store = RaftStore.start(new StoreConfig(self, config.clusterName(), data, sp, timing.electionTimeoutMin(),
         timing.electionTimeoutMax(), Duration.ofSeconds(3)));
     leases = new LeaseTracker(ticker, timing.lease(), timing.leaseMargin());
+    metrics = new Metrics(self);
+    notifier = new Notifier(self, store, config.notifications());
     store.watch(changes -> {
       leases.onChanges(changes);
       for (var c : changes) {
         if (c.key().startsWith(Keys.EVENTS) && c.newValue() != null) {
           Event e = Json.read(c.newValue(), Event.class);
-          eventListeners.forEach(l -> l.accept(e));
+          metrics.event(e);
+          notifier.onEvent(e);
+          eventListeners.forEach(l -> {
+            try {
+              l.accept(e);
+            } catch (RuntimeException ex) {
+              log.debug("event listener failed: {}", ex.toString());
+            }
+          });
         }
+      }
+      // lease renewals and events change the database several times a second; only state an operator sees counts
+      if (changes.stream().anyMatch(c -> c.key().startsWith(Keys.APPS) || c.key().startsWith(Keys.SERVERS)
+          || c.key().startsWith(Keys.MEMBERS) || c.key().startsWith(Keys.READINESS))) {
+        changeListeners.forEach(Runnable::run);
       }
       wake.release();
     });
@@ -178,6 +199,11 @@ public final class Agent implements AutoCloseable {
         });
 
     forwarder = new dev.understudy.route.Forwarder(config.address(), dev.understudy.route.Forwarder.Limits.defaults());
+    metrics.gauge("understudy_forwarded_connections_open", forwarder::openConnections);
+    metrics.gauge("understudy_forwarded_connections_total", forwarder::forwardedConnections);
+    metrics.gauge("understudy_lease_remaining_seconds", () -> leaseKeeper.remainingMillis() / 1000.0);
+    metrics.gauge("understudy_apps_running_here", () -> supervisor.instances().size());
+    metrics.gauge("understudy_heartbeat_rejected_packets", heartbeat::rejectedPackets);
     api = dev.understudy.api.ApiServer.start(this);
     running = true;
     long now = ticker.nanos();
@@ -241,7 +267,11 @@ public final class Agent implements AutoCloseable {
         ServerRecord rec = store.localGet(Keys.server(id)).map(e -> Json.read(e.value(), ServerRecord.class)).orElse(null);
         boolean upl = rec == null || rec.uplinkOk();
         Verdict v = VerdictRules.verdict(lanOk, ds, expired, upl);
+        metrics.verdict(id, v);
         PeerStatus prev = peers.get(id);
+        if (v == Verdict.DOWN && prev != null && prev.verdict() != Verdict.DOWN && ack != null) {
+          metrics.detectionTook((now - ack) / 1e9);
+        }
         if (prev == null || prev.verdict() != v) {
           peers.put(id, new PeerStatus(id, v, now, System.currentTimeMillis(), lanOk, ds, expired, upl));
           if (prev != null) {
@@ -267,6 +297,11 @@ public final class Agent implements AutoCloseable {
   /** Publishes this server's record and readiness; trims the event history (leader only). */
   private void housekeeping() {
     try {
+      String leader = store.leaderId().orElse(null);
+      if (leader != null && !leader.equals(lastLeader)) {
+        if (lastLeader != null) metrics.leaderChanged();
+        lastLeader = leader;
+      }
       syncMembers();
       uplink.probe();
       ServerRecord rec = new ServerRecord(self, config.address(), apiUrl(), config.heartbeatPort(), config.isWitness(),
@@ -288,7 +323,12 @@ public final class Agent implements AutoCloseable {
         List<Entry> events = store.localList(Keys.EVENTS);
         if (events.size() > MAX_EVENTS) {
           List<Op> dels = new ArrayList<>();
-          for (Entry e : events.subList(0, events.size() - MAX_EVENTS)) dels.add(Op.delete(e.key()));
+          for (Entry e : events.subList(0, events.size() - MAX_EVENTS)) {
+            dels.add(Op.delete(e.key()));
+            Event ev = Json.read(e.value(), Event.class);
+            dels.add(Op.delete(Notifier.claimKey("webhook", ev)));
+            dels.add(Op.delete(Notifier.claimKey("command", ev)));
+          }
           store.txn(dels);
         }
       }
@@ -339,6 +379,7 @@ public final class Agent implements AutoCloseable {
     refreshUnmet(snap);
     LocalView view = localView(current);
     updateRoutes(snap);
+    for (App a : snap.apps().values()) metrics.appState(a.tag(), a.state());
     if (store.isLeader()) warnUnprotected(snap, view);
     for (Action a : Decider.decide(snap, view, settings, now)) execute(a);
   }
@@ -476,9 +517,12 @@ public final class Agent implements AutoCloseable {
     Event ev = c.event() == null ? null : stamp(c.event());
     if (ev != null) ops.add(Op.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev)));
     try {
+      long t0 = System.nanoTime();
       TxnResult r = store.txn(ops);
+      metrics.commitTook(Duration.ofNanos(System.nanoTime() - t0));
       if (r.ok()) {
         mustApply.accumulateAndGet(r.version(), Math::max);
+        noteFailoverTiming(c, updated);
         if (ev != null) log.info("{}: {}", ev.kind(), ev.message());
         crashes.remove(updated.tag()); // a host change or state change starts a fresh crash window
       } else {
@@ -487,6 +531,23 @@ public final class Agent implements AutoCloseable {
       }
     } catch (StoreUnavailableException e) {
       log.debug("commit for {} outcome unknown: {}", updated.tag(), e.getMessage());
+    }
+  }
+
+  /** Times a failover this agent made: from the old host's DOWN verdict to RUNNING here (metrics, events, why). */
+  private void noteFailoverTiming(Action.Commit c, App updated) {
+    if (c.leaseServer() != null) {
+      PeerStatus ps = peers.get(c.leaseServer());
+      takeovers.put(updated.tag(), new long[] {updated.epoch(), ps == null ? ticker.nanos() : ps.sinceNanos()});
+    } else if (updated.state() == dev.understudy.model.AppState.RUNNING) {
+      long[] t = takeovers.remove(updated.tag());
+      if (t != null && t[0] == updated.epoch()) {
+        double secs = (ticker.nanos() - t[1]) / 1e9;
+        metrics.failoverTook(secs);
+        emit(new Event(null, 0, "FAILOVER_DONE", self, updated.tag(), String.format(java.util.Locale.ROOT,
+            "%s took over %s at epoch %d in %.0f ms (from the DOWN verdict to RUNNING)", self, updated.tag(), updated.epoch(), secs * 1000),
+            Map.of("failoverMs", String.valueOf(Math.round(secs * 1000)), "epoch", String.valueOf(updated.epoch()))));
+      }
     }
   }
 
@@ -521,6 +582,12 @@ public final class Agent implements AutoCloseable {
   public boolean uplinkOk() { return uplink.ok(); }
   public long pausesDetected() { return pausesDetected; }
   public void onEvent(java.util.function.Consumer<Event> l) { eventListeners.add(l); }
+  public void removeEventListener(java.util.function.Consumer<Event> l) { eventListeners.remove(l); }
+  /** Called after every applied change (the console refreshes on it). */
+  public void onChange(Runnable r) { changeListeners.add(r); }
+  public void removeChangeListener(Runnable r) { changeListeners.remove(r); }
+  public Metrics metrics() { return metrics; }
+  public dev.understudy.api.ApiServer api() { return api; }
   public void wake() { wake.release(); }
 
   /**
@@ -574,6 +641,7 @@ public final class Agent implements AutoCloseable {
     }
     if (api != null) api.close();
     if (forwarder != null) forwarder.close();
+    if (notifier != null) notifier.close();
     if (heartbeat != null) heartbeat.close();
     try {
       if (disk != null) disk.close();

@@ -34,6 +34,7 @@ public record AgentConfig(
     DiskPulseConfig diskPulse,
     UplinkConfig uplink,
     InventoryConfig inventory,
+    NotifyConfig notifications,
     Boolean testHooks) {
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -55,6 +56,10 @@ public record AgentConfig(
   public record UplinkConfig(List<String> targets, String interval, String timeout) {}
 
   public record InventoryConfig(List<String> labels, Integer cpus, String memory) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record NotifyConfig(String webhook, String webhookTimeout, Integer webhookRetries, List<String> command,
+                             List<String> kinds) {}
 
   public static final int DEFAULT_API_PORT = 7700;
   public static final int DEFAULT_RAFT_PORT = 7701;
@@ -164,6 +169,15 @@ public record AgentConfig(
       }
       for (String t : uplink.targets() == null ? List.<String>of() : uplink.targets()) {
         if (!t.matches("[^:\\s]+:\\d{1,5}")) throw new ConfigException("uplink.targets", "\"" + t + "\" must be HOST:PORT");
+      }
+    }
+    if (notifications != null) {
+      if (notifications.webhook() != null && !notifications.webhook().matches("https?://.+")) {
+        throw new ConfigException("notifications.webhook", "must be an http:// or https:// URL (got " + notifications.webhook() + ")");
+      }
+      Durations.parse("notifications.webhookTimeout", or(notifications.webhookTimeout(), "2s"));
+      if (notifications.webhookRetries() != null && (notifications.webhookRetries() < 0 || notifications.webhookRetries() > 10)) {
+        throw new ConfigException("notifications.webhookRetries", "must be 0-10");
       }
     }
     if (inventory != null && inventory.memory() != null) {

@@ -54,6 +54,11 @@ public final class ApiServer implements AutoCloseable {
       cfg.http.maxRequestSize = 1_000_000L;
       cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
       cfg.useVirtualThreads = false;
+      cfg.staticFiles.add(sf -> {
+        sf.hostedPath = "/";
+        sf.directory = "/console";
+        sf.location = io.javalin.http.staticfiles.Location.CLASSPATH;
+      });
     });
     ApiServer s = new ApiServer(agent, j);
     s.routes();
@@ -62,11 +67,13 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void routes() {
+    http.before(this::rateLimit);
     http.before("/api/v1/*", this::authorize);
     http.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.getMessage(), e.currentVersion));
     http.exception(InvalidAppException.class, (e, ctx) -> error(ctx, 400, e.getMessage(), null));
     http.exception(JsonProcessingException.class, (e, ctx) ->
         error(ctx, 400, "malformed JSON: " + e.getOriginalMessage(), null));
+    http.exception(java.io.UncheckedIOException.class, (e, ctx) -> error(ctx, 400, "malformed input: " + e.getCause().getMessage(), null));
     http.exception(StoreUnavailableException.class, (e, ctx) -> error(ctx, 503, e.getMessage()
         + "; the outcome of a write is unknown: read it back before retrying", null));
     http.exception(Exception.class, (e, ctx) -> {
@@ -87,8 +94,7 @@ public final class ApiServer implements AutoCloseable {
     http.delete("/api/v1/servers/{id}", this::removeServer);
     http.get("/api/v1/apps", ctx -> ctx.json(status().get("apps")));
     http.get("/api/v1/apps/{tag}", ctx -> ctx.json(appView(app(ctx.pathParam("tag")))));
-    http.get("/api/v1/apps/{tag}/logs", ctx -> ctx.json(Map.of("server", agent.id(),
-        "lines", agent.supervisor().logTail(checkTag(ctx.pathParam("tag")), 100))));
+    http.get("/api/v1/apps/{tag}/logs", this::logs);
     http.post("/api/v1/apps", this::createApp);
     http.put("/api/v1/apps/{tag}", this::replaceApp);
     http.delete("/api/v1/apps/{tag}", this::deleteApp);
@@ -98,8 +104,32 @@ public final class ApiServer implements AutoCloseable {
     http.post("/api/v1/apps/{tag}/move", ctx -> transition(ctx, "move"));
     http.post("/api/v1/apps/{tag}/approve-failback", ctx -> transition(ctx, "approve"));
     http.get("/api/v1/events", this::events);
+    http.sse("/api/v1/events/stream", this::stream);
+    http.get("/api/v1/apps/{tag}/why", ctx -> ctx.json(Explain.why(agent, app(ctx.pathParam("tag")))));
+    http.get("/api/v1/simulate", ctx -> {
+      String fail = ctx.queryParam("fail");
+      if (fail == null || !serverIds().contains(fail)) throw new ApiError(400, "name a server: ?fail=ID, one of " + serverIds());
+      ctx.json(Explain.simulate(agent, fail));
+    });
+    http.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4").result(agent.metrics().scrape()));
+    http.get("/api/v1/openapi.json", ctx -> ctx.contentType("application/json").result(openApi()));
     new ClientApi(agent, this).routes(http);
     http.post("/api/v1/debug/faults", this::faults);
+  }
+
+  /** Per client address: 200 requests a second, bursts of 400; beyond, 429 (a runaway script cannot starve the agent). */
+  private final Map<String, double[]> buckets = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private void rateLimit(Context ctx) {
+    if (buckets.size() > 10_000) buckets.clear();
+    double[] b = buckets.computeIfAbsent(ctx.ip(), k -> new double[] {400, System.nanoTime()});
+    synchronized (b) {
+      long now = System.nanoTime();
+      b[0] = Math.min(400, b[0] + (now - b[1]) / 1e9 * 200);
+      b[1] = now;
+      if (b[0] < 1) throw new ApiError(429, "too many requests from " + ctx.ip() + "; slow down");
+      b[0] -= 1;
+    }
   }
 
   // ---- auth ----------------------------------------------------------------------------------------------------
@@ -216,6 +246,29 @@ public final class ApiServer implements AutoCloseable {
     Entry e = agent.store().get(Keys.app(tag))
         .orElseThrow(() -> new ApiError(404, "no app with tag " + tag + "; list them with GET /api/v1/apps"));
     return Json.read(e.value(), App.class).withVersion(e.version());
+  }
+
+  /** An app's log lives on its host: answer locally, or ask the host's agent (one hop, never further). */
+  private void logs(Context ctx) {
+    String tag = checkTag(ctx.pathParam("tag"));
+    App a = app(tag);
+    if (!a.hasHost() || a.host().equals(agent.id()) || ctx.queryParam("local") != null) {
+      ctx.json(Map.of("server", agent.id(), "lines", agent.supervisor().logTail(tag, 100)));
+      return;
+    }
+    var host = agent.members().stream().filter(p -> p.id().equals(a.host())).findFirst()
+        .orElseThrow(() -> new ApiError(404, "host " + a.host() + " is not a member"));
+    try {
+      var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+          "http://" + host.address() + ":" + host.apiPort() + "/api/v1/apps/" + tag + "/logs?local=1"))
+          .timeout(java.time.Duration.ofSeconds(3)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      ctx.status(r.statusCode()).contentType("application/json").result(r.body());
+    } catch (java.io.IOException e) {
+      throw new ApiError(503, "cannot reach " + a.host() + " for the log of " + tag + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiError(503, "interrupted");
+    }
   }
 
   private static String checkTag(String tag) {
@@ -428,6 +481,45 @@ public final class ApiServer implements AutoCloseable {
 
   private static Op eventOp(Event ev) { return Op.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev)); }
 
+  /** Server-sent events: every new event as "event", and "change" (at most every 200 ms) when anything changed. */
+  private void stream(io.javalin.http.sse.SseClient client) {
+    client.keepAlive();
+    java.util.concurrent.atomic.AtomicLong lastChange = new java.util.concurrent.atomic.AtomicLong();
+    java.util.function.Consumer<Event> onEvent = e -> {
+      try {
+        client.sendEvent("event", Json.write(e));
+      } catch (RuntimeException ex) {
+        client.close();
+      }
+    };
+    Runnable onChange = () -> {
+      long now = System.nanoTime();
+      long prev = lastChange.get();
+      if (now - prev > 200_000_000L && lastChange.compareAndSet(prev, now)) {
+        try {
+          client.sendEvent("change", "{}");
+        } catch (RuntimeException ex) {
+          client.close();
+        }
+      }
+    };
+    agent.onEvent(onEvent);
+    agent.onChange(onChange);
+    client.onClose(() -> {
+      agent.removeEventListener(onEvent);
+      agent.removeChangeListener(onChange);
+    });
+    client.sendComment("understudy event stream from " + agent.id());
+  }
+
+  private static String openApi() {
+    try (var in = ApiServer.class.getResourceAsStream("/openapi.json")) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (java.io.IOException | NullPointerException e) {
+      throw new ApiError(500, "openapi.json missing from the jar");
+    }
+  }
+
   // ---- membership ---------------------------------------------------------------------------------------------
 
   record ServerSpec(String id, String address, Integer apiPort, Integer raftPort, Integer heartbeatPort) {}
@@ -488,10 +580,18 @@ public final class ApiServer implements AutoCloseable {
 
   private void faults(Context ctx) {
     if (!agent.config().hooksEnabled()) throw new ApiError(404, "fault injection is off (testHooks: false)");
-    var body = Json.read(ctx.body(), Map.class);
+    Map<?, ?> body;
+    try {
+      body = Json.MAPPER.readValue(ctx.body(), Map.class);
+    } catch (JsonProcessingException e) {
+      throw new ApiError(400, "faults are {dropHeartbeats: [ids], freezeDisk: bool, corruptDisk: bool}: " + e.getOriginalMessage());
+    }
+    if (body == null) throw new ApiError(400, "faults are {dropHeartbeats: [ids], freezeDisk: bool, corruptDisk: bool}");
     if (body.containsKey("dropHeartbeats")) {
-      @SuppressWarnings("unchecked")
-      List<String> peers = (List<String>) body.get("dropHeartbeats");
+      if (!(body.get("dropHeartbeats") instanceof List<?> l) || l.stream().anyMatch(x -> !(x instanceof String))) {
+        throw new ApiError(400, "dropHeartbeats must be a list of server ids");
+      }
+      List<String> peers = l.stream().map(String::valueOf).toList();
       agent.heartbeat().setDropped(Set.copyOf(peers));
     }
     if (body.containsKey("freezeDisk") && agent.disk() != null) agent.disk().setFrozen(Boolean.TRUE.equals(body.get("freezeDisk")));
@@ -504,6 +604,12 @@ public final class ApiServer implements AutoCloseable {
       }
     }
     ctx.json(Map.of("dropHeartbeats", agent.heartbeat().dropped(), "diskFrozen", agent.disk() != null && agent.disk().frozen()));
+  }
+
+  /** "METHOD /path" of every route served (the OpenAPI test compares them with openapi.json). */
+  public List<String> servedRoutes() {
+    return http.unsafeConfig().pvt.internalRouter.allHttpHandlers().stream()
+        .map(e -> e.getEndpoint().getMethod().name() + " " + e.getEndpoint().getPath()).distinct().sorted().toList();
   }
 
   @Override

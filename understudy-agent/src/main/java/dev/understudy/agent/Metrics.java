@@ -1,0 +1,89 @@
+package dev.understudy.agent;
+
+import dev.understudy.decide.Verdict;
+import dev.understudy.model.Event;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/** What /metrics serves, in Prometheus format (Micrometer). */
+public final class Metrics {
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Timer commit;
+  private final Counter leaderChanges;
+  private final DistributionSummary failoverSeconds;
+  private final DistributionSummary detectionSeconds;
+  private final Map<String, AtomicInteger> verdicts = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> appStates = new ConcurrentHashMap<>();
+
+  Metrics(String self) {
+    registry.config().commonTags("server", self);
+    commit = Timer.builder("understudy_db_commit").description("cluster database write latency")
+        .publishPercentiles(0.5, 0.99).register(registry);
+    leaderChanges = Counter.builder("understudy_db_leader_changes").register(registry);
+    failoverSeconds = DistributionSummary.builder("understudy_failover_seconds")
+        .description("host DOWN to app RUNNING on the new host, as measured by the new host")
+        .serviceLevelObjectives(0.5, 1, 1.5, 2, 3, 5, 10).register(registry);
+    detectionSeconds = DistributionSummary.builder("understudy_detection_seconds")
+        .description("last LAN ack to DOWN verdict").serviceLevelObjectives(0.25, 0.5, 1, 2, 5).register(registry);
+  }
+
+  void gauge(String name, Supplier<Number> value) {
+    Gauge.builder(name, value).register(registry);
+  }
+
+  void commitTook(Duration d) { commit.record(d); }
+
+  void leaderChanged() { leaderChanges.increment(); }
+
+  void failoverTook(double seconds) { failoverSeconds.record(seconds); }
+
+  void detectionTook(double seconds) { detectionSeconds.record(seconds); }
+
+  /** Counts every event this replica applies (each agent counts the same cluster-wide history). */
+  void event(Event e) {
+    String app = e.app() == null ? "" : e.app();
+    switch (e.kind()) {
+      case "FAILOVER" -> registry.counter("understudy_failovers", "app", app, "outcome", "started").increment();
+      case "FAILBACK" -> registry.counter("understudy_failbacks", "app", app, "outcome", "started").increment();
+      case "START_FAILED" -> registry.counter("understudy_failovers", "app", app, "outcome", "start_failed").increment();
+      case "UNPLACED" -> registry.counter("understudy_failovers", "app", app, "outcome", "no_server").increment();
+      default -> { }
+    }
+    registry.counter("understudy_events", "kind", e.kind()).increment();
+  }
+
+  /** 0 UP, 1 SUSPECT, 2 UNHEALTHY, 3 DOWN (this agent's verdict). */
+  void verdict(String server, Verdict v) {
+    int code = switch (v) {
+      case UP -> 0;
+      case SUSPECT -> 1;
+      case UNHEALTHY -> 2;
+      case DOWN -> 3;
+    };
+    verdicts.computeIfAbsent(server, s -> registry.gauge("understudy_server_verdict",
+        io.micrometer.core.instrument.Tags.of("peer", s), new AtomicInteger())).set(code);
+  }
+
+  /** 0 RUNNING, 1 STARTING, 2 FAILBACK_PENDING, 3 UNLOADED, 4 UNPLACED. */
+  void appState(String tag, dev.understudy.model.AppState s) {
+    appStates.computeIfAbsent(tag, t -> registry.gauge("understudy_app_state",
+        io.micrometer.core.instrument.Tags.of("app", t), new AtomicInteger())).set(switch (s) {
+          case RUNNING -> 0;
+          case STARTING -> 1;
+          case FAILBACK_PENDING -> 2;
+          case UNLOADED -> 3;
+          case UNPLACED -> 4;
+        });
+  }
+
+  public String scrape() { return registry.scrape(); }
+}

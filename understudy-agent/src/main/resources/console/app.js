@@ -1,0 +1,126 @@
+// Understudy console: plain JavaScript over the agent's REST API and its event stream.
+'use strict';
+const $ = (s) => document.querySelector(s);
+let status = null;
+let selected = null;
+
+function token() { return sessionStorage.getItem('understudyToken') || ''; }
+function esc(s) { return String(s ?? '').replace(/[&<>"']/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c])); }
+function badge(v) { return `<span class="badge ${esc(v)}">${esc(v)}</span>`; }
+function time(ms) { return new Date(ms).toLocaleTimeString([], {hour12: false}) + '.' + String(ms % 1000).padStart(3, '0'); }
+function say(msg) { $('#message').textContent = msg || ''; }
+
+async function api(method, path, body) {
+  const headers = {'Accept': 'application/json'};
+  if (token()) headers['Authorization'] = 'Bearer ' + token();
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch(path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+  const text = await r.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!r.ok) throw new Error((data && data.error) || r.statusText);
+  return data;
+}
+
+async function refresh() {
+  try {
+    status = await api('GET', '/api/v1/status');
+    render();
+  } catch (e) { say('cannot read status: ' + e.message); }
+}
+
+function render() {
+  $('#agent').textContent = `agent ${status.self} · leader ${status.leader || 'none'}`;
+  $('#servers tbody').innerHTML = status.servers.map(s => `<tr data-server="${esc(s.id)}">
+    <td data-label="Server"><b>${esc(s.id)}</b> <span class="muted">${esc(s.address)}</span></td>
+    <td data-label="Verdict">${badge(s.verdict || '?')}</td>
+    <td data-label="LAN">${esc(s.self ? 'this agent' : s.lan)}</td>
+    <td data-label="Disk">${esc(s.self ? '' : s.disk)}</td>
+    <td data-label="Lease">${esc(s.self ? (s.leaseRemainingMs + ' ms left') : s.lease)}</td>
+    <td data-label="Uplink">${esc(s.uplink || '')}</td>
+    <td data-label="Role">${esc(s.leader ? 'leader' : s.role === 'witness' ? 'witness' : s.voter ? 'voter' : 'listener')}</td></tr>`).join('');
+  const ids = status.servers.map(s => s.id);
+  $('#apps tbody').innerHTML = status.apps.map(a => `<tr class="clickable" data-app="${esc(a.tag)}">
+    <td data-label="App"><b>${esc(a.tag)}</b> <span class="muted">${esc(a.type)}</span></td>
+    <td data-label="State">${badge(a.state)} <span class="muted">${esc(a.stateReason || '')}</span></td>
+    <td data-label="Host" class="host">${esc(a.host || '-')}</td>
+    <td data-label="Primary">${esc(a.primary)}</td>
+    <td data-label="Backups">${esc(a.backups.join(', '))}${a.qualifiedBackups && a.qualifiedBackups.length === 0 && a.host ? ' <span class="badge DOWN">no qualified backup</span>' : ''}</td>
+    <td data-label="Epoch">${esc(a.epoch)}</td>
+    <td data-label="Would go next">${esc(a.nextHost || 'nowhere')}</td>
+    <td data-label="Actions">${actions(a, ids)}</td></tr>`).join('');
+  const pending = status.apps.filter(a => a.state === 'FAILBACK_PENDING');
+  $('#pendingSection').hidden = pending.length === 0;
+  $('#pending').innerHTML = pending.map(a => `<li>${esc(a.tag)} runs on ${esc(a.host)}; its primary ${esc(a.primary)} is back.
+    <button class="approve" data-app="${esc(a.tag)}">Approve failback to ${esc(a.primary)}</button></li>`).join('');
+  if (selected) details(selected);
+}
+
+function actions(a, ids) {
+  const b = [];
+  if (a.state === 'FAILBACK_PENDING') b.push(`<button class="approve" data-app="${esc(a.tag)}">Approve</button>`);
+  if (a.host) {
+    b.push(`<button class="unload" data-app="${esc(a.tag)}">Unload</button>`);
+    const targets = [a.primary].concat(a.backups).filter(s => s !== a.host);
+    b.push(`<select class="move" data-app="${esc(a.tag)}" aria-label="move ${esc(a.tag)}"><option value="">Move to…</option>${targets.map(s => `<option>${esc(s)}</option>`).join('')}</select>`);
+  } else {
+    b.push(`<button class="load" data-app="${esc(a.tag)}">Load</button>`);
+  }
+  return b.join(' ');
+}
+
+async function details(tag) {
+  selected = tag;
+  try {
+    const [a, why, logs] = await Promise.all([api('GET', `/api/v1/apps/${tag}`), api('GET', `/api/v1/apps/${tag}/why`),
+      api('GET', `/api/v1/apps/${tag}/logs`).catch(() => ({lines: []}))]);
+    $('#detailsSection').hidden = false;
+    $('#detailsTag').textContent = tag;
+    $('#details').innerHTML = `
+      <p>${why.explanation.map(esc).join('<br>')}</p>
+      <p><b>Attributes</b>: ${esc(JSON.stringify(a.attributes || {}))} · <b>Resources</b>: ${esc((a.resources || []).join(', ') || 'none')}
+      · <b>Marker</b>: ${a.markerBytes === undefined ? 'none' : esc(a.markerBytes + ' bytes at epoch ' + a.markerEpoch)}</p>
+      <p><b>Log tail</b> (${esc(logs.server || '')})</p><pre>${esc((logs.lines || []).join('\n'))}</pre>`;
+  } catch (e) { say(e.message); }
+}
+
+async function act(path, body) {
+  if (!token()) { say('enter the API token first (it is kept for this browser session only)'); return; }
+  try { await api('POST', path, body); say(''); refresh(); } catch (e) { say(e.message); }
+}
+
+document.addEventListener('click', (ev) => {
+  const t = ev.target;
+  if (t.classList.contains('approve')) act(`/api/v1/apps/${t.dataset.app}/approve-failback`);
+  else if (t.classList.contains('unload')) act(`/api/v1/apps/${t.dataset.app}/unload`);
+  else if (t.classList.contains('load')) act(`/api/v1/apps/${t.dataset.app}/load`);
+  else if (t.tagName !== 'SELECT' && t.tagName !== 'OPTION' && t.closest('tr[data-app]')) details(t.closest('tr[data-app]').dataset.app);
+});
+document.addEventListener('change', (ev) => {
+  const t = ev.target;
+  if (t.classList.contains('move') && t.value) act(`/api/v1/apps/${t.dataset.app}/move`, {to: t.value});
+});
+$('#tokenForm').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  sessionStorage.setItem('understudyToken', $('#token').value.trim());
+  $('#token').value = '';
+  say(token() ? 'token kept for this session' : '');
+});
+
+function addEvent(e) {
+  const li = document.createElement('li');
+  li.innerHTML = `<span class="muted">${time(e.timeMillis)}</span> ${badge(e.kind)} ${esc(e.message)}`;
+  $('#events').prepend(li);
+  while ($('#events').children.length > 200) $('#events').lastChild.remove();
+}
+
+async function start() {
+  await refresh();
+  try { (await api('GET', '/api/v1/events?limit=50')).forEach(addEvent); } catch (e) { say(e.message); }
+  const es = new EventSource('/api/v1/events/stream');
+  es.addEventListener('event', (m) => { addEvent(JSON.parse(m.data)); refresh(); });
+  es.addEventListener('change', () => refresh());
+  es.onopen = () => { $('#live').textContent = 'live'; $('#live').className = 'badge live'; };
+  es.onerror = () => { $('#live').textContent = 'reconnecting'; $('#live').className = 'badge DOWN'; };
+  setInterval(refresh, 2000); // verdicts change without database writes
+}
+start();

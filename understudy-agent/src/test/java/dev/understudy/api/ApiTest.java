@@ -1,0 +1,209 @@
+package dev.understudy.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import dev.understudy.agent.Agent;
+import dev.understudy.agent.AgentConfig;
+import dev.understudy.store.Json;
+import dev.understudy.testing.Ports;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** One agent in this JVM (a one-server cluster): the REST API's contract, its errors, and hostile input. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ApiTest {
+  static final String TOKEN = "test-token-0123456789";
+  Agent agent;
+  Agent second;
+  String base;
+  HttpServer hook;
+  final List<String> webhookBodies = new CopyOnWriteArrayList<>();
+  Path commandOut;
+  final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  void start() throws Exception {
+    Path dir = Files.createTempDirectory("apitest");
+    commandOut = dir.resolve("notified.txt");
+    hook = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 10);
+    hook.createContext("/hook", ex -> {
+      webhookBodies.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+      ex.sendResponseHeaders(204, -1);
+      ex.close();
+    });
+    hook.start();
+    String addr = "127.0.0.21";
+    int port = Ports.free(addr);
+    var ports = new AgentConfig.Ports(port, Ports.free(addr), Ports.freeUdp(addr));
+    var peers = List.of(new AgentConfig.Peer("s1", addr, null, null, null), new AgentConfig.Peer("s2", "127.0.0.22", null, null, null));
+    var cluster = new AgentConfig.Cluster("api", "0123456789abcdef-secret", TOKEN);
+    // two agents in this JVM: a two-voter database
+    second = Agent.start(new AgentConfig("s2", "127.0.0.22", dir.resolve("data2").toString(), cluster, ports, peers,
+        null, null, null, null, null, null, null));
+    AgentConfig c = new AgentConfig("s1", addr, dir.resolve("data").toString(), cluster, ports, peers,
+        null, null, null, null, null,
+        new AgentConfig.NotifyConfig("http://127.0.0.1:" + hook.getAddress().getPort() + "/hook", "1s", 1,
+            List.of("bash", "-c", "cat >> " + commandOut + "; echo \" $UNDERSTUDY_EVENT_KIND\" >> " + commandOut), List.of("APP_ADDED")),
+        true);
+    agent = Agent.start(c);
+    base = "http://" + addr + ":" + port;
+    await().atMost(Duration.ofSeconds(20)).until(() -> agent.store().leaderId().isPresent() && agent.leaseKeeper().valid());
+  }
+
+  @AfterAll
+  void stop() {
+    if (agent != null) agent.close();
+    if (second != null) second.close();
+    if (hook != null) hook.stop(0);
+  }
+
+  HttpResponse<String> send(String method, String path, String body, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
+    if (token != null) b.header("Authorization", "Bearer " + token);
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  String appsState() throws Exception { return send("GET", "/api/v1/apps", null, null).body(); }
+
+  @Test
+  void openApiDescribesExactlyTheServedRoutes() throws Exception {
+    JsonNode doc = Json.MAPPER.readTree(send("GET", "/api/v1/openapi.json", null, null).body());
+    TreeSet<String> documented = new TreeSet<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = doc.path("paths").fields(); it.hasNext(); ) {
+      var p = it.next();
+      p.getValue().fieldNames().forEachRemaining(m -> documented.add(m.toUpperCase() + " " + p.getKey()));
+    }
+    TreeSet<String> served = new TreeSet<>();
+    for (String r : agent.api().servedRoutes()) {
+      if (r.startsWith("GET /api/v1/events/stream") || r.startsWith("BEFORE") || r.startsWith("AFTER")) continue;
+      served.add(r);
+    }
+    served.add("GET /api/v1/events/stream");
+    assertThat(documented).containsExactlyElementsOf(served);
+  }
+
+  @Test
+  void createShowWhySimulateAndNotifications() throws Exception {
+    String spec = Json.write(Map.of("tag", "web", "command", Map.of("argv", List.of("sleep", "100000")),
+        "primary", "s1", "backups", List.of("s2"), "resources", List.of("cpu:1")));
+    assertThat(send("POST", "/api/v1/apps", spec, TOKEN).statusCode()).isEqualTo(201);
+    assertThat(send("POST", "/api/v1/apps", spec, TOKEN).statusCode()).isEqualTo(409);
+    await().atMost(Duration.ofSeconds(10)).until(() -> send("GET", "/api/v1/apps/web", null, null).body().contains("RUNNING"));
+    JsonNode why = Json.MAPPER.readTree(send("GET", "/api/v1/apps/web/why", null, null).body());
+    assertThat(why.path("explanation").toString()).contains("web is RUNNING on s1").contains("s2 (backup #0)");
+    JsonNode sim = Json.MAPPER.readTree(send("GET", "/api/v1/simulate?fail=s1", null, null).body());
+    assertThat(sim.path("moves").get(0).path("to").asText()).isEqualTo("s2");
+    JsonNode simS2 = Json.MAPPER.readTree(send("GET", "/api/v1/simulate?fail=s2", null, null).body());
+    assertThat(simS2.path("moves")).isEmpty();
+    assertThat(send("GET", "/api/v1/simulate?fail=s9", null, null).statusCode()).isEqualTo(400);
+    // notifications: the webhook and the command each got APP_ADDED exactly once
+    await().atMost(Duration.ofSeconds(10)).until(() -> webhookBodies.stream().anyMatch(b -> b.contains("APP_ADDED")));
+    await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(commandOut) && Files.readString(commandOut).contains(" APP_ADDED"));
+    Thread.sleep(500);
+    assertThat(webhookBodies.stream().filter(b -> b.contains("APP_ADDED")).count()).isEqualTo(1);
+    assertThat(webhookBodies).noneMatch(b -> b.contains("\"RUNNING\"")); // filtered by kinds
+    // metrics
+    String metrics = send("GET", "/metrics", null, null).body();
+    assertThat(metrics).contains("understudy_app_state").contains("understudy_db_commit").contains("understudy_events_total");
+  }
+
+  @Test
+  void eventStreamDeliversLiveEvents() throws Exception {
+    HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/events/stream"))
+            .header("Accept", "text/event-stream").build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    List<String> lines = new CopyOnWriteArrayList<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader br = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+        String l;
+        while ((l = br.readLine()) != null) lines.add(l);
+      } catch (Exception ignored) {
+        // closed
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
+    Thread.sleep(300);
+    send("POST", "/api/v1/apps", Json.write(Map.of("tag", "streamed", "command", Map.of("argv", List.of("true")),
+        "primary", "s1", "backups", List.of("s2"))), TOKEN);
+    await().atMost(Duration.ofSeconds(10)).until(() -> lines.stream().anyMatch(l -> l.contains("APP_ADDED") && l.contains("streamed")));
+  }
+
+  @Test
+  void errorsSayWhatToFixAndChangeNothing() throws Exception {
+    String before = appsState();
+    var bad = send("POST", "/api/v1/apps", "{\"tag\": \"x y\", \"command\": {\"argv\": [\"true\"]}, \"primary\": \"s1\", \"backups\": [\"s2\"]}", TOKEN);
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("tag: must be 1-64 characters");
+    assertThat(send("POST", "/api/v1/apps", "{}", null).statusCode()).isEqualTo(401);
+    assertThat(send("POST", "/api/v1/apps", "{}", "wrong").statusCode()).isEqualTo(403);
+    assertThat(send("GET", "/api/v1/apps/nope", null, null).statusCode()).isEqualTo(404);
+    assertThat(send("GET", "/api/v1/nothing", null, null).statusCode()).isEqualTo(404);
+    assertThat(send("PUT", "/api/v1/apps/nope?version=abc", "{}", TOKEN).statusCode()).isIn(400, 404);
+    assertThat(appsState()).isEqualTo(before);
+  }
+
+  /** Random and hostile input at every endpoint: never a 500, never a change, never a crash. */
+  @Test
+  void fuzzEveryEndpoint() throws Exception {
+    Random rnd = new Random(42);
+    List<String[]> routes = new ArrayList<>();
+    for (String r : agent.api().servedRoutes()) {
+      String[] mp = r.split(" ", 2);
+      if (mp[1].contains("stream") || mp[1].contains("/unload") && mp[0].equals("GET") || mp[1].endsWith("/host")) continue;
+      routes.add(mp);
+    }
+    String[] junk = {"", "{", "}", "null", "[]", "{\"tag\": 5}", "{\"tag\": \"a\", \"colour\": 1}", "\u0000\u0001", "[[[[[[[[[[",
+        "{\"tag\":\"" + "x".repeat(5000) + "\"}", "{\"to\": \"s9\"}", "{\"a\": null}", "\"string\"", "-1", "1e999",
+        "{\"tag\":\"ok\",\"command\":{\"argv\":[]},\"primary\":\"s1\",\"backups\":[\"s1\"]}"};
+    String[] pathValues = {"nope", "..", "%00", "a%2Fb", "x".repeat(300), "web", "s1", "s9"};
+    String before = appsState();
+    for (int i = 0; i < 400; i++) {
+      String[] r = routes.get(rnd.nextInt(routes.size()));
+      String path = r[1].replace("{tag}", pathValues[rnd.nextInt(pathValues.length)])
+          .replace("{id}", pathValues[rnd.nextInt(pathValues.length)]);
+      if (rnd.nextBoolean()) path += "?version=" + (rnd.nextBoolean() ? "zz" : String.valueOf(rnd.nextInt(5))) + "&limit=-3&epoch=x&fail=s9";
+      String body = junk[rnd.nextInt(junk.length)];
+      HttpResponse<String> resp;
+      try {
+        resp = send(r[0], path, body, rnd.nextInt(4) == 0 ? null : TOKEN);
+      } catch (IllegalArgumentException e) {
+        continue; // a URI the client itself refuses to send
+      }
+      assertThat(resp.statusCode()).as("%s %s with %s -> %s", r[0], path, body, resp.body()).isLessThan(500);
+    }
+    // the only writes that could succeed name existing apps with harmless changes: the set of apps is unchanged
+    JsonNode b = Json.MAPPER.readTree(before);
+    JsonNode a = Json.MAPPER.readTree(appsState());
+    List<String> tagsBefore = new ArrayList<>();
+    List<String> tagsAfter = new ArrayList<>();
+    b.forEach(n -> tagsBefore.add(n.path("tag").asText()));
+    a.forEach(n -> tagsAfter.add(n.path("tag").asText()));
+    assertThat(tagsAfter).containsExactlyInAnyOrderElementsOf(tagsBefore);
+    assertThat(send("GET", "/healthz", null, null).statusCode()).isEqualTo(200);
+  }
+}
