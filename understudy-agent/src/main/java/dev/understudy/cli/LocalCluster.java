@@ -81,8 +81,13 @@ public final class LocalCluster {
           + "\nSERVERS=" + servers + "\n");
     }
     LocalCluster lc = new LocalCluster(abs);
-    for (String id : lc.ids()) if (!lc.running(id)) lc.start(id);
-    lc.awaitReady(progress, 60_000);
+    try {
+      for (String id : lc.ids()) if (!lc.running(id)) lc.start(id);
+      lc.awaitReady(progress, 60_000);
+    } catch (IOException | RuntimeException e) {
+      lc.down(); // never leave agents running behind a failed start
+      throw e;
+    }
     return lc;
   }
 

@@ -52,11 +52,32 @@ final class KvStateMachine extends BaseStateMachine {
     super.initialize(server, groupId, raftStorage);
     storage.init(raftStorage);
     load(storage.loadLatestSnapshot());
+    var lc = getLifeCycle();
+    if (lc.getCurrentState() == org.apache.ratis.util.LifeCycle.State.NEW) {
+      lc.transition(org.apache.ratis.util.LifeCycle.State.STARTING); // RUNNING is what pause() needs to start from
+      lc.transition(org.apache.ratis.util.LifeCycle.State.RUNNING);
+    }
   }
 
+  /** Ratis pauses the state machine before installing a snapshot from the leader (a replica too far behind). */
+  @Override
+  public void pause() {
+    var lc = getLifeCycle();
+    if (lc.getCurrentState() == org.apache.ratis.util.LifeCycle.State.RUNNING) {
+      lc.transition(org.apache.ratis.util.LifeCycle.State.PAUSING);
+      lc.transition(org.apache.ratis.util.LifeCycle.State.PAUSED);
+    }
+  }
+
+  /** ...and reinitializes it from that snapshot. Without both, a follower that needed a snapshot shut down. */
   @Override
   public void reinitialize() throws IOException {
     load(storage.loadLatestSnapshot());
+    var lc = getLifeCycle();
+    if (lc.getCurrentState() == org.apache.ratis.util.LifeCycle.State.PAUSED) {
+      lc.transition(org.apache.ratis.util.LifeCycle.State.STARTING);
+      lc.transition(org.apache.ratis.util.LifeCycle.State.RUNNING);
+    }
   }
 
   @Override

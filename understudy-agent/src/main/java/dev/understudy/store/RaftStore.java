@@ -133,10 +133,13 @@ public final class RaftStore implements Store {
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     // snapshots keep the log short; small segments let the purge actually free space
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, 10_000);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEvery());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("4MB"));
+    // segments sized so that a snapshot's worth of entries spans several: only closed segments can be purged
+    long segment = Math.max(16 * 1024, Math.min(4L << 20, config.snapshotEvery() * 128));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(segment));
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, config.snapshotEvery()));
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, td(config.requestTimeout()));
     return p;
   }

@@ -15,7 +15,13 @@ public record StoreConfig(
     List<Peer> peers,
     Duration electionTimeoutMin,
     Duration electionTimeoutMax,
-    Duration requestTimeout) {
+    Duration requestTimeout,
+    long snapshotEvery) {
+
+  public StoreConfig(String serverId, String clusterName, Path dataDir, List<Peer> peers, Duration electionTimeoutMin,
+                     Duration electionTimeoutMax, Duration requestTimeout) {
+    this(serverId, clusterName, dataDir, peers, electionTimeoutMin, electionTimeoutMax, requestTimeout, 10_000);
+  }
 
   public static final int MAX_VOTERS = 5;
 

@@ -25,9 +25,11 @@ class RaftStoreTest {
   private final List<RaftStore> open = new ArrayList<>();
   private List<StoreConfig.Peer> peers;
 
+  private long snapshotEvery = 10_000;
+
   private StoreConfig config(String id) {
     return new StoreConfig(id, "test", dir.resolve(id), peers, Duration.ofMillis(150), Duration.ofMillis(300),
-        Duration.ofSeconds(3));
+        Duration.ofSeconds(3), snapshotEvery);
   }
 
   private RaftStore startReplica(String id) throws IOException {
@@ -117,6 +119,24 @@ class RaftStoreTest {
     RaftStore back = startReplica("s3");
     await().atMost(Duration.ofSeconds(20)).until(() -> back.localList("k/").size() == 1000);
     assertThat(back.localGet("k/999").orElseThrow().value()).isEqualTo("999");
+  }
+
+  /** The leader snapshots and purges its log while a replica is down: it must catch up by installing the snapshot. */
+  @Test
+  void replicaFarBehindInstallsTheLeadersSnapshot() throws IOException {
+    snapshotEvery = 100;
+    var s = startThree();
+    s.get(0).put("first", "1");
+    RaftStore s3 = s.stream().filter(r -> !r.isLeader()).findFirst().orElseThrow();
+    String id = s3 == s.get(0) ? "s1" : s3 == s.get(1) ? "s2" : "s3";
+    s3.close();
+    open.remove(s3);
+    RaftStore writer = open.get(0);
+    for (int i = 0; i < 1500; i++) writer.put("k/" + i, String.valueOf(i));
+    RaftStore back = startReplica(id);
+    await().atMost(Duration.ofSeconds(30)).until(() -> back.localList("k/").size() == 1500);
+    writer.put("after", "1");
+    await().atMost(Duration.ofSeconds(10)).until(() -> back.localGet("after").isPresent());
   }
 
   @Test
