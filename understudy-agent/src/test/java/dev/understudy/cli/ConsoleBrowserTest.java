@@ -1,0 +1,85 @@
+package dev.understudy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.understudy.testing.Ports;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web console in a real browser (Debian's chromium, headless) against a real local cluster: it shows a failover
+ * live, and an operator approves the failback with the Approve button. Saves target/console-*.png.
+ */
+class ConsoleBrowserTest {
+  static final String CHROMIUM = "/usr/bin/chromium";
+  static final String DRIVER = "/usr/bin/chromedriver";
+
+  @Test
+  void consoleShowsFailoverLiveAndApprovesFailback() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of(CHROMIUM)) && Files.isExecutable(Path.of(DRIVER)),
+        "chromium and chromium-driver are not installed (.ci/run installs them: apt-get install chromium chromium-driver)");
+    Path dir = Path.of("target/console-" + System.nanoTime()).toAbsolutePath();
+    LocalCluster lc = LocalCluster.up(dir, 3, Ports.free("127.0.0.11"), null, false, null);
+    WebDriver browser = null;
+    try {
+      lc.client("s1").post("/api/v1/apps", Map.of("tag", "web", "command", Map.of("argv", List.of("sleep", "100000")),
+          "primary", "s1", "backups", List.of("s2"), "autoFailback", false));
+      ChromeOptions o = new ChromeOptions();
+      o.setBinary(CHROMIUM);
+      o.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+          "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+          "--window-size=1280,900", "--user-data-dir=" + Files.createTempDirectory("chromium"));
+      ChromeDriverService svc = new ChromeDriverService.Builder().usingDriverExecutable(new File(DRIVER)).build();
+      browser = new ChromeDriver(svc, o);
+      WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(40));
+      browser.get(lc.apiUrl("s3") + "/");
+      WebDriver b = browser;
+      wait.until(d -> hostOf(d, "web").equals("s1") && d.findElement(By.id("live")).getText().equals("live"));
+      shot(browser, "console-1-running.png");
+
+      lc.kill("s1"); // the page must follow the failover by itself, no reload
+      wait.until(d -> hostOf(d, "web").equals("s2"));
+      assertThat(browser.findElement(By.id("events")).getText()).contains("FAILOVER");
+      shot(browser, "console-2-failed-over.png");
+
+      lc.start("s1");
+      wait.until(d -> !d.findElements(By.cssSelector("#pending button.approve")).isEmpty());
+      browser.findElement(By.id("token")).sendKeys(lc.token());
+      browser.findElement(By.id("saveToken")).click();
+      browser.findElement(By.cssSelector("#pending button.approve")).click();
+      wait.until(d -> hostOf(d, "web").equals("s1"));
+      shot(browser, "console-3-failed-back.png");
+    } finally {
+      if (browser != null) browser.quit();
+      lc.down();
+    }
+  }
+
+  static String hostOf(WebDriver d, String tag) {
+    try {
+      return d.findElement(By.cssSelector("tr[data-app='" + tag + "'] td.host")).getText();
+    } catch (org.openqa.selenium.NoSuchElementException | org.openqa.selenium.StaleElementReferenceException e) {
+      return "";
+    }
+  }
+
+  static void shot(WebDriver d, String name) throws Exception {
+    File f = ((TakesScreenshot) d).getScreenshotAs(OutputType.FILE);
+    Files.copy(f.toPath(), Path.of("target", name), StandardCopyOption.REPLACE_EXISTING);
+  }
+}
