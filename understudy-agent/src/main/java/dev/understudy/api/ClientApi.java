@@ -257,8 +257,8 @@ final class ClientApi {
     }
     App cur = current(ctx);
     App next = new App(cur.tag(), cur.type(), cur.command(), cur.host(), cur.primary(), cur.backups(), res, cur.managed(),
-        cur.autoFailback(), cur.service(), cur.epoch(), cur.state(), cur.stateReason(), cur.target(), cur.attributes(),
-        cur.version());
+        cur.autoFailback(), cur.service(), cur.epoch(), cur.state(), cur.stateReason(), cur.target(), cur.displaced(),
+        cur.attributes(), cur.version());
     try {
       AppValidator.validate(next, null);
     } catch (InvalidAppException e) {

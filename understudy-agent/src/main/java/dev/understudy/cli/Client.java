@@ -48,6 +48,32 @@ public final class Client {
 
   public JsonNode get(String path) { return send("GET", path, null); }
 
+  /** Reads a server-sent event stream until it ends, calling {@code onEvent(kind, data)} for each event. */
+  public void stream(String path, java.util.function.BiConsumer<String, String> onEvent) {
+    HttpRequest req = HttpRequest.newBuilder(URI.create(base + path)).header("Accept", "text/event-stream").build();
+    try {
+      HttpResponse<java.util.stream.Stream<String>> r = http.send(req, HttpResponse.BodyHandlers.ofLines());
+      String[] kind = {"message"};
+      StringBuilder data = new StringBuilder();
+      r.body().forEach(line -> {
+        if (line.startsWith("event:")) {
+          kind[0] = line.substring(6).trim();
+        } else if (line.startsWith("data:")) {
+          data.append(line.substring(5).trim());
+        } else if (line.isEmpty() && data.length() > 0) {
+          onEvent.accept(kind[0], data.toString());
+          data.setLength(0);
+          kind[0] = "message";
+        }
+      });
+    } catch (IOException e) {
+      throw new CliException(1, "cannot reach the agent at " + base + ": " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException(1, "interrupted");
+    }
+  }
+
   public JsonNode post(String path, Object body) { return send("POST", path, body); }
 
   public JsonNode put(String path, Object body) { return send("PUT", path, body); }

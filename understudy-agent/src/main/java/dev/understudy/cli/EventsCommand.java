@@ -22,19 +22,35 @@ final class EventsCommand implements Callable<Integer> {
   @Option(names = "--follow", description = "keep printing new events until interrupted")
   boolean follow;
 
+  @Option(names = "--json", description = "one JSON event per line") boolean json;
+
   @Override
   public Integer call() throws Exception {
     Client c = conn.client();
-    String after = null;
-    do {
-      JsonNode evs = c.get("/api/v1/events?limit=" + limit + (after == null ? "" : "&after=" + after));
-      for (JsonNode e : evs) {
-        System.out.println(format(e));
-        after = String.format("%015d-%s", e.path("timeMillis").asLong(), e.path("id").asText());
+    for (JsonNode e : c.get("/api/v1/events?limit=" + limit)) print(e);
+    if (!follow) return 0;
+    // the live stream (server-sent events); reconnects when the agent goes away
+    while (true) {
+      try {
+        c.stream("/api/v1/events/stream", (kind, data) -> {
+          if (kind.equals("event")) {
+            try {
+              print(dev.understudy.store.Json.MAPPER.readTree(data));
+            } catch (java.io.IOException ignored) {
+              // not an event
+            }
+          }
+        });
+      } catch (CliException e) {
+        System.err.println("(stream lost: " + e.getMessage() + "; reconnecting)");
       }
-      if (follow) Thread.sleep(500);
-    } while (follow);
-    return 0;
+      Thread.sleep(1000);
+    }
+  }
+
+  private void print(JsonNode e) {
+    System.out.println(json ? e.toString() : format(e));
+    System.out.flush();
   }
 
   static String format(JsonNode e) {

@@ -96,7 +96,9 @@ public final class Decider {
         if (!stopping) out.add(new Stop(a.tag(), h.why));
         return; // hand over only once our own process is verified gone
       }
-      out.add(Commit.of(a.movedTo(h.to, AppState.STARTING, h.why), event(h.kind, a, h.why)));
+      boolean forced = h.kind.equals("UPLINK_LOST") || h.kind.equals("MISSING_RESOURCE");
+      App moved = forced ? a.displacedTo(h.to, AppState.STARTING, h.why) : a.movedTo(h.to, AppState.STARTING, h.why);
+      out.add(Commit.of(moved, event(h.kind, a, h.why)));
       return;
     }
     if (h.unplaced != null) {
@@ -151,7 +153,7 @@ public final class Decider {
     if (!me.uplinkOk()) return elsewhere(h, a, db, me, "UPLINK_LOST", self + " lost its uplink");
     if (crashedTooOften(a, me, s, now)) return elsewhere(h, a, db, me, "CRASH_LOOP",
         a.tag() + " crashed " + s.restartLimit() + " times within " + s.restartWindow().toSeconds() + " s on " + self);
-    if (!self.equals(a.primary())) {
+    if (!self.equals(a.primary()) && a.displaced()) { // failback undoes a failure, never an operator's move
       PeerView p = me.peers().get(a.primary());
       boolean primaryBack = p != null && p.verdict() == Verdict.UP && now - p.sinceNanos() >= s.failbackHold().toNanos()
           && missingOn(a.primary(), a, db, me).isEmpty() && uplinkOk(db, a.primary());
@@ -208,7 +210,7 @@ public final class Decider {
     }
     String why = "failover from " + a.host() + " (DOWN) to " + me.self()
         + (skipped.isEmpty() ? "" : " (skipped " + String.join("; ", skipped) + ")");
-    out.add(new Commit(a.movedTo(me.self(), AppState.STARTING, why), a.host(), host.leaseVersion(),
+    out.add(new Commit(a.displacedTo(me.self(), AppState.STARTING, why), a.host(), host.leaseVersion(),
         event("FAILOVER", a, why, Map.of("failed", a.host(), "downForMs",
             String.valueOf(Math.max(0, (now - host.sinceNanos()) / 1_000_000))))));
   }

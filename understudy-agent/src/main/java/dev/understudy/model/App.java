@@ -27,6 +27,7 @@ public record App(
     AppState state,
     String stateReason,
     String target,
+    boolean displaced,
     Map<String, String> attributes,
     long version) {
 
@@ -44,7 +45,7 @@ public record App(
   public static App create(String tag, AppType type, Command command, String primary, List<String> backups,
                            List<String> resources, boolean autoFailback, Service service, Map<String, String> attributes) {
     return new App(tag, type, command, primary, primary, backups, resources, List.of(), autoFailback, service, 1,
-        AppState.STARTING, null, null, attributes, 0);
+        AppState.STARTING, null, null, false, attributes, 0);
   }
 
   /** Primary first, then backups in order: the servers that may host the app. */
@@ -59,38 +60,47 @@ public record App(
 
   public App withManaged(List<ManagedResource> m) {
     return new App(tag, type, command, host, primary, backups, resources, m, autoFailback, service, epoch, state,
-        stateReason, target, attributes, version);
+        stateReason, target, displaced, attributes, version);
   }
 
   public App withVersion(long v) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
-        stateReason, target, attributes, v);
+        stateReason, target, displaced, attributes, v);
   }
 
-  /** A host change: always bumps the epoch, the fencing token of the new instance. */
+  /** A host change by choice (placement, move, failback, unload): bumps the epoch, the new instance's fencing token. */
   public App movedTo(String newHost, AppState newState, String reason) {
     return new App(tag, type, command, newHost, primary, backups, resources, managed, autoFailback, service, epoch + 1,
-        newState, reason, null, attributes, version);
+        newState, reason, null, false, attributes, version);
+  }
+
+  /**
+   * A host change forced by a failure (failover, lost uplink, missing resource): bumps the epoch and marks the app
+   * displaced, so it goes home when its primary is back. An operator's move is not undone by a failback.
+   */
+  public App displacedTo(String newHost, AppState newState, String reason) {
+    return new App(tag, type, command, newHost, primary, backups, resources, managed, autoFailback, service, epoch + 1,
+        newState, reason, null, true, attributes, version);
   }
 
   public App withState(AppState s, String reason) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, s, reason,
-        target, attributes, version);
+        target, displaced, attributes, version);
   }
 
   public App withTarget(String t) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
-        stateReason, t, attributes, version);
+        stateReason, t, displaced, attributes, version);
   }
 
   public App withAttributes(Map<String, String> a) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
-        stateReason, target, a, version);
+        stateReason, target, displaced, a, version);
   }
 
   /** The operator-editable definition replaced, runtime fields (host, epoch, state, target) kept. */
   public App withDefinition(App d) {
     return new App(tag, d.type, d.command, host, d.primary, d.backups, d.resources, d.managed, d.autoFailback, d.service, epoch,
-        state, stateReason, target, d.attributes, version);
+        state, stateReason, target, displaced, d.attributes, version);
   }
 }

@@ -197,7 +197,7 @@ class DeciderTest {
   @Test
   void autoFailbackStopsThenHandsOver() {
     allUp();
-    app = app.movedTo("s2", AppState.RUNNING, "failover");
+    app = app.displacedTo("s2", AppState.RUNNING, "failover");
     running(2);
     peer("s1", Verdict.UP, 1, false);
     assertThat(decide("s2")).as("primary not UP for the hold time yet").isEmpty();
@@ -208,6 +208,23 @@ class DeciderTest {
       assertThat(c.updated().host()).isEqualTo("s1");
       assertThat(c.updated().epoch()).isEqualTo(3);
     });
+  }
+
+  /** Found with the CLI: an operator's move to a backup was immediately "failed back" (or marked pending). */
+  @Test
+  void operatorMoveIsNeverUndoneByAFailback() {
+    allUp();
+    app = app.movedTo("s3", AppState.RUNNING, "move to s3");
+    running(2);
+    assertThat(decide("s3")).isEmpty();
+  }
+
+  @Test
+  void takeoverMarksTheAppDisplaced() {
+    allUp();
+    peer("s1", Verdict.DOWN, 1, true);
+    assertThat(decide("s2")).singleElement().isInstanceOfSatisfying(Commit.class,
+        c -> assertThat(c.updated().displaced()).isTrue());
   }
 
   @Test
@@ -221,7 +238,7 @@ class DeciderTest {
   @Test
   void manualFailbackWaitsForApproval() {
     app = App.create("web", AppType.CAPABLE, Command.of("x"), "s1", List.of("s2"), List.of(), false, null, Map.of())
-        .movedTo("s2", AppState.RUNNING, "failover").withVersion(10);
+        .displacedTo("s2", AppState.RUNNING, "failover").withVersion(10);
     allUp();
     running(2);
     var actions = decide("s2");
