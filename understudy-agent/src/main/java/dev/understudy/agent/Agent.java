@@ -501,21 +501,10 @@ public final class Agent implements AutoCloseable {
 
   private void commit(Action.Commit c) {
     App updated = c.updated();
-    List<Op> ops = new ArrayList<>();
-    if (c.leaseServer() != null) {
-      // the takeover holds only if the host's lease record is still the one observed expired; it revokes that lease
-      String key = Keys.lease(c.leaseServer());
-      ops.add(Op.check(key, c.leaseVersion()));
-      if (c.leaseVersion() != 0) {
-        long inc = store.localGet(key).filter(e -> e.version() == c.leaseVersion())
-            .map(e -> Json.read(e.value(), Lease.class).incarnation()).orElse(-1L);
-        if (inc < 0) return; // our view moved on; decide again with the new one
-        ops.add(Op.put(Keys.revocation(c.leaseServer()), Json.write(new dev.understudy.model.Revocation(c.leaseServer(), inc, self))));
-      }
-    }
-    ops.add(Op.put(Keys.app(updated.tag()), Json.write(updated.withVersion(0)), updated.version()));
     Event ev = c.event() == null ? null : stamp(c.event());
-    if (ev != null) ops.add(Op.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev)));
+    var built = CommitOps.build(c, self, store::localGet, ev);
+    if (built.isEmpty()) return; // our view moved on; decide again with the new one
+    List<Op> ops = built.get();
     try {
       long t0 = System.nanoTime();
       TxnResult r = store.txn(ops);

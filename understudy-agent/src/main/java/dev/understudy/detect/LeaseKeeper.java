@@ -43,7 +43,15 @@ public final class LeaseKeeper {
   private long seq;
   private volatile String lostReason = "not acquired yet";
 
+  private final java.util.function.LongSupplier incarnations;
+
   public LeaseKeeper(String self, Store store, Ticker ticker, Duration lease, Duration guard) {
+    this(self, store, ticker, lease, guard, System::currentTimeMillis);
+  }
+
+  /** {@code incarnations}: grows across restarts of this agent (the wall clock; a counter in simulations). */
+  public LeaseKeeper(String self, Store store, Ticker ticker, Duration lease, Duration guard, java.util.function.LongSupplier incarnations) {
+    this.incarnations = incarnations;
     this.self = self;
     this.store = store;
     this.ticker = ticker;
@@ -100,7 +108,7 @@ public final class LeaseKeeper {
 
   private void acquire() {
     long rv = store.get(Keys.revocation(self)).map(Entry::version).orElse(0L);
-    long inc = Math.max(System.currentTimeMillis(), incarnation + 1);
+    long inc = Math.max(incarnations.getAsLong(), incarnation + 1);
     long sent = ticker.nanos();
     TxnResult r = store.txn(List.of(Op.check(Keys.revocation(self), rv), Op.put(Keys.lease(self), Json.write(new Lease(self, inc, 1)))));
     if (r.ok()) {

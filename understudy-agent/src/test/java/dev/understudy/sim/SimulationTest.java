@@ -1,0 +1,29 @@
+package dev.understudy.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
+
+/**
+ * Random fault schedules against the whole protocol in one thread (SimCluster): the decision rules, leases, commits,
+ * lagging replicas and guards, with a fake clock. S1 is checked at every 50 ms step; after healing, every app runs.
+ */
+class SimulationTest {
+  @Property(tries = 300)
+  void noScheduleEverRunsAnAppTwice(@ForAll @LongRange(min = 1, max = Long.MAX_VALUE) long seed,
+                                    @ForAll @IntRange(min = 3, max = 5) int servers) {
+    SimCluster c = new SimCluster(seed, servers, 4);
+    for (int i = 0; i < 1200; i++) c.step(true); // one simulated minute of faults
+    c.heal();
+    for (int i = 0; i < 400; i++) c.step(false); // twenty quiet seconds
+    assertThat(c.violations).as("seed %d, %d servers; trace:%n%s", seed, servers, String.join("\n", tail(c))).isEmpty();
+    assertThat(c.notRunning()).as("L1 after healing, seed %d; trace:%n%s%n%s", seed, String.join("\n", tail(c)), c.dump()).isEmpty();
+  }
+
+  private static java.util.List<String> tail(SimCluster c) {
+    return c.trace.subList(Math.max(0, c.trace.size() - 80), c.trace.size());
+  }
+}
