@@ -238,13 +238,7 @@ final class ClientApi {
       else attrs.put(k, v);
     });
     App next = cur.withAttributes(attrs);
-    try {
-      AppValidator.validate(next, null);
-    } catch (InvalidAppException e) {
-      throw new ApiError(400, e.getMessage());
-    }
-    TxnResult r = agent.store().txn(List.of(Op.put(Keys.app(cur.tag()), Json.write(next.withVersion(0)), cur.version())));
-    if (!r.ok()) throw new ApiError(409, "the app changed meanwhile; retry", r.actualVersion());
+    replace(cur, next);
     ctx.json(next.attributes());
   }
 
@@ -259,6 +253,12 @@ final class ClientApi {
     App next = new App(cur.tag(), cur.type(), cur.command(), cur.host(), cur.primary(), cur.backups(), res, cur.managed(),
         cur.autoFailback(), cur.service(), cur.epoch(), cur.state(), cur.stateReason(), cur.target(), cur.displaced(),
         cur.attributes(), cur.version());
+    replace(cur, next);
+    ctx.json(Map.of("resources", res));
+  }
+
+  /** Validates and writes {@code next} in place of {@code cur}, conditional on the version it was read at. */
+  private void replace(App cur, App next) {
     try {
       AppValidator.validate(next, null);
     } catch (InvalidAppException e) {
@@ -266,7 +266,6 @@ final class ClientApi {
     }
     TxnResult r = agent.store().txn(List.of(Op.put(Keys.app(cur.tag()), Json.write(next.withVersion(0)), cur.version())));
     if (!r.ok()) throw new ApiError(409, "the app changed meanwhile; retry", r.actualVersion());
-    ctx.json(Map.of("resources", res));
   }
 
   private static long longParam(Context ctx, String name, long dflt) {

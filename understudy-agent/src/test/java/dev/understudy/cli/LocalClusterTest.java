@@ -188,24 +188,16 @@ class LocalClusterTest {
     Client noToken = new Client(lc.apiUrl("s1"), null);
     Client wrongToken = new Client(lc.apiUrl("s1"), "not-the-token");
     Map<String, Object> ok = Map.of("tag", "x", "command", Map.of("argv", List.of("true")), "primary", "s1", "backups", List.of("s2"));
-    assertThat(status(() -> noToken.post("/api/v1/apps", ok))).contains("HTTP 401");
-    assertThat(status(() -> wrongToken.post("/api/v1/apps", ok))).contains("HTTP 403");
+    assertThat(MembershipTest.status(() -> noToken.post("/api/v1/apps", ok))).contains("HTTP 401");
+    assertThat(MembershipTest.status(() -> wrongToken.post("/api/v1/apps", ok))).contains("HTTP 403");
     Client c = lc.client("s1");
-    assertThat(status(() -> c.post("/api/v1/apps", "{not json"))).contains("HTTP 400");
-    assertThat(status(() -> c.post("/api/v1/apps", Map.of("tag", "x", "command", Map.of("argv", List.of("true")),
+    assertThat(MembershipTest.status(() -> c.post("/api/v1/apps", "{not json"))).contains("HTTP 400");
+    assertThat(MembershipTest.status(() -> c.post("/api/v1/apps", Map.of("tag", "x", "command", Map.of("argv", List.of("true")),
         "primary", "s1", "backups", List.of("s9"))))).contains("unknown server").contains("HTTP 400");
-    assertThat(status(() -> c.post("/api/v1/apps", Map.of("tag", "x", "colour", "blue")))).contains("HTTP 400");
-    assertThat(status(() -> c.post("/api/v1/apps/nope/move", Map.of("to", "s2")))).contains("HTTP 404");
-    assertThat(status(() -> c.post("/api/v1/apps/rec/move", Map.of("to", "s9")))).contains("unknown server");
+    assertThat(MembershipTest.status(() -> c.post("/api/v1/apps", Map.of("tag", "x", "colour", "blue")))).contains("HTTP 400");
+    assertThat(MembershipTest.status(() -> c.post("/api/v1/apps/nope/move", Map.of("to", "s2")))).contains("HTTP 404");
+    assertThat(MembershipTest.status(() -> c.post("/api/v1/apps/rec/move", Map.of("to", "s9")))).contains("unknown server");
     assertThat(lc.client("s1").get("/api/v1/apps").size()).isEqualTo(before);
   }
 
-  static String status(Runnable r) {
-    try {
-      r.run();
-      return "no error";
-    } catch (CliException e) {
-      return e.getMessage();
-    }
-  }
 }
