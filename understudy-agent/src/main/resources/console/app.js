@@ -104,6 +104,7 @@ $('#tokenForm').addEventListener('submit', (ev) => {
   sessionStorage.setItem('understudyToken', $('#token').value.trim());
   $('#token').value = '';
   say(token() ? 'token kept for this session' : '');
+  refresh();
 });
 
 function addEvent(e) {
@@ -116,7 +117,7 @@ function addEvent(e) {
 async function start() {
   await refresh();
   try { (await api('GET', '/api/v1/events?limit=50')).forEach(addEvent); } catch (e) { say(e.message); }
-  const es = new EventSource('/api/v1/events/stream');
+  const es = new EventSource('/api/v1/events/stream' + (token() ? '?token=' + encodeURIComponent(token()) : ''));
   es.addEventListener('event', (m) => { addEvent(JSON.parse(m.data)); refresh(); });
   es.addEventListener('change', () => refresh());
   es.onopen = () => { $('#live').textContent = 'live'; $('#live').className = 'badge live'; };

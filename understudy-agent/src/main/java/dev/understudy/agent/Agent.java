@@ -195,6 +195,11 @@ public final class Agent implements AutoCloseable {
           }
 
           @Override
+          public void unhealthy(String tag, long epoch, String why) {
+            emit(new Event(null, 0, "APP_UNHEALTHY", self, tag, tag + " on " + self + " " + why, Map.of()));
+          }
+
+          @Override
           public void changed() { wake.release(); }
         });
 

@@ -38,7 +38,9 @@ public record AgentConfig(
     Boolean testHooks) {
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Cluster(String name, String secret, String token) {}
+  public record Cluster(String name, String secret, String token, Boolean openReads) {
+    public Cluster(String name, String secret, String token) { this(name, secret, token, null); }
+  }
 
   public record Ports(Integer api, Integer raft, Integer heartbeat) {}
 
@@ -96,6 +98,16 @@ public record AgentConfig(
   }
 
   public boolean isWitness() { return Boolean.TRUE.equals(witness); }
+
+  /** Whether reads need no token: {@code cluster.openReads}, by default only on a loopback address. */
+  public boolean readsOpen() {
+    if (cluster != null && cluster.openReads() != null) return cluster.openReads();
+    try {
+      return InetAddress.getByName(address).isLoopbackAddress();
+    } catch (IOException e) {
+      return false;
+    }
+  }
 
   public boolean hooksEnabled() { return Boolean.TRUE.equals(testHooks); }
 

@@ -69,6 +69,7 @@ public final class ApiServer implements AutoCloseable {
   private void routes() {
     http.before(this::rateLimit);
     http.before("/api/v1/*", this::authorize);
+    http.before("/metrics", this::authorize);
     http.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.getMessage(), e.currentVersion));
     http.exception(InvalidAppException.class, (e, ctx) -> error(ctx, 400, e.getMessage(), null));
     http.exception(JsonProcessingException.class, (e, ctx) ->
@@ -138,10 +139,16 @@ public final class ApiServer implements AutoCloseable {
     String token = agent.config().cluster().token();
     boolean write = !ctx.method().name().equals("GET") && !ctx.method().name().equals("HEAD")
         && !ctx.method().name().equals("OPTIONS");
-    if (!write || token == null || ctx.path().startsWith("/api/v1/client/")) return; // ClientApi checks its own
+    if (token == null || ctx.path().startsWith("/api/v1/client/")) return; // ClientApi checks its own
+    if (!write && (agent.config().readsOpen() || ctx.path().equals("/api/v1/openapi.json"))) return;
     String h = Optional.ofNullable(ctx.header("Authorization")).orElse("");
-    String given = h.startsWith("Bearer ") ? h.substring(7) : "";
-    if (given.isEmpty()) throw new ApiError(401, "this request changes the cluster: send the cluster token as 'Authorization: Bearer TOKEN'");
+    // EventSource cannot send headers: the console passes the token as ?token= on the event stream only
+    String given = h.startsWith("Bearer ") ? h.substring(7)
+        : ctx.path().equals("/api/v1/events/stream") ? Optional.ofNullable(ctx.queryParam("token")).orElse("") : "";
+    if (given.isEmpty()) {
+      throw new ApiError(401, (write ? "this request changes the cluster" : "reads are not open on this agent (cluster.openReads)")
+          + ": send the cluster token as 'Authorization: Bearer TOKEN'");
+    }
     if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
       throw new ApiError(403, "the token is not this cluster's API token");
     }
@@ -347,7 +354,7 @@ public final class ApiServer implements AutoCloseable {
   private void createApp(Context ctx) {
     App a = fromSpec(spec(ctx));
     Event ev = audit(ctx, "APP_ADDED", a.tag(), "added " + a.tag() + " (primary " + a.primary() + ", backups " + a.backups() + ")");
-    TxnResult r = agent.store().txn(List.of(Op.create(Keys.app(a.tag()), Json.write(a)), eventOp(ev)));
+    TxnResult r = agent.store().txn(List.of(Op.create(Keys.app(a.tag()), Json.write(a)), eventOp(withChange(ev, null, a))));
     if (!r.ok()) throw new ApiError(409, "an app with tag " + a.tag() + " already exists; replace it with PUT", r.actualVersion());
     ctx.status(201).json(appView(app(a.tag())));
   }
@@ -371,7 +378,8 @@ public final class ApiServer implements AutoCloseable {
     App cur = app(ctx.pathParam("tag"));
     expectVersion(ctx, cur);
     Event ev = audit(ctx, "APP_REMOVED", cur.tag(), "removed " + cur.tag() + (cur.hasHost() ? " (its host " + cur.host() + " stops it)" : ""));
-    TxnResult r = agent.store().txn(List.of(Op.delete(Keys.app(cur.tag()), cur.version()), Op.delete(Keys.marker(cur.tag())), eventOp(ev)));
+    TxnResult r = agent.store().txn(List.of(Op.delete(Keys.app(cur.tag()), cur.version()), Op.delete(Keys.marker(cur.tag())),
+        eventOp(withChange(ev, cur, null))));
     if (!r.ok()) throw new ApiError(409, cur.tag() + " changed meanwhile; read it again", r.actualVersion());
     ctx.status(204);
   }
@@ -470,9 +478,20 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void write(Context ctx, App cur, App next, Event ev) {
+    ev = withChange(ev, cur, next);
     TxnResult r = agent.store().txn(List.of(Op.put(Keys.app(cur.tag()), Json.write(next.withVersion(0)), cur.version()), eventOp(ev)));
     if (!r.ok()) throw new ApiError(409, cur.tag() + " changed meanwhile (the cluster moved it?); read it again and retry", r.actualVersion());
   }
+
+  /** An audit event records the app before and after the change (JSON, cut at 4,000 characters). */
+  private static Event withChange(Event ev, App before, App after) {
+    Map<String, String> d = new LinkedHashMap<>(ev.details());
+    if (before != null) d.put("before", cut(Json.write(before)));
+    if (after != null) d.put("after", cut(Json.write(after)));
+    return new Event(ev.id(), ev.timeMillis(), ev.kind(), ev.server(), ev.app(), ev.message(), d);
+  }
+
+  private static String cut(String s) { return s.length() <= 4000 ? s : s.substring(0, 4000) + "..."; }
 
   private Event audit(Context ctx, String kind, String tag, String message) {
     return new Event(agent.id() + "-api-" + System.nanoTime(), System.currentTimeMillis(), kind, agent.id(), tag,

@@ -38,6 +38,17 @@ public final class AppValidator {
         }
       }
     }
+    HealthCheck h = c.health();
+    if (h != null) {
+      int kinds = (h.port() != null ? 1 : 0) + (h.http() != null ? 1 : 0) + (h.command() != null ? 1 : 0);
+      if (kinds != 1) throw new InvalidAppException("command.health", "needs exactly one of port, http or command");
+      if (h.port() != null && (h.port() < 1 || h.port() > 65535)) throw new InvalidAppException("command.health.port", "must be 1-65535");
+      if (h.http() != null && !h.http().matches("https?://.+")) throw new InvalidAppException("command.health.http", "must be an http:// URL");
+      if (h.command() != null && h.command().isEmpty()) throw new InvalidAppException("command.health.command", "must name a program");
+      if (h.interval() < 100 || h.interval() > 3_600_000) throw new InvalidAppException("command.health.intervalMs", "must be 100-3600000");
+      if (h.timeout() < 50 || h.timeout() > 600_000) throw new InvalidAppException("command.health.timeoutMs", "must be 50-600000");
+      if (h.failuresAllowed() < 1 || h.failuresAllowed() > 100) throw new InvalidAppException("command.health.failures", "must be 1-100");
+    }
     checkServer("primary", a.primary(), knownServers);
     if (a.backups().isEmpty()) throw new InvalidAppException("backups", "must name at least one backup server");
     Set<String> seen = new HashSet<>();

@@ -46,6 +46,9 @@ public final class Supervisor implements AutoCloseable {
     volatile long sinceNanos;
     volatile boolean stopRequested;
     volatile int acquired; // managed resources acquired so far, released in reverse
+    volatile long nextCheck;
+    volatile int failedChecks;
+    volatile boolean checking;
     final String token = java.util.UUID.randomUUID().toString(); // the instance's credential for the client API
     final java.util.concurrent.CompletableFuture<Void> unloadRequested = new java.util.concurrent.CompletableFuture<>();
 
@@ -62,6 +65,9 @@ public final class Supervisor implements AutoCloseable {
 
     /** The app could not be started here (a managed resource failed, the program is missing...). */
     default void startFailed(String tag, long epoch, String why) {}
+
+    /** The app failed its health check too many times in a row and is being killed (a crash follows). */
+    default void unhealthy(String tag, long epoch, String why) {}
 
     void changed();
   }
@@ -393,17 +399,64 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
+  /**
+   * Every 50 ms: a starting app becomes RUNNING once its service port answers (if it has one) and its health check
+   * passed once (if it has one); a running app with a health check is probed every interval, off this thread, and
+   * {@code failures} consecutive failures kill it, which the agent sees as a crash.
+   */
   private void checkHealth() {
+    long now = ticker.nanos();
     for (Proc p : procs.values()) {
-      if (p.phase != Instance.Phase.STARTING || p.process == null) continue;
-      boolean healthy = true;
-      if (p.app.service() != null) healthy = tcpOpen(address, p.app.service().appPort());
-      if (healthy && p.process.isAlive()) {
-        p.phase = Instance.Phase.RUNNING;
-        p.sinceNanos = ticker.nanos();
-        listener.changed();
+      if (p.process == null || p.stopRequested) continue;
+      dev.understudy.model.HealthCheck h = p.app.command().health();
+      if (p.phase == Instance.Phase.STARTING && h == null) {
+        boolean healthy = p.app.service() == null || tcpOpen(address, p.app.service().appPort());
+        if (healthy && p.process.isAlive()) running(p);
+        continue;
+      }
+      if (h == null || p.checking || now < p.nextCheck) continue;
+      p.checking = true;
+      p.nextCheck = now + TimeUnit.MILLISECONDS.toNanos(p.phase == Instance.Phase.STARTING ? 100 : h.interval());
+      workers.execute(() -> {
+        try {
+          boolean ok = probe(p.app, h);
+          if (ok) {
+            p.failedChecks = 0;
+            if (p.phase == Instance.Phase.STARTING && p.process.isAlive()) running(p);
+          } else if (p.phase == Instance.Phase.RUNNING && ++p.failedChecks >= h.failuresAllowed() && !p.stopRequested) {
+            log.warn("{} failed {} health checks in a row; killing it (counts as a crash)", p.app.tag(), p.failedChecks);
+            listener.unhealthy(p.app.tag(), p.app.epoch(), "failed " + p.failedChecks + " health checks in a row");
+            ProcessGroups.killGroup(p.pgid, "KILL");
+          }
+        } finally {
+          p.checking = false;
+        }
+      });
+    }
+  }
+
+  private void running(Proc p) {
+    p.phase = Instance.Phase.RUNNING;
+    p.sinceNanos = ticker.nanos();
+    listener.changed();
+  }
+
+  private boolean probe(App app, dev.understudy.model.HealthCheck h) {
+    if (h.port() != null) return tcpOpen(address, h.port());
+    if (h.http() != null) {
+      try {
+        var r = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(h.timeout())).build()
+            .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(h.http())).timeout(Duration.ofMillis(h.timeout())).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        return r.statusCode() < 400;
+      } catch (IOException | IllegalArgumentException e) {
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
       }
     }
+    return runStep(app, h.command(), h.timeout(), dataDir.resolve("logs").resolve(app.tag() + ".log")) == null;
   }
 
   private static boolean tcpOpen(String host, int port) {

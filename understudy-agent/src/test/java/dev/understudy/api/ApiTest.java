@@ -162,6 +162,18 @@ class ApiTest {
     assertThat(send("POST", "/api/v1/apps", "{}", null).statusCode()).isEqualTo(401);
     assertThat(send("POST", "/api/v1/apps", "{}", "wrong").statusCode()).isEqualTo(403);
     assertThat(send("GET", "/api/v1/apps/nope", null, null).statusCode()).isEqualTo(404);
+    // audit: who, what, before and after
+    send("POST", "/api/v1/apps", Json.write(Map.of("tag", "audited", "command", Map.of("argv", List.of("true")),
+        "primary", "s1", "backups", List.of("s2"))), TOKEN);
+    assertThat(send("PATCH", "/api/v1/apps/audited/attributes", "{\"owner\": \"ops\"}", TOKEN).statusCode()).isEqualTo(200);
+    before = appsState();
+    JsonNode evs = Json.MAPPER.readTree(send("GET", "/api/v1/events?limit=1000", null, null).body());
+    JsonNode audit = null;
+    for (JsonNode e : evs) if (e.path("kind").asText().equals("APP_ATTRIBUTES")) audit = e;
+    assertThat(audit).as("an audit event for the attribute change").isNotNull();
+    assertThat(audit.path("details").path("who").asText()).isEqualTo("token");
+    assertThat(audit.path("details").path("after").asText()).contains("\"owner\":\"ops\"");
+    assertThat(audit.path("details").path("before").asText()).doesNotContain("owner");
     assertThat(send("GET", "/api/v1/nothing", null, null).statusCode()).isEqualTo(404);
     assertThat(send("PUT", "/api/v1/apps/nope?version=abc", "{}", TOKEN).statusCode()).isIn(400, 404);
     assertThat(appsState()).isEqualTo(before);

@@ -127,6 +127,25 @@ class SupervisorTest {
   }
 
   @Test
+  void failingHealthCheckKillsTheAppAsACrash() throws Exception {
+    start();
+    Path sick = dir.resolve("sick");
+    App a = App.create("checked", AppType.CAPABLE, new Command(List.of("bash", "-c", "echo $$ > pid; exec sleep 1000"), null,
+        Map.of(), List.of(), 2000L, new dev.understudy.model.HealthCheck(null, null, List.of("test", "!", "-e", sick.toString()),
+        100L, 500L, 2)), "s1", List.of("s2"), List.of(), false, null, Map.of());
+    sup.start(a);
+    await().atMost(Duration.ofSeconds(5)).until(() -> sup.instances().get("checked") != null
+        && sup.instances().get("checked").phase() == Instance.Phase.RUNNING);
+    long pid = childPid("checked");
+    Thread.sleep(500);
+    assertThat(ProcessGroups.alive(pid)).as("healthy app keeps running").isTrue();
+    Files.createFile(sick);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !exits.isEmpty());
+    assertThat(exits.get(0)).startsWith("checked:true:");
+    assertThat(ProcessGroups.alive(pid)).isFalse();
+  }
+
+  @Test
   void stopTimeoutEscalatesToKill() throws Exception {
     start();
     sup.start(app("stubborn", "bash", "-c", "echo $$ > pid; trap '' TERM; while true; do sleep 0.1; done"));
