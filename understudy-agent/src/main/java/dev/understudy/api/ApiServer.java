@@ -579,7 +579,10 @@ public final class ApiServer implements AutoCloseable {
     var gone = members.stream().filter(p -> p.id().equals(id)).findFirst()
         .orElseThrow(() -> new ApiError(404, "unknown server " + id + "; the cluster has " + serverIds()));
     List<String> users = new ArrayList<>();
-    for (App a : agent.snapshot().apps().values()) if (a.servers().contains(id)) users.add(a.tag());
+    for (Entry e : agent.store().list(Keys.APPS)) { // linearizable: an app removed a moment ago is gone here too
+      App a = Json.read(e.value(), App.class);
+      if (a.servers().contains(id)) users.add(a.tag());
+    }
     if (!users.isEmpty()) throw new ApiError(409, id + " is still primary or backup of " + users + "; change those apps first");
     if (members.size() <= 2) throw new ApiError(409, "a cluster needs at least two servers");
     members.remove(gone);

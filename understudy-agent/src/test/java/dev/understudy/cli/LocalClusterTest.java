@@ -136,18 +136,22 @@ class LocalClusterTest {
     String other = lc.ids().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
     lc.kill(leader);
     long t0 = System.nanoTime();
-    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
-      try {
-        lc.client(other).post("/api/v1/apps", Map.of("tag", "after-" + leader, "command", Map.of("argv", List.of("sleep", "1000")),
-            "primary", other, "backups", List.of(leader)));
-        return true;
-      } catch (CliException e) {
-        return e.getMessage().contains("already exists");
-      }
-    });
-    long ms = (System.nanoTime() - t0) / 1_000_000;
-    assertThat(ms).as("writes resume after leader loss").isLessThan(5000);
-    lc.start(leader);
+    try {
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+        try {
+          lc.client(other).post("/api/v1/apps", Map.of("tag", "after-" + leader, "command", Map.of("argv", List.of("sleep", "1000")),
+              "primary", other, "backups", List.of(leader)));
+          return true;
+        } catch (CliException e) {
+          return e.getMessage().contains("already exists");
+        }
+      });
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      System.out.println("writes resumed " + ms + " ms after the leader was killed");
+      assertThat(ms).as("writes resume after leader loss (generous: shared machine)").isLessThan(10_000);
+    } finally {
+      lc.start(leader); // whatever happened, the next tests need it back
+    }
     await().atMost(Duration.ofSeconds(30)).until(() -> {
       try {
         return lc.client(leader).get("/api/v1/apps").size() == lc.client(other).get("/api/v1/apps").size();
