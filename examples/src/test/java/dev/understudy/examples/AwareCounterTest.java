@@ -110,6 +110,49 @@ class AwareCounterTest {
     }
   }
 
+  /** Warm standby: the counter runs pre-started and paused on the next host, so failover and failback only release it. */
+  @Test
+  void warmStandbyMakesFailoverAndFailbackARelease() throws Exception {
+    Path dir = Path.of("target/warm-" + System.nanoTime()).toAbsolutePath();
+    Files.createDirectories(dir);
+    Path work = dir.resolve("work.log");
+    LocalCluster lc = LocalCluster.up(dir.resolve("cluster"), 3, freePort("127.0.0.11"), null, false, null);
+    try {
+      String java = ProcessHandle.current().info().command().orElse("java");
+      lc.client("s1").post("/api/v1/apps", Map.of("tag", "warm", "type", "AWARE",
+          "command", Map.of("argv", List.of(java, "-Xmx32m", "-cp", System.getProperty("java.class.path"), Counter.class.getName()),
+              "env", Map.of("WORK_LOG", work.toString(), "STEP_MS", "50"), "stopTimeoutMs", 5000),
+          "primary", "s1", "backups", List.of("s2"), "autoFailback", true,
+          "attributes", Map.of("understudy.warmStandby", "true")));
+      await().atMost(Duration.ofSeconds(30)).until(() -> progressOn(work, "s1", 1));
+      Path standbyLog = dir.resolve("cluster/s2/data/logs/warm.log");
+      await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(standbyLog)
+          && Files.readString(standbyLog).contains("paused until this server is the host"));
+
+      lc.kill("s1");
+      await().atMost(Duration.ofSeconds(30)).until(() -> progressOn(work, "s2", 2));
+      lc.start("s1");
+      await().atMost(Duration.ofSeconds(40)).until(() -> progressOn(work, "s1", 3));
+      lc.client("s1").delete("/api/v1/apps/warm");
+      Thread.sleep(500);
+
+      List<Item> all = items(work);
+      long lastE2 = all.stream().filter(i -> i.epoch() == 2).mapToLong(Item::nanos).max().orElseThrow();
+      long firstE3 = all.stream().filter(i -> i.epoch() == 3).mapToLong(Item::nanos).min().orElseThrow();
+      long gapMs = (firstE3 - lastE2) / 1_000_000;
+      System.out.println("warm-standby failback: work paused " + gapMs + " ms");
+      assertThat(firstE3).as("never two hosts at once").isGreaterThan(lastE2);
+      assertThat(gapMs).as("a failback that only releases a paused instance").isLessThan(3000);
+      TreeMap<Long, List<Item>> byItem = new TreeMap<>();
+      for (Item i : all) byItem.computeIfAbsent(i.n(), k -> new ArrayList<>()).add(i);
+      for (long n = byItem.firstKey(); n <= byItem.lastKey(); n++) assertThat(byItem).as("item %d lost", n).containsKey(n);
+      String s2log = Files.readString(standbyLog);
+      assertThat(s2log).contains("is host at epoch 2");
+    } finally {
+      lc.down();
+    }
+  }
+
   static int put(LocalCluster lc, String id, String path) throws Exception {
     HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(lc.apiUrl(id) + path))
         .header("Authorization", "Bearer " + lc.token()).PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[8])).build(),

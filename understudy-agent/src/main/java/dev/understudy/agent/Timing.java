@@ -50,8 +50,8 @@ public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Dura
     atLeast("timing.lease", lease, "2 x timing.electionTimeoutMax (a Raft election must not fence everyone)",
         electionTimeoutMax.multipliedBy(2));
     atLeast("timing.electionTimeoutMax", electionTimeoutMax, "timing.electionTimeoutMin", electionTimeoutMin);
-    atLeast("timing.lease", lease, "timing.guardTimeout + timing.leaseRenew (the guard must fire before the lease ends)",
-        guardTimeout.plus(leaseRenew));
+    atLeast("timing.lease", lease, "timing.guardTimeout + timing.leaseMargin + timing.leaseRenew (the guard must fire,"
+        + " even late, before the lease ends)", guardTimeout.plus(leaseMargin).plus(leaseRenew));
     atLeast("timing.guardTimeout", guardTimeout, "2 x the guard refresh (" + Durations.format(guardTimeout.dividedBy(4)) + ")",
         Duration.ofMillis(40));
     atLeast("timing.leaseMargin", leaseMargin, "1% of timing.lease (clock-rate drift)", lease.dividedBy(100));

@@ -97,13 +97,13 @@ public final class ApiServer implements AutoCloseable {
     http.get("/api/v1/apps/{tag}", ctx -> ctx.json(appView(app(ctx.pathParam("tag")))));
     http.get("/api/v1/apps/{tag}/logs", this::logs);
     http.post("/api/v1/apps", this::createApp);
-    http.put("/api/v1/apps/{tag}", this::replaceApp);
+    http.put("/api/v1/apps/{tag}", ctx -> retrying(ctx, () -> replaceApp(ctx)));
     http.delete("/api/v1/apps/{tag}", this::deleteApp);
-    http.patch("/api/v1/apps/{tag}/attributes", this::patchAttributes);
-    http.post("/api/v1/apps/{tag}/unload", ctx -> transition(ctx, "unload"));
-    http.post("/api/v1/apps/{tag}/load", ctx -> transition(ctx, "load"));
-    http.post("/api/v1/apps/{tag}/move", ctx -> transition(ctx, "move"));
-    http.post("/api/v1/apps/{tag}/approve-failback", ctx -> transition(ctx, "approve"));
+    http.patch("/api/v1/apps/{tag}/attributes", ctx -> retrying(ctx, () -> patchAttributes(ctx)));
+    http.post("/api/v1/apps/{tag}/unload", ctx -> retrying(ctx, () -> transitionOnce(ctx, "unload")));
+    http.post("/api/v1/apps/{tag}/load", ctx -> retrying(ctx, () -> transitionOnce(ctx, "load")));
+    http.post("/api/v1/apps/{tag}/move", ctx -> retrying(ctx, () -> transitionOnce(ctx, "move")));
+    http.post("/api/v1/apps/{tag}/approve-failback", ctx -> retrying(ctx, () -> transitionOnce(ctx, "approve")));
     http.get("/api/v1/events", this::events);
     http.sse("/api/v1/events/stream", this::stream);
     http.get("/api/v1/apps/{tag}/why", ctx -> ctx.json(Explain.why(agent, app(ctx.pathParam("tag")))));
@@ -404,12 +404,15 @@ public final class ApiServer implements AutoCloseable {
     ctx.json(appView(app(cur.tag())));
   }
 
-  /** Operator actions; without an explicit version they are retried on a concurrent change (the cluster moving the app). */
-  private void transition(Context ctx, String what) {
+  /**
+   * Operator writes without an explicit version are retried when the app changed between read and write (the cluster
+   * confirming it RUNNING, moving it); with {@code ?version=} or If-Match, a conflict is the caller's to resolve.
+   */
+  private static void retrying(Context ctx, Runnable write) {
     boolean explicit = ctx.queryParam("version") != null || ctx.header("If-Match") != null;
     for (int attempt = 1; ; attempt++) {
       try {
-        transitionOnce(ctx, what);
+        write.run();
         return;
       } catch (ApiError e) {
         if (explicit || e.status != 409 || e.currentVersion == null || attempt >= 5) throw e;

@@ -6,7 +6,12 @@ import dev.understudy.model.Event;
 /** What the reconcile loop should do. Every action is idempotent or conditional, so a repeated round is harmless. */
 public sealed interface Action {
   /** Start the app's process here at this epoch. */
-  record Start(App app) implements Action {}
+  record Start(App app, boolean standby) implements Action {
+    public Start(App app) { this(app, false); }
+  }
+
+  /** A warm-standby instance here becomes the host's instance at this epoch (this server is now the host). */
+  record Promote(App app) implements Action {}
 
   /** Stop the local process of the app and verify it is gone. */
   record Stop(String tag, String reason) implements Action {}

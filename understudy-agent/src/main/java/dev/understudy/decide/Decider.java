@@ -43,6 +43,17 @@ public final class Decider {
     boolean mine = self.equals(a.host());
     boolean stopping = inst != null && inst.phase() == Instance.Phase.STOPPING;
 
+    // Warm standby: a paused aware instance is kept while this server is the one that would take over next, and is
+    // promoted (not restarted) once this server is the host.
+    if (inst != null && !stopping && inst.standby() && warmStandby(a)) {
+      if (mine && me.leaseValid()) {
+        out.add(new Action.Promote(a));
+        return;
+      }
+      if (!mine && me.leaseValid() && self.equals(standbyServer(a, db, me))) return;
+      out.add(new Stop(a.tag(), "no longer the warm standby of " + a.tag()));
+      return;
+    }
     // Fencing first: a local process not at the epoch the database names for this host must go.
     if (inst != null && !stopping && (!mine || inst.epoch() != a.epoch())) {
       out.add(new Stop(a.tag(), mine ? "stale epoch " + inst.epoch() + " (now " + a.epoch() + ")"
@@ -57,6 +68,9 @@ public final class Decider {
     if (mine) {
       decideAsHost(a, db, me, s, now, inst, out);
     } else if (a.hasHost()) {
+      if (inst == null && me.replicaCurrent() && warmStandby(a) && self.equals(standbyServer(a, db, me))) {
+        out.add(new Start(a, true)); // pre-start paused: a failover or failback only has to release it
+      }
       decideTakeover(a, db, me, now, out);
     } else if (a.state() == AppState.UNPLACED) {
       firstCandidate(a, db, me, null).filter(self::equals).ifPresent(c ->
@@ -228,6 +242,18 @@ public final class Decider {
       if (qualifies(id, a, db, me)) return Optional.of(id);
     }
     return Optional.empty();
+  }
+
+  /** An aware app that asked (attribute {@code understudy.warmStandby=true}) to run pre-started on its next host. */
+  public static boolean warmStandby(App a) {
+    return a.type() == dev.understudy.model.AppType.AWARE && "true".equals(a.attributes().get("understudy.warmStandby"))
+        && a.target() == null;
+  }
+
+  /** Where a warm standby runs: the primary while a backup hosts (failback), else the first qualified backup. */
+  static String standbyServer(App a, ClusterSnapshot db, LocalView me) {
+    if (!a.hasHost()) return null;
+    return firstCandidate(a, db, me, a.host()).orElse(null);
   }
 
   private static String firstServerUp(App a, LocalView me) {

@@ -49,6 +49,11 @@ public final class LeaseKeeper {
     this(self, store, ticker, lease, guard, System::currentTimeMillis);
   }
 
+  /**
+   * {@code guard} here is the guard timeout plus a slack for the guard being scheduled late on a starved machine:
+   * the agent stops refreshing guards early enough that they fire before the lease ends even if they run late.
+   */
+
   /** {@code incarnations}: grows across restarts of this agent (the wall clock; a counter in simulations). */
   public LeaseKeeper(String self, Store store, Ticker ticker, Duration lease, Duration guard, java.util.function.LongSupplier incarnations) {
     this.incarnations = incarnations;

@@ -38,7 +38,8 @@ public final class Supervisor implements AutoCloseable {
 
   /** One running process. */
   private static final class Proc {
-    final App app;
+    volatile App app; // replaced when a warm standby is promoted
+    volatile boolean standby;
     final Path exitFile;
     volatile Process process; // null while its managed resources are being acquired
     volatile long pgid;
@@ -131,11 +132,21 @@ public final class Supervisor implements AutoCloseable {
 
   public Map<String, Instance> instances() {
     Map<String, Instance> out = new HashMap<>();
-    procs.forEach((tag, p) -> out.put(tag, new Instance(tag, p.app.epoch(), p.phase, p.sinceNanos)));
+    procs.forEach((tag, p) -> out.put(tag, new Instance(tag, p.app.epoch(), p.phase, p.sinceNanos, p.standby)));
     return out;
   }
 
   public boolean idle() { return procs.isEmpty(); }
+
+  /** This server became the host: its warm standby instance of the app is now the host's, at the app's epoch. */
+  public synchronized void promote(App app) {
+    Proc p = procs.get(app.tag());
+    if (p == null || !p.standby || p.stopRequested) return;
+    p.app = app;
+    p.standby = false;
+    log.info("promoted the warm standby of {} to host at epoch {}", app.tag(), app.epoch());
+    listener.changed();
+  }
 
   /** Whether {@code token} is the credential of this server's current instance of {@code tag}. */
   public boolean tokenValid(String tag, String token) {
@@ -153,10 +164,14 @@ public final class Supervisor implements AutoCloseable {
    * Starts the app at its epoch: acquires its managed resources in order, then launches it under its guard, on a
    * worker thread (a mount may take seconds). Idempotent: a second call while it starts or runs does nothing.
    */
-  public synchronized void start(App app) {
+  public synchronized void start(App app) { start(app, false); }
+
+  /** {@code standby}: an aware app pre-started paused on a server that is not its host (it waits in awaitHost). */
+  public synchronized void start(App app, boolean standby) {
     if (procs.containsKey(app.tag())) return;
     if (!mayRun.getAsBoolean()) return;
     Proc proc = new Proc(app, dataDir.resolve("run").resolve(app.tag() + ".exit"), ticker.nanos());
+    proc.standby = standby;
     procs.put(app.tag(), proc);
     listener.changed();
     workers.execute(() -> launch(proc));
@@ -195,6 +210,7 @@ public final class Supervisor implements AutoCloseable {
         pb.directory(wd.toFile());
         pb.environment().putAll(environment(app));
         pb.environment().put("UNDERSTUDY_APP_TOKEN", proc.token);
+        if (proc.standby) pb.environment().put("UNDERSTUDY_STANDBY", "1");
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
         Process p = pb.start();
@@ -203,7 +219,7 @@ public final class Supervisor implements AutoCloseable {
         Files.writeString(dataDir.resolve("run").resolve(app.tag() + ".pid"),
             p.pid() + " " + ProcessGroups.startTime(p.pid()).orElse(""));
         writeLine(proc, "");
-        log.info("started {} (epoch {}) as process group {}", app.tag(), app.epoch(), p.pid());
+        log.info("started {} (epoch {}{}) as process group {}", app.tag(), app.epoch(), proc.standby ? ", warm standby" : "", p.pid());
         p.onExit().thenRun(() -> onExit(proc));
       }
       listener.changed();

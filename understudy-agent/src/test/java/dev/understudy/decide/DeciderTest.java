@@ -6,6 +6,7 @@ import dev.understudy.decide.Action.Commit;
 import dev.understudy.decide.Action.Start;
 import dev.understudy.decide.Action.Stop;
 import dev.understudy.decide.Instance.Phase;
+import dev.understudy.decide.Action;
 import dev.understudy.model.App;
 import dev.understudy.model.AppState;
 import dev.understudy.model.AppType;
@@ -225,6 +226,42 @@ class DeciderTest {
     peer("s1", Verdict.DOWN, 1, true);
     assertThat(decide("s2")).singleElement().isInstanceOfSatisfying(Commit.class,
         c -> assertThat(c.updated().displaced()).isTrue());
+  }
+
+  // Warm standby (client API issue): an aware app pre-started paused on the server that would take over next.
+  App warm() {
+    return App.create("web", AppType.AWARE, Command.of("x"), "s1", List.of("s2", "s3"), List.of(), true, null,
+        Map.of("understudy.warmStandby", "true")).withVersion(10);
+  }
+
+  @Test
+  void warmStandbyIsPreStartedOnTheNextHostOnly() {
+    allUp();
+    app = warm();
+    assertThat(decide("s2")).containsExactly(new Start(app, true));
+    allUp(); // decide() drops the deciding server from the peers it sees
+    assertThat(decide("s3")).isEmpty();
+    allUp();
+    peer("s2", Verdict.DOWN, 1, true);
+    assertThat(decide("s3")).containsExactly(new Start(app, true));
+  }
+
+  @Test
+  void warmStandbyIsKeptThenPromotedWhenItsServerHosts() {
+    allUp();
+    app = warm();
+    instances.put("web", new Instance("web", 1, Phase.RUNNING, 0, true));
+    assertThat(decide("s2")).as("kept while s1 hosts").isEmpty();
+    app = app.displacedTo("s2", AppState.STARTING, "failover");
+    assertThat(decide("s2")).containsExactly(new Action.Promote(app));
+  }
+
+  @Test
+  void warmStandbyIsStoppedWhenItsServerIsNoLongerNext() {
+    allUp();
+    app = warm();
+    instances.put("web", new Instance("web", 1, Phase.RUNNING, 0, true));
+    assertThat(decide("s3")).singleElement().isInstanceOf(Stop.class);
   }
 
   @Test
