@@ -93,6 +93,7 @@ public final class Agent implements AutoCloseable {
   });
   private final AtomicLong eventSeq = new AtomicLong();
   private final AtomicLong mustApply = new AtomicLong();
+  private volatile long lastStaleLog;
   private final java.util.Set<String> unprotected = ConcurrentHashMap.newKeySet();
   private Metrics metrics;
   private Notifier notifier;
@@ -382,6 +383,11 @@ public final class Agent implements AutoCloseable {
     // The check comes BEFORE the snapshot: the snapshot is then at least as fresh as what was checked. Checked after,
     // a replica catching up between the two let a restarted agent start from a stale snapshot (chaos seed 1942036729771).
     boolean current = replicaCurrent();
+    if (!current && now - lastStaleLog > 1_000_000_000L) {
+      lastStaleLog = now;
+      log.info("{} holds starts until its replica catches up (applied {} < {})", self, store.lastAppliedIndex(),
+          Math.max(mustApply.get(), leaseKeeper.lastWriteIndex()));
+    }
     ClusterSnapshot snap = snapshot();
     refreshUnmet(snap);
     LocalView view = localView(current);

@@ -14,7 +14,7 @@ public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Dura
   /** default: a LAN. fast: a quiet LAN or one machine, about half the failover time. */
   public static Timing profile(String name) {
     return switch (name == null ? "default" : name) {
-      case "default" -> new Timing(ms(100), ms(500), ms(1000), ms(200), ms(100), ms(300), ms(150), ms(300), ms(2000), 3,
+      case "default" -> new Timing(ms(100), ms(500), ms(1000), ms(200), ms(100), ms(250), ms(150), ms(300), ms(2000), 3,
           ms(60_000));
       case "fast" -> new Timing(ms(50), ms(250), ms(500), ms(100), ms(50), ms(150), ms(100), ms(200), ms(1000), 3, ms(60_000));
       case "relaxed" -> new Timing(ms(250), ms(1500), ms(4000), ms(800), ms(400), ms(1000), ms(500), ms(1000), ms(5000), 3,

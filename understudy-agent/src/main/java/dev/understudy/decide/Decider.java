@@ -50,7 +50,10 @@ public final class Decider {
         out.add(new Action.Promote(a));
         return;
       }
-      if (!mine && me.leaseValid() && self.equals(standbyServer(a, db, me))) return;
+      if (!mine && me.leaseValid() && self.equals(standbyServer(a, db, me))) {
+        if (a.hasHost()) decideTakeover(a, db, me, now, out); // the standby is this server: it takes over when due
+        return;
+      }
       out.add(new Stop(a.tag(), "no longer the warm standby of " + a.tag()));
       return;
     }

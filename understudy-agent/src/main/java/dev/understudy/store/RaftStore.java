@@ -40,6 +40,16 @@ public final class RaftStore implements Store {
   private final RaftGroup group;
   private RaftServer server;
   private RaftClient client;
+  /**
+   * Lease renewals go through their own client on the blocking API with a short timeout: each renewal is independent,
+   * so one stuck on a frozen leader neither delays the next nor queues behind other requests.
+   */
+  private RaftClient quickClient;
+  private final java.util.concurrent.ExecutorService quickPool = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+    Thread t = new Thread(r, "store-quick");
+    t.setDaemon(true);
+    return t;
+  });
 
   private RaftStore(StoreConfig config) {
     this.config = config;
@@ -76,6 +86,15 @@ public final class RaftStore implements Store {
       }
       throw e;
     }
+    RaftProperties quick = properties(config);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(quick, TimeDuration.valueOf(
+        Math.max(200, config.electionTimeoutMax().toMillis() * 2), TimeUnit.MILLISECONDS));
+    s.quickClient = RaftClient.newBuilder()
+        .setProperties(quick)
+        .setRaftGroup(s.group)
+        .setClientId(ClientId.randomId())
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, TimeDuration.valueOf(30, TimeUnit.MILLISECONDS)))
+        .build();
     s.client = RaftClient.newBuilder()
         .setProperties(props)
         .setRaftGroup(s.group)
@@ -178,14 +197,15 @@ public final class RaftStore implements Store {
 
   @Override
   public java.util.concurrent.CompletableFuture<TxnResult> txnAsync(List<Op> ops) {
-    long timeout = config.requestTimeout().toMillis();
-    return client.async().send(Message.valueOf(Json.write(new Requests.Txn(ops))))
-        .orTimeout(timeout, TimeUnit.MILLISECONDS)
-        .handle((reply, err) -> {
-          if (err != null) throw new StoreUnavailableException("database write outcome unknown: " + rootMessage(err), err);
-          if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
-          return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
-        });
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        RaftClientReply reply = quickClient.io().send(Message.valueOf(Json.write(new Requests.Txn(ops))));
+        if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
+        return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
+      } catch (IOException e) {
+        throw new StoreUnavailableException("database write outcome unknown: " + rootMessage(e), e);
+      }
+    }, quickPool);
   }
 
   private RaftClientReply await(java.util.concurrent.CompletableFuture<RaftClientReply> f, String what) {
@@ -252,7 +272,9 @@ public final class RaftStore implements Store {
 
   @Override
   public void close() {
+    quickPool.shutdownNow();
     try {
+      if (quickClient != null) quickClient.close();
       if (client != null) client.close();
     } catch (IOException ignored) {
       // closing anyway

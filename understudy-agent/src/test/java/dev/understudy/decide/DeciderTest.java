@@ -252,6 +252,10 @@ class DeciderTest {
     app = warm();
     instances.put("web", new Instance("web", 1, Phase.RUNNING, 0, true));
     assertThat(decide("s2")).as("kept while s1 hosts").isEmpty();
+    allUp();
+    peer("s1", Verdict.DOWN, 1, true);
+    assertThat(decide("s2")).as("the standby's server still takes over (found by AwareCounterTest)")
+        .singleElement().isInstanceOfSatisfying(Commit.class, c -> assertThat(c.updated().host()).isEqualTo("s2"));
     app = app.displacedTo("s2", AppState.STARTING, "failover");
     assertThat(decide("s2")).containsExactly(new Action.Promote(app));
   }
