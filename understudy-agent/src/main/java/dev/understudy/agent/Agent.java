@@ -506,7 +506,16 @@ public final class Agent implements AutoCloseable {
   }
 
   private void execute(Action a) {
-    if (a instanceof Action.Start s) supervisor.start(s.app(), s.standby());
+    if (a instanceof Action.Start s) {
+      // Re-checked just before the process is spawned: the same lease incarnation, a current replica, and (for a
+      // host's start) the database still naming this server at that epoch. A start decided before a pause must not run
+      // after it under a new lease (found by chaos seed 4724750990491: a 50 ms overlap).
+      long inc = leaseKeeper.incarnation();
+      App app = s.app();
+      supervisor.start(app, s.standby(), () -> leaseKeeper.valid() && leaseKeeper.incarnation() == inc && replicaCurrent()
+          && (s.standby() || store.localGet(Keys.app(app.tag())).map(e -> Json.read(e.value(), App.class))
+              .map(cur -> self.equals(cur.host()) && cur.epoch() == app.epoch()).orElse(false)));
+    }
     else if (a instanceof Action.Promote p) supervisor.promote(p.app());
     else if (a instanceof Action.Stop s) supervisor.stop(s.tag(), s.reason());
     else if (a instanceof Action.Notify n) emit(n.event());

@@ -40,6 +40,7 @@ public final class Supervisor implements AutoCloseable {
   private static final class Proc {
     volatile App app; // replaced when a warm standby is promoted
     volatile boolean standby;
+    volatile BooleanSupplier stillDecided = () -> true;
     final Path exitFile;
     volatile Process process; // null while its managed resources are being acquired
     volatile long pgid;
@@ -164,14 +165,19 @@ public final class Supervisor implements AutoCloseable {
    * Starts the app at its epoch: acquires its managed resources in order, then launches it under its guard, on a
    * worker thread (a mount may take seconds). Idempotent: a second call while it starts or runs does nothing.
    */
-  public synchronized void start(App app) { start(app, false); }
+  public synchronized void start(App app) { start(app, false, () -> true); }
 
-  /** {@code standby}: an aware app pre-started paused on a server that is not its host (it waits in awaitHost). */
-  public synchronized void start(App app, boolean standby) {
+  /**
+   * {@code standby}: an aware app pre-started paused on a server that is not its host (it waits in awaitHost).
+   * {@code stillDecided}: checked again just before the process is spawned (resources may take seconds, the agent may
+   * be paused meanwhile): false when what the start was decided on no longer holds, and then nothing is spawned.
+   */
+  public synchronized void start(App app, boolean standby, BooleanSupplier stillDecided) {
     if (procs.containsKey(app.tag())) return;
     if (!mayRun.getAsBoolean()) return;
     Proc proc = new Proc(app, dataDir.resolve("run").resolve(app.tag() + ".exit"), ticker.nanos());
     proc.standby = standby;
+    proc.stillDecided = stillDecided;
     procs.put(app.tag(), proc);
     listener.changed();
     workers.execute(() -> launch(proc));
@@ -193,7 +199,7 @@ public final class Supervisor implements AutoCloseable {
         proc.acquired++;
       }
       synchronized (this) {
-        if (proc.stopRequested || !mayRun.getAsBoolean()) {
+        if (proc.stopRequested || !mayRun.getAsBoolean() || !proc.stillDecided.getAsBoolean()) {
           releaseAll(proc, out);
           finish(proc);
           listener.exited(app.tag(), app.epoch(), false, 0);

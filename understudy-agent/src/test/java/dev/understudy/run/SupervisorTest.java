@@ -145,6 +145,19 @@ class SupervisorTest {
     assertThat(ProcessGroups.alive(pid)).isFalse();
   }
 
+  /** Regression, chaos seed 4724750990491: a start decided before a pause ran after it, under a new lease. */
+  @Test
+  void startNoLongerDecidedIsNotSpawned_chaos4724750990491() throws Exception {
+    start();
+    Path marker = dir.resolve("spawned");
+    sup.start(app("late", "bash", "-c", "touch " + marker + "; exec sleep 1000"), false, () -> false);
+    await().atMost(Duration.ofSeconds(5)).until(() -> !exits.isEmpty());
+    assertThat(exits).containsExactly("late:false:0");
+    assertThat(sup.instances()).isEmpty();
+    Thread.sleep(300);
+    assertThat(Files.exists(marker)).isFalse();
+  }
+
   @Test
   void stopTimeoutEscalatesToKill() throws Exception {
     start();
