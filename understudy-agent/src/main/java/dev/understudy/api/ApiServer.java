@@ -571,7 +571,16 @@ public final class ApiServer implements AutoCloseable {
           + m.address() + ":" + m.raftPort() + "?): " + e.getMessage());
     }
     Event ev = audit(ctx, "SERVER_ADDED", null, "added server " + m.id() + " at " + m.address());
-    agent.store().txn(List.of(Op.put(Keys.member(m.id()), Json.write(m)), eventOp(ev)));
+    // the group has just changed (a new voter catching up, maybe a new leader): the record write may need retries
+    for (int attempt = 1; ; attempt++) {
+      try {
+        agent.store().txn(List.of(Op.put(Keys.member(m.id()), Json.write(m)), eventOp(ev)));
+        break;
+      } catch (StoreUnavailableException e) {
+        if (attempt >= 10) throw e;
+        Thread.sleep(500);
+      }
+    }
     ctx.status(201).json(Map.of("id", m.id(), "address", m.address(), "voter", members.size() <= dev.understudy.store.StoreConfig.MAX_VOTERS));
   }
 
