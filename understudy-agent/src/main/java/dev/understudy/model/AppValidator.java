@@ -88,6 +88,17 @@ public final class AppValidator {
     if (s != null) {
       if (!validPort(s.clusterPort())) throw new InvalidAppException("service.clusterPort", "must be 1-65535 (got " + s.clusterPort() + ")");
       if (!validPort(s.appPort())) throw new InvalidAppException("service.appPort", "must be 1-65535 (got " + s.appPort() + ")");
+      if (s.virtualIp() != null) {
+        if (!s.virtualIp().matches("(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}")) {
+          throw new InvalidAppException("service.virtualIp", "must be an IPv4 address (got " + quote(s.virtualIp()) + ")");
+        }
+        if (s.virtualIpInterface() == null || !s.virtualIpInterface().matches("[A-Za-z0-9._-]{1,15}")) {
+          throw new InvalidAppException("service.virtualIpInterface", "must name the interface to add the address to");
+        }
+        if (s.virtualIpNetns() != null && !s.virtualIpNetns().matches("[A-Za-z0-9._-]{1,64}")) {
+          throw new InvalidAppException("service.virtualIpNetns", "must be a network namespace name");
+        }
+      }
     }
     if (a.epoch() < 0) throw new InvalidAppException("epoch", "must not be negative");
     Map<String, String> attrs = a.attributes();

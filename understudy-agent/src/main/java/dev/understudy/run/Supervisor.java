@@ -189,7 +189,7 @@ public final class Supervisor implements AutoCloseable {
       Path logs = dataDir.resolve("logs");
       Path out = logs.resolve(app.tag() + ".log");
       rotate(out);
-      for (ManagedResource r : app.managed()) {
+      for (ManagedResource r : managedOf(app)) {
         if (proc.stopRequested) break;
         String failure = acquire(app, r, out);
         if (failure != null) {
@@ -255,6 +255,13 @@ public final class Supervisor implements AutoCloseable {
     listener.changed();
   }
 
+  /** The app's managed resources, then its virtual IP (acquired last, released first: the address goes with the app). */
+  static List<ManagedResource> managedOf(App app) {
+    List<ManagedResource> all = new ArrayList<>(app.managed());
+    if (app.service() != null && app.service().virtualIpResource() != null) all.add(app.service().virtualIpResource());
+    return all;
+  }
+
   /** Runs a resource's start then check; null when acquired, else why not. */
   private String acquire(App app, ManagedResource r, Path log) {
     String started = runStep(app, r.start(), r.timeout(), log);
@@ -267,7 +274,7 @@ public final class Supervisor implements AutoCloseable {
   }
 
   private void releaseAll(Proc proc, Path logFile) {
-    List<ManagedResource> m = proc.app.managed();
+    List<ManagedResource> m = managedOf(proc.app);
     for (int i = proc.acquired - 1; i >= 0; i--) {
       ManagedResource r = m.get(i);
       if (r.stop() == null || r.stop().isEmpty()) continue;
