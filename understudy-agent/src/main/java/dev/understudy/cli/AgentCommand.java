@@ -8,7 +8,7 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "agent", description = "Run an agent (one per server).",
+@Command(name = "agent", mixinStandardHelpOptions = true, description = "Run an agent (one per server).",
     footer = {"", "Example:", "  understudy agent --config /etc/understudy/agent.yaml"})
 final class AgentCommand implements Callable<Integer> {
   @Option(names = "--config", required = true, description = "the agent's YAML configuration file")

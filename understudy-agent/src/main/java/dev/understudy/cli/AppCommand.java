@@ -14,7 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "app", description = "Add, show, move, unload, load and remove clustered apps.",
+@Command(name = "app", mixinStandardHelpOptions = true, description = "Add, show, move, unload, load and remove clustered apps.",
     subcommands = {AppCommand.Add.class, AppCommand.ListApps.class, AppCommand.Show.class, AppCommand.Remove.class,
         AppCommand.Unload.class, AppCommand.Load.class, AppCommand.Move.class, AppCommand.Approve.class})
 final class AppCommand {
@@ -23,7 +23,7 @@ final class AppCommand {
     System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(n));
   }
 
-  @Command(name = "add", description = "Register an app (patent FIG. 6). Prompts for missing attributes in a terminal.",
+  @Command(name = "add", mixinStandardHelpOptions = true, description = "Register an app (patent FIG. 6). Prompts for missing attributes in a terminal.",
       footer = {"", "Example:", "  understudy app add web --primary s1 --backup s2 --port 8080:9080 --auto-failback -- python3 -m http.server 9080"})
   static final class Add implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
@@ -78,7 +78,7 @@ final class AppCommand {
     }
   }
 
-  @Command(name = "list", description = "List apps.")
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List apps.")
   static final class ListApps implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
     @Option(names = "--json") boolean json;
@@ -92,7 +92,7 @@ final class AppCommand {
     }
   }
 
-  @Command(name = "show", description = "Show one app, with which backups qualify and where it would go next.")
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one app, with which backups qualify and where it would go next.")
   static final class Show implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
     @Parameters(index = "0") String tag;
@@ -104,7 +104,7 @@ final class AppCommand {
     }
   }
 
-  @Command(name = "remove", description = "Remove an app (its host stops it first).")
+  @Command(name = "remove", mixinStandardHelpOptions = true, description = "Remove an app (its host stops it first).")
   static final class Remove implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
     @Parameters(index = "0") String tag;
@@ -117,7 +117,7 @@ final class AppCommand {
     }
   }
 
-  @Command(name = "unload", description = "Stop the app and leave it unloaded (nothing restarts it until load).")
+  @Command(name = "unload", mixinStandardHelpOptions = true, description = "Stop the app and leave it unloaded (nothing restarts it until load).")
   static final class Unload implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
     @Parameters(index = "0") String tag;
@@ -130,7 +130,7 @@ final class AppCommand {
     }
   }
 
-  @Command(name = "load", description = "Load an unloaded app on its primary.")
+  @Command(name = "load", mixinStandardHelpOptions = true, description = "Load an unloaded app on its primary.")
   static final class Load implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
     @Parameters(index = "0") String tag;
@@ -143,7 +143,7 @@ final class AppCommand {
     }
   }
 
-  @Command(name = "move", description = "Planned switchover to a named server (never runs on two at once).",
+  @Command(name = "move", mixinStandardHelpOptions = true, description = "Planned switchover to a named server (never runs on two at once).",
       footer = {"", "Example:", "  understudy app move web s3"})
   static final class Move implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
@@ -158,7 +158,7 @@ final class AppCommand {
     }
   }
 
-  @Command(name = "approve", description = "Approve a pending failback to the primary.")
+  @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve a pending failback to the primary.")
   static final class Approve implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
     @Parameters(index = "0") String tag;

@@ -6,7 +6,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", description = "Run the benchmarks and print their figures (also bench/out/results.json).",
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Run the benchmarks and print their figures (also bench/out/results.json).",
     footer = {"", "Examples:", "  bench/run", "  bench/run --only cas,forward", "  bench/run --only failover --trials 30 --profile fast"})
 final class BenchCommand implements Callable<Integer> {
   @Option(names = "--only", split = ",", description = "cas, forward, failover, mass, footprint (default: all)")

@@ -17,7 +17,7 @@ import java.util.function.Predicate;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo", description = "Start a 3-agent cluster on loopback, fail an app over and back, and stop.",
+@Command(name = "demo", mixinStandardHelpOptions = true, description = "Start a 3-agent cluster on loopback, fail an app over and back, and stop.",
     footer = {"", "Example:", "  bin/understudy demo"})
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--base-port", defaultValue = "7750") int basePort;

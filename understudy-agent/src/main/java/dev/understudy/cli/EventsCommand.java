@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "events", description = "Show the cluster's event history (failures, failovers, operator actions).",
+@Command(name = "events", mixinStandardHelpOptions = true, description = "Show the cluster's event history (failures, failovers, operator actions).",
     footer = {"", "Example:", "  understudy events --limit 20", "  understudy events --follow"})
 final class EventsCommand implements Callable<Integer> {
   static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 
 /** A tiny HTTP service for the demo and tests: answers with where it runs and at which epoch. */
-@Command(name = "hello-service", hidden = true, description = "Sample HTTP service (uses UNDERSTUDY_ADDRESS/PORT).")
+@Command(name = "hello-service", mixinStandardHelpOptions = true, hidden = true, description = "Sample HTTP service (uses UNDERSTUDY_ADDRESS/PORT).")
 public final class HelloService implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {

@@ -7,12 +7,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "local", description = "Run a cluster of agent processes on this machine (127.0.0.11, .12, ...).",
+@Command(name = "local", mixinStandardHelpOptions = true, description = "Run a cluster of agent processes on this machine (127.0.0.11, .12, ...).",
     subcommands = {LocalCommand.Up.class, LocalCommand.Down.class, LocalCommand.Kill.class, LocalCommand.Start.class,
         LocalCommand.Pause.class, LocalCommand.Resume.class})
 final class LocalCommand {
 
-  @Command(name = "up", description = "Start N agents and wait until the cluster is ready.",
+  @Command(name = "up", mixinStandardHelpOptions = true, description = "Start N agents and wait until the cluster is ready.",
       footer = {"", "Example:", "  understudy local up --servers 3 --dir demo-cluster"})
   static final class Up implements Callable<Integer> {
     @Option(names = "--servers", defaultValue = "3") int servers;
@@ -33,7 +33,7 @@ final class LocalCommand {
     }
   }
 
-  @Command(name = "down", description = "Stop every agent (each stops its apps first).")
+  @Command(name = "down", mixinStandardHelpOptions = true, description = "Stop every agent (each stops its apps first).")
   static final class Down implements Callable<Integer> {
     @Option(names = "--dir", defaultValue = "demo-cluster") Path dir;
 
@@ -45,7 +45,7 @@ final class LocalCommand {
     }
   }
 
-  @Command(name = "kill", description = "SIGKILL one agent together with the apps it runs (a server dying).")
+  @Command(name = "kill", mixinStandardHelpOptions = true, description = "SIGKILL one agent together with the apps it runs (a server dying).")
   static final class Kill implements Callable<Integer> {
     @Parameters(index = "0") String id;
     @Option(names = "--dir", defaultValue = "demo-cluster") Path dir;
@@ -58,7 +58,7 @@ final class LocalCommand {
     }
   }
 
-  @Command(name = "start", description = "Start one agent again.")
+  @Command(name = "start", mixinStandardHelpOptions = true, description = "Start one agent again.")
   static final class Start implements Callable<Integer> {
     @Parameters(index = "0") String id;
     @Option(names = "--dir", defaultValue = "demo-cluster") Path dir;
@@ -73,7 +73,7 @@ final class LocalCommand {
     }
   }
 
-  @Command(name = "pause", description = "SIGSTOP one agent (its apps keep running until their guards fence them).")
+  @Command(name = "pause", mixinStandardHelpOptions = true, description = "SIGSTOP one agent (its apps keep running until their guards fence them).")
   static final class Pause implements Callable<Integer> {
     @Parameters(index = "0") String id;
     @Option(names = "--dir", defaultValue = "demo-cluster") Path dir;
@@ -85,7 +85,7 @@ final class LocalCommand {
     }
   }
 
-  @Command(name = "resume", description = "SIGCONT a paused agent.")
+  @Command(name = "resume", mixinStandardHelpOptions = true, description = "SIGCONT a paused agent.")
   static final class Resume implements Callable<Integer> {
     @Parameters(index = "0") String id;
     @Option(names = "--dir", defaultValue = "demo-cluster") Path dir;

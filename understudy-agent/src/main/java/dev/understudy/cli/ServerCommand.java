@@ -10,11 +10,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "server", description = "List, add and remove servers of a running cluster.",
+@Command(name = "server", mixinStandardHelpOptions = true, description = "List, add and remove servers of a running cluster.",
     subcommands = {ServerCommand.ListServers.class, ServerCommand.Add.class, ServerCommand.Remove.class})
 final class ServerCommand {
 
-  @Command(name = "list", description = "Servers with their verdicts as this agent sees them.")
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "Servers with their verdicts as this agent sees them.")
   static final class ListServers implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
     @Option(names = "--json") boolean json;
@@ -28,7 +28,7 @@ final class ServerCommand {
     }
   }
 
-  @Command(name = "add", description = "Add a server: start its agent first; its config lists every member, itself last.",
+  @Command(name = "add", mixinStandardHelpOptions = true, description = "Add a server: start its agent first; its config lists every member, itself last.",
       footer = {"", "Example:", "  understudy server add s4 10.0.0.4"})
   static final class Add implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
@@ -52,7 +52,7 @@ final class ServerCommand {
     }
   }
 
-  @Command(name = "remove", description = "Remove a server no app names any more.")
+  @Command(name = "remove", mixinStandardHelpOptions = true, description = "Remove a server no app names any more.")
   static final class Remove implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
     @Parameters(index = "0") String id;

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "simulate", description = "Show where every app of a server would go if it failed now.",
+@Command(name = "simulate", mixinStandardHelpOptions = true, description = "Show where every app of a server would go if it failed now.",
     footer = {"", "Example:", "  understudy simulate --fail s1", "", "Exit code 3 when some app would find no server."})
 final class SimulateCommand implements Callable<Integer> {
   @Mixin ConnectionOptions conn;

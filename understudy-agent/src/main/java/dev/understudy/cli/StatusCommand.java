@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "status", description = "Show servers (verdicts, leader) and apps (host, state, epoch).",
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show servers (verdicts, leader) and apps (host, state, epoch).",
     footer = {"", "Example:", "  understudy status --json | jq '.apps[] | {tag, host}'"})
 final class StatusCommand implements Callable<Integer> {
   @Mixin ConnectionOptions conn;

@@ -8,7 +8,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "why", description = "Explain why an app is where it is, and what would happen next.",
+@Command(name = "why", mixinStandardHelpOptions = true, description = "Explain why an app is where it is, and what would happen next.",
     footer = {"", "Example:", "  understudy why web"})
 final class WhyCommand implements Callable<Integer> {
   @Mixin ConnectionOptions conn;
