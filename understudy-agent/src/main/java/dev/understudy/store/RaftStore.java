@@ -195,6 +195,17 @@ public final class RaftStore implements Store {
     return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
   }
 
+  /**
+   * A write on the ordered asynchronous client, without waiting: many may be in flight, so the leader batches them
+   * (what sustained throughput needs; the agent itself writes a few times a second).
+   */
+  public java.util.concurrent.CompletableFuture<TxnResult> txnPipelined(List<Op> ops) {
+    return client.async().send(Message.valueOf(Json.write(new Requests.Txn(ops)))).thenApply(reply -> {
+      if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
+      return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
+    });
+  }
+
   @Override
   public java.util.concurrent.CompletableFuture<TxnResult> txnAsync(List<Op> ops) {
     return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
