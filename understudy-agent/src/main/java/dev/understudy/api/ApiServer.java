@@ -169,7 +169,16 @@ public final class ApiServer implements AutoCloseable {
     m.put("self", agent.id());
     m.put("leader", agent.store().leaderId().orElse(null));
     m.put("members", agent.members().stream().map(p -> p.id()).toList());
-    m.put("timing", agent.timing());
+    Map<String, Object> timing = new LinkedHashMap<>();
+    for (var c : dev.understudy.agent.Timing.class.getRecordComponents()) {
+      try {
+        Object v = c.getAccessor().invoke(agent.timing());
+        timing.put(c.getName(), v instanceof java.time.Duration d ? dev.understudy.agent.Durations.format(d) : v);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    m.put("timing", timing);
     return m;
   }
 

@@ -81,7 +81,9 @@ public final class Client {
   public JsonNode delete(String path) { return send("DELETE", path, null); }
 
   public JsonNode send(String method, String path, Object body) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
+    // a membership change waits for the new server's replica to catch up and for the group to settle: give it longer
+    boolean membership = path.startsWith("/api/v1/servers") && !method.equals("GET");
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(membership ? 60 : 10))
         .header("Accept", "application/json");
     if (token != null) b.header("Authorization", "Bearer " + token);
     if (body != null) {

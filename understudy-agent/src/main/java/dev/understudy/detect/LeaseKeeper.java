@@ -79,12 +79,18 @@ public final class LeaseKeeper {
       long inc = incarnation;
       long sent = ticker.nanos();
       inFlight.incrementAndGet();
-      store.txnAsync(List.of(Op.check(Keys.revocation(self), revocationVersion),
-              Op.put(Keys.lease(self), Json.write(new Lease(self, inc, s)))))
-          .whenComplete((r, err) -> {
-            inFlight.decrementAndGet();
-            if (err == null) completed(inc, sent, r);
-          });
+      java.util.concurrent.CompletableFuture<TxnResult> sending;
+      try {
+        sending = store.txnAsync(List.of(Op.check(Keys.revocation(self), revocationVersion),
+            Op.put(Keys.lease(self), Json.write(new Lease(self, inc, s)))));
+      } catch (RuntimeException e) {
+        inFlight.decrementAndGet(); // refused before it was sent
+        throw e;
+      }
+      sending.whenComplete((r, err) -> {
+        inFlight.decrementAndGet();
+        if (err == null) completed(inc, sent, r);
+      });
     } catch (StoreUnavailableException e) {
       log.debug("lease renewal outcome unknown: {}", e.getMessage());
     }

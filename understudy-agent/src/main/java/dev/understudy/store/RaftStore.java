@@ -39,17 +39,43 @@ public final class RaftStore implements Store {
   private final KvStateMachine machine = new KvStateMachine();
   private final RaftGroup group;
   private RaftServer server;
-  private RaftClient client;
+  /**
+   * The clients, built for the leader this replica knows of, and rebuilt when it learns of another. Ratis' own client
+   * keeps retrying a dead leader (and, being ordered, holds every later request behind it) for seconds; a follower's
+   * lease renewals stuck that way fenced it after the leader was killed (found by LocalClusterTest under load).
+   */
+  private volatile Clients clients;
+  private final Object clientsLock = new Object();
   /**
    * Lease renewals go through their own client on the blocking API with a short timeout: each renewal is independent,
-   * so one stuck on a frozen leader neither delays the next nor queues behind other requests.
+   * so one stuck on a frozen leader neither delays the next nor queues behind other requests. The pool has no queue:
+   * a renewal that cannot start now is refused at once (a queued one would be counted from when it was queued).
    */
-  private RaftClient quickClient;
-  private final java.util.concurrent.ExecutorService quickPool = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
-    Thread t = new Thread(r, "store-quick");
+  private final java.util.concurrent.ExecutorService quickPool = new java.util.concurrent.ThreadPoolExecutor(QUICK_THREADS,
+      QUICK_THREADS, 30, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
+        Thread t = new Thread(r, "store-quick");
+        t.setDaemon(true);
+        return t;
+      });
+  private static final int QUICK_THREADS = 8;
+  private final java.util.concurrent.ScheduledExecutorService closer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "store-client-closer");
     t.setDaemon(true);
     return t;
   });
+
+  /** The main client (reads, writes, membership) and the quick one (lease renewals), aimed at {@code leader}. */
+  private record Clients(String leader, RaftClient main, RaftClient quick) {
+    void close() {
+      for (RaftClient c : new RaftClient[] {main, quick}) {
+        try {
+          c.close();
+        } catch (IOException | RuntimeException ignored) {
+          // closing anyway
+        }
+      }
+    }
+  }
 
   private RaftStore(StoreConfig config) {
     this.config = config;
@@ -57,7 +83,14 @@ public final class RaftStore implements Store {
   }
 
   /** Starts the replica: FORMAT on an empty data directory, RECOVER when it already holds one. */
-  public static RaftStore start(StoreConfig config) throws IOException {
+  public static RaftStore start(StoreConfig config) throws IOException { return start(config, false); }
+
+  /**
+   * With {@code joining}, a server being added to a running group starts with no configuration and waits for the
+   * leader to bring it in. Started as a voter of a group that does not list it yet, it would call an election, be told
+   * it is no member, and shut its replica down (Ratis closes a server that is not in the configuration).
+   */
+  public static RaftStore start(StoreConfig config, boolean joining) throws IOException {
     RaftStore s = new RaftStore(config);
     RaftProperties props = properties(config);
     Path raftDir = config.dataDir().resolve("raft");
@@ -68,7 +101,7 @@ public final class RaftStore implements Store {
     try {
       s.server = RaftServer.newBuilder()
           .setServerId(RaftPeerId.valueOf(config.serverId()))
-          .setGroup(s.group)
+          .setGroup(joining && !existingOnDisk(config, s.group) ? RaftGroup.valueOf(s.group.getGroupId()) : s.group)
           .setProperties(props)
           .setStateMachine(s.machine)
           .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
@@ -86,26 +119,52 @@ public final class RaftStore implements Store {
       }
       throw e;
     }
-    RaftProperties quick = properties(config);
-    RaftClientConfigKeys.Rpc.setRequestTimeout(quick, TimeDuration.valueOf(
-        Math.max(200, config.electionTimeoutMax().toMillis() * 2), TimeUnit.MILLISECONDS));
-    s.quickClient = RaftClient.newBuilder()
-        .setProperties(quick)
-        .setRaftGroup(s.group)
-        .setClientId(ClientId.randomId())
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3, TimeDuration.valueOf(30, TimeUnit.MILLISECONDS)))
-        .build();
-    s.client = RaftClient.newBuilder()
-        .setProperties(props)
-        .setRaftGroup(s.group)
-        .setClientId(ClientId.randomId())
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-            Integer.MAX_VALUE, TimeDuration.valueOf(50, TimeUnit.MILLISECONDS)))
-        .build();
+    s.clients = s.buildClients(null);
     return s;
   }
 
   private KvStateMachine sm() { return machine; }
+
+  private static boolean existingOnDisk(StoreConfig config, RaftGroup group) {
+    return Files.isDirectory(config.dataDir().resolve("raft").resolve(group.getGroupId().getUuid().toString()));
+  }
+
+  /** Whether this data directory already holds a replica of the configured group. */
+  public static boolean hasReplica(StoreConfig config) { return existingOnDisk(config, group(config)); }
+
+  private Clients buildClients(String leader) {
+    RaftProperties props = properties(config);
+    RaftProperties quick = properties(config);
+    // a renewal is worth nothing once older than the lease's slack: one short try, one retry
+    RaftClientConfigKeys.Rpc.setRequestTimeout(quick, TimeDuration.valueOf(
+        Math.max(200, config.electionTimeoutMax().toMillis()), TimeUnit.MILLISECONDS));
+    return new Clients(leader,
+        client(props, leader, RetryPolicies.retryUpToMaximumCountWithFixedSleep(Integer.MAX_VALUE, TimeDuration.valueOf(50, TimeUnit.MILLISECONDS))),
+        client(quick, leader, RetryPolicies.retryUpToMaximumCountWithFixedSleep(1, TimeDuration.valueOf(20, TimeUnit.MILLISECONDS))));
+  }
+
+  private RaftClient client(RaftProperties p, String leader, org.apache.ratis.retry.RetryPolicy retry) {
+    var b = RaftClient.newBuilder().setProperties(p).setRaftGroup(group).setClientId(ClientId.randomId()).setRetryPolicy(retry);
+    if (leader != null) b.setLeaderId(RaftPeerId.valueOf(leader));
+    return b.build();
+  }
+
+  /** The clients for the leader this replica knows now; the ones they replace are closed a while later. */
+  private Clients clients() {
+    Clients c = clients;
+    String leader = leaderId().orElse(null);
+    if (leader == null || leader.equals(c.leader())) return c;
+    synchronized (clientsLock) {
+      c = clients;
+      if (leader.equals(c.leader())) return c;
+      Clients fresh = buildClients(leader);
+      clients = fresh;
+      Clients old = c;
+      // requests still in flight on the old clients finish or time out first (await() bounds them)
+      closer.schedule(old::close, 30, TimeUnit.SECONDS);
+      return fresh;
+    }
+  }
 
   /** A group directory without its current/raft-meta is what a truncated copy or a half-deleted one looks like. */
   private static void checkNotDamaged(Path groupDir) {
@@ -144,6 +203,10 @@ public final class RaftStore implements Store {
     StoreConfig.Peer self = config.self();
     GrpcConfigKeys.Server.setHost(p, self.host());
     GrpcConfigKeys.Server.setPort(p, self.raftPort());
+    // Heartbeats on the append stream itself, not on a channel of their own: with a separate channel, a follower whose
+    // append stream had stalled kept receiving heartbeats, so it neither caught up nor called an election (its replica
+    // stayed behind for a minute under load and its agent could start nothing: found by LocalClusterTest in CI).
+    GrpcConfigKeys.Server.setHeartbeatChannel(p, false);
     RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir().resolve("raft").toFile()));
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, td(config.electionTimeoutMin()));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, td(config.electionTimeoutMax()));
@@ -178,7 +241,7 @@ public final class RaftStore implements Store {
   }
 
   private List<Entry> query(Requests.Query q) {
-    RaftClientReply reply = await(client.async().sendReadOnly(Message.valueOf(Json.write(q))), "read");
+    RaftClientReply reply = await(clients().main().async().sendReadOnly(Message.valueOf(Json.write(q))), "read");
     return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), Requests.QueryAnswer.class)
         .entries();
   }
@@ -191,7 +254,7 @@ public final class RaftStore implements Store {
 
   @Override
   public TxnResult txn(List<Op> ops) {
-    RaftClientReply reply = await(client.async().send(Message.valueOf(Json.write(new Requests.Txn(ops)))), "write");
+    RaftClientReply reply = await(clients().main().async().send(Message.valueOf(Json.write(new Requests.Txn(ops)))), "write");
     return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
   }
 
@@ -200,7 +263,7 @@ public final class RaftStore implements Store {
    * (what sustained throughput needs; the agent itself writes a few times a second).
    */
   public java.util.concurrent.CompletableFuture<TxnResult> txnPipelined(List<Op> ops) {
-    return client.async().send(Message.valueOf(Json.write(new Requests.Txn(ops)))).thenApply(reply -> {
+    return clients().main().async().send(Message.valueOf(Json.write(new Requests.Txn(ops)))).thenApply(reply -> {
       if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
       return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
     });
@@ -208,15 +271,22 @@ public final class RaftStore implements Store {
 
   @Override
   public java.util.concurrent.CompletableFuture<TxnResult> txnAsync(List<Op> ops) {
-    return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-      try {
-        RaftClientReply reply = quickClient.io().send(Message.valueOf(Json.write(new Requests.Txn(ops))));
-        if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
-        return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
-      } catch (IOException e) {
-        throw new StoreUnavailableException("database write outcome unknown: " + rootMessage(e), e);
-      }
-    }, quickPool);
+    RaftClient quick = clients().quick();
+    try {
+      return java.util.concurrent.CompletableFuture.supplyAsync(() -> send(quick, ops), quickPool);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      throw new StoreUnavailableException("database busy: every quick request slot is waiting on the leader", e);
+    }
+  }
+
+  private static TxnResult send(RaftClient quick, List<Op> ops) {
+    try {
+      RaftClientReply reply = quick.io().send(Message.valueOf(Json.write(new Requests.Txn(ops))));
+      if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
+      return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
+    } catch (IOException e) {
+      throw new StoreUnavailableException("database write outcome unknown: " + rootMessage(e), e);
+    }
   }
 
   private RaftClientReply await(java.util.concurrent.CompletableFuture<RaftClientReply> f, String what) {
@@ -254,7 +324,7 @@ public final class RaftStore implements Store {
           .setStartupRole(i < StoreConfig.MAX_VOTERS ? RaftPeerRole.FOLLOWER : RaftPeerRole.LISTENER).build();
       (i < StoreConfig.MAX_VOTERS ? voters : listeners).add(rp);
     }
-    RaftClientReply reply = client.admin().setConfiguration(voters, listeners);
+    RaftClientReply reply = clients().main().admin().setConfiguration(voters, listeners);
     if (!reply.isSuccess()) throw new IOException("membership change refused: " + reply.getException());
   }
 
@@ -284,12 +354,8 @@ public final class RaftStore implements Store {
   @Override
   public void close() {
     quickPool.shutdownNow();
-    try {
-      if (quickClient != null) quickClient.close();
-      if (client != null) client.close();
-    } catch (IOException ignored) {
-      // closing anyway
-    }
+    closer.shutdownNow();
+    if (clients != null) clients.close();
     try {
       if (server != null) server.close();
     } catch (IOException ignored) {

@@ -61,7 +61,15 @@ class ConsoleBrowserTest {
       wait.until(d -> !d.findElements(By.cssSelector("#pending button.approve")).isEmpty());
       browser.findElement(By.id("token")).sendKeys(lc.token());
       browser.findElement(By.id("saveToken")).click();
-      browser.findElement(By.cssSelector("#pending button.approve")).click();
+      // the live page re-renders the pending list on every change: find the button again until a click lands
+      wait.until(d -> {
+        try {
+          d.findElement(By.cssSelector("#pending button.approve")).click();
+          return true;
+        } catch (org.openqa.selenium.StaleElementReferenceException | org.openqa.selenium.NoSuchElementException e) {
+          return false;
+        }
+      });
       wait.until(d -> hostOf(d, "web").equals("s1"));
       shot(browser, "console-3-failed-back.png");
     } finally {
