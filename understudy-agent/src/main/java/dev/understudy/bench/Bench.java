@@ -4,48 +4,148 @@ import dev.understudy.store.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Runs the selected benchmarks, prints their figures and writes them as JSON. */
+/**
+ * Runs the selected benchmarks, prints their figures and one table against the targets, and writes them as JSON
+ * (bench/out/results.json) and a plot of the failover time distributions (bench/out/failover.png).
+ */
 public final class Bench {
   private Bench() {}
 
-  public static int run(List<String> only, int trials, int apps, String profile, Path out, int basePort) throws Exception {
+  /** The benchmarks, in the order they run. */
+  public static final List<String> ALL = List.of("cas", "forward", "failover", "fast", "aware", "mass", "footprint", "netns");
+
+  public record Options(List<String> only, int trials, int netnsTrials, int apps, Path out, int basePort) {}
+
+  public static int run(Options o) throws Exception {
     Map<String, Object> results = new LinkedHashMap<>();
     results.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(), "java", System.getProperty("java.version")));
-    if (only.contains("cas")) {
+    Targets table = new Targets();
+    Map<String, List<Double>> distributions = new LinkedHashMap<>();
+    if (o.only().contains("cas")) {
       System.out.println("== cluster database (3 Ratis replicas on loopback)");
-      results.put("cas", CasBench.run(2000, 32, Duration.ofSeconds(10)));
+      Map<String, Object> cas = CasBench.run(2000, 32, Duration.ofSeconds(10));
+      results.put("cas", cas);
+      table.atMost("CAS latency p50 (ms)", num(cas, "casLatencyMs", "p50"), 5);
+      table.atLeast("CAS/s, one in flight per key", num(cas, "casPerSecondPipelined"), 2000);
     }
-    if (only.contains("forward")) {
+    if (o.only().contains("forward")) {
       System.out.println("== forwarding (agent cluster port vs direct)");
-      results.put("forward", ForwardBench.run(5000, 2000));
+      Map<String, Object> f = ForwardBench.run(5000, 2000);
+      results.put("forward", f);
+      table.atMost("forwarding: added latency p50 (us)", num(f, "addedP50Micros"), 100);
+      table.atLeast("forwarding: throughput, % of direct", num(f, "forwardedPercentOfDirect"), 80);
     }
-    if (only.contains("failover") || only.contains("mass") || only.contains("footprint")) {
-      ClusterBench cb = ClusterBench.up(profile, basePort);
+    if (o.only().contains("failover") || o.only().contains("aware") || o.only().contains("mass") || o.only().contains("footprint")) {
+      ClusterBench cb = ClusterBench.up("default", o.basePort());
       try {
-        if (only.contains("footprint")) {
+        if (o.only().contains("footprint")) {
           System.out.println("== footprint (idle agent, 0 apps)");
-          results.put("footprintIdle", cb.footprint("s2", 0));
+          Map<String, Object> fp = cb.footprint("s2", 0);
+          results.put("footprintIdle", fp);
+          table.atMost("idle agent RSS (MB)", num(fp, "rssMB"), 150);
+          table.atMost("idle agent CPU (% of a core)", num(fp, "cpuPercentOfCore"), 1);
         }
-        if (only.contains("failover")) {
-          System.out.println("== failover, detection and failback (" + profile + " profile, " + trials + " trials)");
-          results.put("failover", cb.failover(trials));
+        if (o.only().contains("failover")) {
+          System.out.println("== failover, detection and failback, capable app (default profile, " + o.trials() + " trials)");
+          Map<String, Object> f = cb.failover(o.trials(), false);
+          results.put("failover", f);
+          distributions.put("Understudy default\n(loopback)", samples(f, "failoverSamples"));
+          table.atMost("failover p50, default (ms)", num(f, "failoverMs", "p50"), 1000);
+          table.atMost("failover p99, default (ms)", num(f, "failoverMs", "p99"), 1500);
+          table.report("detection p50, default (ms)", num(f, "detectionMs", "p50"));
+          table.report("failback gap, capable app p50 (ms)", num(f, "failbackGapMs", "p50"));
         }
-        if (only.contains("mass")) {
-          System.out.println("== mass failover");
-          results.put("mass", cb.mass(apps));
+        if (o.only().contains("aware")) {
+          System.out.println("== failover and failback, aware app pre-started as a warm standby (" + o.trials() + " trials)");
+          Map<String, Object> f = cb.failover(o.trials(), true);
+          results.put("failoverAware", f);
+          distributions.put("Understudy default\nwarm standby", samples(f, "failoverSamples"));
+          table.report("failover p50, aware warm standby (ms)", num(f, "failoverMs", "p50"));
+          table.atMost("failback gap, aware warm standby p50 (ms)", num(f, "failbackGapMs", "p50"), 500);
+        }
+        if (o.only().contains("mass")) {
+          System.out.println("== mass failover (" + o.apps() + " apps)");
+          Map<String, Object> m = cb.mass(o.apps());
+          results.put("mass", m);
+          table.atMost(o.apps() + " apps re-placed (ms)", num(m, "replacedMs"), 3000);
+          if (m.get("footprintWithApps") instanceof Map<?, ?> fp) {
+            table.atMost("agent RSS hosting " + fp.get("appsHosted") + " apps (MB)", ((Number) fp.get("rssMB")).doubleValue(), 150);
+            table.report("agent CPU hosting " + fp.get("appsHosted") + " apps (% of a core)",
+                ((Number) fp.get("cpuPercentOfCore")).doubleValue());
+          }
         }
       } finally {
         cb.down();
       }
     }
-    Files.createDirectories(out);
-    Path json = out.resolve("results.json");
+    if (o.only().contains("fast")) {
+      ClusterBench cb = ClusterBench.up("fast", o.basePort() + 20);
+      try {
+        System.out.println("== failover, capable app (fast profile, " + o.trials() + " trials)");
+        Map<String, Object> f = cb.failover(o.trials(), false);
+        results.put("failoverFast", f);
+        distributions.put("Understudy fast\n(loopback)", samples(f, "failoverSamples"));
+        table.atMost("failover p50, fast profile (ms)", num(f, "failoverMs", "p50"), 400);
+      } finally {
+        cb.down();
+      }
+    }
+    if (o.only().contains("netns")) {
+      System.out.println("== side by side with keepalived over veth links (network namespaces, " + o.netnsTrials() + " trials)");
+      Map<String, Object> n = SideBySide.run(o.netnsTrials(), o.basePort() + 40);
+      results.put("netns", n);
+      if (n.containsKey("skipped")) {
+        table.skipped("side by side with keepalived", String.valueOf(n.get("skipped")));
+      } else {
+        String[][] series = {{"keepalivedDefault", "keepalived default\n(advert 1 s)"}, {"keepalivedFastest", "keepalived fastest\n(advert 10 ms)"},
+            {"understudyDefault", "Understudy default\n(veth)"}, {"understudyFast", "Understudy fast\n(veth)"}};
+        for (String[] s : series) distributions.put(s[1], samples(n, s[0], "samples"));
+        double kd = num(n, "keepalivedDefault", "p50");
+        double ud = num(n, "understudyDefault", "p50");
+        table.report("veth: keepalived default failover p50 (ms)", kd);
+        table.report("veth: keepalived fastest failover p50 (ms)", num(n, "keepalivedFastest", "p50"));
+        table.report("veth: Understudy default failover p50 (ms)", ud);
+        table.report("veth: Understudy fast failover p50 (ms)", num(n, "understudyFast", "p50"));
+        table.atLeast("keepalived default / Understudy default (x)", kd / ud, 3);
+      }
+    }
+    Files.createDirectories(o.out());
+    Path json = o.out().resolve("results.json");
+    results.put("table", table.rows());
     Files.writeString(json, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(results));
+    System.out.println();
+    table.print();
     System.out.println("results written to " + json.toAbsolutePath());
+    if (!distributions.isEmpty()) {
+      Path png = o.out().resolve("failover.png");
+      try {
+        Plot.failoverDistributions(distributions, png);
+        System.out.println("plot written to " + png.toAbsolutePath());
+      } catch (RuntimeException | java.io.IOException | Error e) { // no fonts or no AWT: the figures above still stand
+        System.out.println("no plot: " + e);
+      }
+    }
     return 0;
+  }
+
+  @SuppressWarnings("unchecked")
+  static double num(Map<String, Object> m, String... path) {
+    Object v = m;
+    for (String p : path) v = v instanceof Map<?, ?> mm ? ((Map<String, Object>) mm).get(p) : null;
+    return v instanceof Number n ? n.doubleValue() : Double.NaN;
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<Double> samples(Map<String, Object> m, String... path) {
+    Object v = m;
+    for (String p : path) v = v instanceof Map<?, ?> mm ? ((Map<String, Object>) mm).get(p) : null;
+    List<Double> out = new ArrayList<>();
+    if (v instanceof List<?> l) for (Object x : l) if (x instanceof Number n) out.add(n.doubleValue());
+    return out;
   }
 }

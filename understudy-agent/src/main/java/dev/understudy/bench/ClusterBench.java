@@ -3,7 +3,6 @@ package dev.understudy.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.understudy.cli.CliException;
 import dev.understudy.cli.LocalCluster;
-import dev.understudy.cli.Main;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,15 +77,21 @@ final class ClusterBench {
     return null;
   }
 
-  /** kill -9 of the host (agent and app) -> first answer from the new host through another agent's cluster port. */
-  Map<String, Object> failover(int trials) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
+  /**
+   * kill -9 of the host (agent and app) -> first answer from the new host through another agent's cluster port. With
+   * {@code aware}, the app is the aware hello service run as a warm standby (pre-started paused on the next host).
+   */
+  Map<String, Object> failover(int trials, boolean aware) throws Exception {
     int appPort = CasBench.freePort("127.0.0.11");
-    lc.client("s1").post("/api/v1/apps", Map.of("tag", "bench", "command", Map.of("argv", List.of(java, "-Xmx32m",
-            "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-            "hello-service")),
+    List<String> argv = dev.understudy.cli.HelloService.argv(aware);
+    Map<String, Object> app = new LinkedHashMap<>(Map.of("tag", "bench", "command", Map.of("argv", argv),
         "primary", "s1", "backups", List.of("s2", "s3"), "autoFailback", true,
         "service", Map.of("clusterPort", clusterPort, "appPort", appPort)));
+    if (aware) {
+      app.put("type", "AWARE");
+      app.put("attributes", Map.of("understudy.warmStandby", "true"));
+    }
+    lc.client("s1").post("/api/v1/apps", app);
     Stats failover = new Stats();
     Stats detection = new Stats();
     Stats failback = new Stats();
@@ -140,6 +144,7 @@ final class ClusterBench {
     lc.client("s1").delete("/api/v1/apps/bench");
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("profile", profile);
+    m.put("app", aware ? "aware, warm standby" : "capable");
     m.put("failoverMs", failover.summary());
     m.put("detectionMs", detection.summary());
     m.put("failbackAfterRestartMs", failback.summary());

@@ -53,8 +53,7 @@ final class DemoCommand implements Callable<Integer> {
         say("saves a marker after each. Primary s1, backups s2 then s3, auto-failback on.");
       } else {
         spec = Map.of("tag", "hello", "type", "CAPABLE",
-            "command", Map.of("argv", List.of(java, "-Xmx32m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "hello-service")),
+            "command", Map.of("argv", HelloService.argv(false)),
             "primary", "s1", "backups", List.of("s2", "s3"), "autoFailback", true,
             "service", Map.of("clusterPort", 8080, "appPort", 9080));
         lc.client("s2").post("/api/v1/apps", spec);

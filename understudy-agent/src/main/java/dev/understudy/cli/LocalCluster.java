@@ -34,6 +34,15 @@ public final class LocalCluster {
 
   public static LocalCluster open(Path dir) throws IOException { return new LocalCluster(dir); }
 
+  /** Where one agent runs: its address and, for benchmarks across veth links, the network namespace it runs in. */
+  public record Placement(String address, String netns) {}
+
+  /** Agents s1..sN at the given places (the netns benchmark); otherwise as {@link #up(Path, int, int, Map, boolean, java.util.function.Consumer)}. */
+  public static LocalCluster up(Path dir, List<Placement> places, int basePort, Map<String, Object> timing)
+      throws IOException, InterruptedException {
+    return up(dir, places, basePort, timing, false, false, Map.of(), false, null);
+  }
+
   /** Writes the configs of a new cluster (or reuses an existing one) and starts every agent. */
   public static LocalCluster up(Path dir, int servers, int basePort, Map<String, Object> timing, boolean hooks,
                                 Consumer<String> progress) throws IOException, InterruptedException {
@@ -58,18 +67,27 @@ public final class LocalCluster {
                                 boolean diskPulse, Map<String, String> uplinks, boolean witnessLast,
                                 Consumer<String> progress) throws IOException, InterruptedException {
     if (servers < 1 || servers > 50) throw new CliException(2, "--servers must be 1-50");
+    List<Placement> places = new ArrayList<>();
+    for (int i = 1; i <= servers; i++) places.add(new Placement(address(i), null));
+    return up(dir, places, basePort, timing, hooks, diskPulse, uplinks, witnessLast, progress);
+  }
+
+  private static LocalCluster up(Path dir, List<Placement> places, int basePort, Map<String, Object> timing, boolean hooks,
+                                 boolean diskPulse, Map<String, String> uplinks, boolean witnessLast,
+                                 Consumer<String> progress) throws IOException, InterruptedException {
+    int servers = places.size();
     Path abs = dir.toAbsolutePath();
     Files.createDirectories(abs);
     Path envFile = abs.resolve("cluster.env");
     if (!Files.isRegularFile(envFile)) {
       String token = random(16);
       List<AgentConfig.Peer> peers = new ArrayList<>();
-      for (int i = 1; i <= servers; i++) peers.add(new AgentConfig.Peer("s" + i, address(i), null, null, null));
+      for (int i = 1; i <= servers; i++) peers.add(new AgentConfig.Peer("s" + i, places.get(i - 1).address(), null, null, null));
       AgentConfig.TimingConfig t = timing == null ? null
           : dev.understudy.store.Json.MAPPER.convertValue(timing, AgentConfig.TimingConfig.class);
       String secret = random(16);
       for (int i = 1; i <= servers; i++) {
-        AgentConfig c = new AgentConfig("s" + i, address(i), abs.resolve("s" + i).resolve("data").toString(),
+        AgentConfig c = new AgentConfig("s" + i, places.get(i - 1).address(), abs.resolve("s" + i).resolve("data").toString(),
             new AgentConfig.Cluster("local", secret, token), new AgentConfig.Ports(basePort, basePort + 1, basePort + 2),
             peers, witnessLast && i == servers ? Boolean.TRUE : null, t, diskPulse ? new AgentConfig.DiskPulseConfig(abs.resolve("disk.pulse").toString(), null, null) : null,
             uplinks.containsKey("s" + i) ? new AgentConfig.UplinkConfig(List.of(uplinks.get("s" + i)), "200ms", "1s") : null,
@@ -77,8 +95,12 @@ public final class LocalCluster {
         c.validate();
         c.write(abs.resolve("s" + i).resolve("agent.yaml"));
       }
-      Files.writeString(envFile, "UNDERSTUDY_AGENT=http://" + address(1) + ":" + basePort + "\nUNDERSTUDY_TOKEN=" + token
-          + "\nSERVERS=" + servers + "\n");
+      StringBuilder netns = new StringBuilder();
+      for (int i = 1; i <= servers; i++) {
+        if (places.get(i - 1).netns() != null) netns.append("NETNS_s").append(i).append('=').append(places.get(i - 1).netns()).append('\n');
+      }
+      Files.writeString(envFile, "UNDERSTUDY_AGENT=http://" + places.get(0).address() + ":" + basePort + "\nUNDERSTUDY_TOKEN=" + token
+          + "\nSERVERS=" + servers + "\n" + netns);
     }
     LocalCluster lc = new LocalCluster(abs);
     try {
@@ -142,7 +164,10 @@ public final class LocalCluster {
     if (running(id)) throw new CliException(1, id + " is already running (pid " + pid(id).orElse(0L) + ")");
     Path sd = serverDir(id);
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of("setsid", java, "-XX:+UseSerialGC", "-Xms32m", "-Xmx256m",
+    List<String> cmd = new ArrayList<>();
+    String netns = env.getProperty("NETNS_" + id);
+    if (netns != null) cmd.addAll(List.of("ip", "netns", "exec", netns));
+    cmd.addAll(List.of("setsid", java, "-XX:+UseSerialGC", "-Xms32m", "-Xmx256m",
         "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
         Main.class.getName(), "agent", "--config", sd.resolve("agent.yaml").toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd);

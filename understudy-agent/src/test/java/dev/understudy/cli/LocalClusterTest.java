@@ -165,11 +165,9 @@ class LocalClusterTest {
   @Test
   @Order(6)
   void clientThroughANonHostAgentFollowsTheAppAcrossFailover() throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
     int clusterPort = Ports.free("127.0.0.13");
     int appPort = Ports.free("127.0.0.11");
-    lc.client("s1").post("/api/v1/apps", Map.of("tag", "svc", "command", Map.of("argv", List.of(java, "-Xmx32m", "-cp",
-        System.getProperty("java.class.path"), Main.class.getName(), "hello-service")),
+    lc.client("s1").post("/api/v1/apps", Map.of("tag", "svc", "command", Map.of("argv", HelloService.argv(false)),
         "primary", "s1", "backups", List.of("s2"), "autoFailback", true,
         "service", Map.of("clusterPort", clusterPort, "appPort", appPort)));
     String url = "http://127.0.0.13:" + clusterPort + "/";
