@@ -94,6 +94,7 @@ public final class Agent implements AutoCloseable {
   private final AtomicLong eventSeq = new AtomicLong();
   private final AtomicLong mustApply = new AtomicLong();
   private volatile long lastStaleLog;
+  private volatile boolean heldForReplica;
   private final java.util.Set<String> unprotected = ConcurrentHashMap.newKeySet();
   private Metrics metrics;
   private Notifier notifier;
@@ -126,8 +127,9 @@ public final class Agent implements AutoCloseable {
     Path data = Path.of(config.dataDir()).toAbsolutePath();
     List<StoreConfig.Peer> sp = config.peers().stream()
         .map(p -> new StoreConfig.Peer(p.id(), p.address(), config.raftPort(p))).toList();
-    store = RaftStore.start(new StoreConfig(self, config.clusterName(), data, sp, timing.electionTimeoutMin(),
-        timing.electionTimeoutMax(), Duration.ofSeconds(3)));
+    StoreConfig sc = new StoreConfig(self, config.clusterName(), data, sp, timing.electionTimeoutMin(),
+        timing.electionTimeoutMax(), Duration.ofSeconds(3));
+    store = RaftStore.start(sc, !RaftStore.hasReplica(sc) && joiningRunningCluster());
     leases = new LeaseTracker(ticker, timing.lease(), timing.leaseMargin());
     metrics = new Metrics(self);
     notifier = new Notifier(self, store, config.notifications());
@@ -148,11 +150,16 @@ public final class Agent implements AutoCloseable {
         }
       }
       // lease renewals and events change the database several times a second; only state an operator sees counts
-      if (changes.stream().anyMatch(c -> c.key().startsWith(Keys.APPS) || c.key().startsWith(Keys.SERVERS)
-          || c.key().startsWith(Keys.MEMBERS) || c.key().startsWith(Keys.READINESS))) {
-        changeListeners.forEach(Runnable::run);
+      boolean decisive = changes.stream().anyMatch(c -> c.key().startsWith(Keys.APPS) || c.key().startsWith(Keys.SERVERS)
+          || c.key().startsWith(Keys.MEMBERS) || c.key().startsWith(Keys.READINESS));
+      if (decisive) changeListeners.forEach(Runnable::run);
+      // Renewals (a dozen a second across the cluster) decide nothing by themselves: an expiry is noticed by the detection
+      // round, which wakes the loop. Revocations and markers do matter (a revoked lease stops apps here).
+      // A round that held its starts for a replica behind this agent's own writes goes again once they are applied.
+      if (decisive || changes.stream().anyMatch(c -> !c.key().startsWith(Keys.LEASES) && !c.key().startsWith(Keys.EVENTS))
+          || (heldForReplica && replicaCurrent())) {
+        wake.release();
       }
-      wake.release();
     });
     leases.seed(store.localList(Keys.LEASES), store.localList(Keys.REVOCATIONS));
     // slack = leaseMargin: a guard scheduled up to that late on a starved machine still fires before the lease ends,
@@ -235,6 +242,35 @@ public final class Agent implements AutoCloseable {
     log.info("agent {} up: API {} ({} peers)", self, apiUrl(), config.peers().size());
   }
 
+  /**
+   * A fresh server is joining a running cluster (an operator is adding it) when a peer answers with a member list
+   * that does not name it. In a cluster being formed, every peer's list names every server, or no peer answers yet.
+   */
+  private boolean joiningRunningCluster() {
+    var http = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+    for (var p : config.peers()) {
+      if (p.id().equals(self)) continue;
+      var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + p.address() + ":" + config.apiPort(p) + "/api/v1/cluster"))
+          .timeout(Duration.ofSeconds(1));
+      if (config.cluster().token() != null) req.header("Authorization", "Bearer " + config.cluster().token());
+      try {
+        var r = http.send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) continue;
+        var members = Json.MAPPER.readTree(r.body()).path("members");
+        boolean listed = false;
+        for (var m : members) listed |= m.asText().equals(self);
+        if (!listed) log.info("{} is joining a running cluster (members {}): waiting for the leader to add it", self, members);
+        return !listed;
+      } catch (IOException e) {
+        log.debug("{} not answering yet: {}", p.id(), e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return false;
+  }
+
   // ---- lease and detection -------------------------------------------------------------------------------------
 
   private void renewLease() {
@@ -280,6 +316,8 @@ public final class Agent implements AutoCloseable {
         if (v == Verdict.DOWN && prev != null && prev.verdict() != Verdict.DOWN && ack != null) {
           metrics.detectionTook((now - ack) / 1e9);
         }
+        // an expiry under an unchanged verdict (already DOWN on LAN loss) is what lets a takeover go ahead: decide now
+        if (prev != null && prev.leaseExpired() != expired) changed = true;
         if (prev == null || prev.verdict() != v) {
           peers.put(id, new PeerStatus(id, v, now, System.currentTimeMillis(), lanOk, ds, expired, upl));
           if (prev != null) {
@@ -383,6 +421,7 @@ public final class Agent implements AutoCloseable {
     // The check comes BEFORE the snapshot: the snapshot is then at least as fresh as what was checked. Checked after,
     // a replica catching up between the two let a restarted agent start from a stale snapshot (chaos seed 1942036729771).
     boolean current = replicaCurrent();
+    heldForReplica = !current;
     if (!current && now - lastStaleLog > 1_000_000_000L) {
       lastStaleLog = now;
       log.info("{} holds starts until its replica catches up (applied {} < {})", self, store.lastAppliedIndex(),
