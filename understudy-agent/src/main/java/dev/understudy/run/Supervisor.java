@@ -370,6 +370,7 @@ public final class Supervisor implements AutoCloseable {
   }
 
   private void doStop(Proc p) {
+    long t0 = System.nanoTime();
     long timeoutMs = p.app.command().stopTimeout();
     try {
       List<String> stopCmd = p.app.command().stopCommand();
@@ -405,6 +406,7 @@ public final class Supervisor implements AutoCloseable {
     ProcessGroups.killGroup(p.pgid, "KILL");
     awaitGroupGone(p.pgid);
     releaseAll(p, dataDir.resolve("logs").resolve(p.app.tag() + ".log"));
+    log.info("stopped {} (epoch {}) in {} ms", p.app.tag(), p.app.epoch(), (System.nanoTime() - t0) / 1_000_000);
     finish(p);
     listener.exited(p.app.tag(), p.app.epoch(), false, 0);
     listener.changed();
