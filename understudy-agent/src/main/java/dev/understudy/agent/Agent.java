@@ -403,6 +403,8 @@ public final class Agent implements AutoCloseable {
           continue;
         }
         round(now);
+        // counted from the end of a round: a long round (a mass failover) is work, not a pause to forgive peers for
+        lastRoundNanos = ticker.nanos();
       } catch (InterruptedException e) {
         return;
       } catch (RuntimeException e) {
@@ -433,7 +435,12 @@ public final class Agent implements AutoCloseable {
     updateRoutes(snap);
     for (App a : snap.apps().values()) metrics.appState(a.tag(), a.state());
     if (store.isLeader()) warnUnprotected(snap, view);
-    for (Action a : Decider.decide(snap, view, settings, now)) execute(a);
+    List<Action.Commit> commits = new ArrayList<>();
+    for (Action a : Decider.decide(snap, view, settings, now)) {
+      if (a instanceof Action.Commit c) commits.add(c);
+      else execute(a);
+    }
+    commitAll(commits);
   }
 
   /**
@@ -558,30 +565,49 @@ public final class Agent implements AutoCloseable {
     else if (a instanceof Action.Promote p) supervisor.promote(p.app());
     else if (a instanceof Action.Stop s) supervisor.stop(s.tag(), s.reason());
     else if (a instanceof Action.Notify n) emit(n.event());
-    else if (a instanceof Action.Commit c) commit(c);
   }
 
-  private void commit(Action.Commit c) {
-    App updated = c.updated();
-    Event ev = c.event() == null ? null : stamp(c.event());
-    var built = CommitOps.build(c, self, store::localGet, ev);
-    if (built.isEmpty()) return; // our view moved on; decide again with the new one
-    List<Op> ops = built.get();
-    try {
+  /**
+   * A round's commits (each a compare-and-set on its own app) go out together and the round waits for them all: one
+   * at a time, a mass failover of 200 apps spent 30 s in a single round on a loaded machine, deciding nothing else.
+   */
+  private void commitAll(List<Action.Commit> commits) {
+    List<java.util.concurrent.CompletableFuture<?>> pending = new ArrayList<>();
+    for (Action.Commit c : commits) {
+      Event ev = c.event() == null ? null : stamp(c.event());
+      var built = CommitOps.build(c, self, store::localGet, ev);
+      if (built.isEmpty()) continue; // our view moved on; decide again with the new one
       long t0 = System.nanoTime();
-      TxnResult r = store.txn(ops);
-      metrics.commitTook(Duration.ofNanos(System.nanoTime() - t0));
-      if (r.ok()) {
-        mustApply.accumulateAndGet(r.version(), Math::max);
-        noteFailoverTiming(c, updated);
-        if (ev != null) log.info("{}: {}", ev.kind(), ev.message());
-        crashes.remove(updated.tag()); // a host change or state change starts a fresh crash window
-      } else {
-        log.debug("commit for {} lost a race on {} (expected {}, was {}); deciding again", updated.tag(),
-            r.conflictKey(), r.expectedVersion(), r.actualVersion());
-      }
-    } catch (StoreUnavailableException e) {
-      log.debug("commit for {} outcome unknown: {}", updated.tag(), e.getMessage());
+      pending.add(store.txnPipelined(built.get()).handle((r, err) -> {
+        if (err != null) {
+          log.debug("commit for {} outcome unknown: {}", c.updated().tag(), err.toString());
+        } else {
+          metrics.commitTook(Duration.ofNanos(System.nanoTime() - t0));
+          committed(c, ev, r);
+        }
+        return null;
+      }));
+    }
+    try {
+      java.util.concurrent.CompletableFuture.allOf(pending.toArray(java.util.concurrent.CompletableFuture[]::new))
+          .get(3, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      log.debug("some of {} commits did not complete in time (outcome unknown): {}", pending.size(), e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void committed(Action.Commit c, Event ev, TxnResult r) {
+    App updated = c.updated();
+    if (r.ok()) {
+      mustApply.accumulateAndGet(r.version(), Math::max);
+      noteFailoverTiming(c, updated);
+      if (ev != null) log.info("{}: {}", ev.kind(), ev.message());
+      crashes.remove(updated.tag()); // a host change or state change starts a fresh crash window
+    } else {
+      log.debug("commit for {} lost a race on {} (expected {}, was {}); deciding again", updated.tag(),
+          r.conflictKey(), r.expectedVersion(), r.actualVersion());
     }
   }
 
@@ -607,12 +633,17 @@ public final class Agent implements AutoCloseable {
         System.currentTimeMillis(), e.kind(), e.server() == null ? self : e.server(), e.app(), e.message(), e.details());
   }
 
-  /** Records an event in the cluster database (best effort) and the log. */
+  /**
+   * Records an event in the cluster database (best effort, without waiting: a round that emitted one event per app
+   * of a 200-app failover spent seconds waiting for them one by one) and the log.
+   */
   public void emit(Event e) {
     Event ev = stamp(e);
     log.info("event {}: {}", ev.kind(), ev.message());
     try {
-      store.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev));
+      store.txnPipelined(List.of(Op.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev)))).whenComplete((r, err) -> {
+        if (err != null) log.debug("event not recorded in the database: {}", err.toString());
+      });
     } catch (StoreUnavailableException ex) {
       log.debug("event not recorded in the database: {}", ex.getMessage());
     }

@@ -17,7 +17,7 @@ public final class Bench {
   private Bench() {}
 
   /** The benchmarks, in the order they run. */
-  public static final List<String> ALL = List.of("cas", "forward", "failover", "fast", "aware", "mass", "footprint", "netns");
+  public static final List<String> ALL = List.of("forward", "footprint", "failover", "aware", "mass", "fast", "netns", "cas");
 
   public record Options(List<String> only, int trials, int netnsTrials, int apps, Path out, int basePort) {}
 
@@ -26,13 +26,6 @@ public final class Bench {
     results.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(), "java", System.getProperty("java.version")));
     Targets table = new Targets();
     Map<String, List<Double>> distributions = new LinkedHashMap<>();
-    if (o.only().contains("cas")) {
-      System.out.println("== cluster database (3 Ratis replicas on loopback)");
-      Map<String, Object> cas = CasBench.run(2000, 32, Duration.ofSeconds(10));
-      results.put("cas", cas);
-      table.atMost("CAS latency p50 (ms)", num(cas, "casLatencyMs", "p50"), 5);
-      table.atLeast("CAS/s, one in flight per key", num(cas, "casPerSecondPipelined"), 2000);
-    }
     if (o.only().contains("forward")) {
       System.out.println("== forwarding (agent cluster port vs direct)");
       Map<String, Object> f = ForwardBench.run(5000, 2000);
@@ -70,9 +63,17 @@ public final class Bench {
         }
         if (o.only().contains("mass")) {
           System.out.println("== mass failover (" + o.apps() + " apps)");
-          Map<String, Object> m = cb.mass(o.apps());
+          Map<String, Object> m;
+          try {
+            m = cb.mass(o.apps());
+          } catch (RuntimeException e) { // the rest of the suite still runs; the table says what failed
+            System.out.println("  FAILED: " + e.getMessage());
+            table.skipped(o.apps() + " apps re-placed", "failed: " + e.getMessage());
+            m = Map.of("error", String.valueOf(e.getMessage()));
+          }
           results.put("mass", m);
-          table.atMost(o.apps() + " apps re-placed (ms)", num(m, "replacedMs"), 3000);
+          if (m.containsKey("error")) m = Map.of();
+          if (!m.isEmpty()) table.atMost(o.apps() + " apps re-placed (ms)", num(m, "replacedMs"), 3000);
           if (m.get("footprintWithApps") instanceof Map<?, ?> fp) {
             table.atMost("agent RSS hosting " + fp.get("appsHosted") + " apps (MB)", ((Number) fp.get("rssMB")).doubleValue(), 150);
             table.report("agent CPU hosting " + fp.get("appsHosted") + " apps (% of a core)",
@@ -113,6 +114,14 @@ public final class Bench {
         table.report("veth: Understudy fast failover p50 (ms)", num(n, "understudyFast", "p50"));
         table.atLeast("keepalived default / Understudy default (x)", kd / ud, 3);
       }
+    }
+    // last: its three replicas share this JVM, and Ratis takes seconds to wind them down, which would disturb the rest
+    if (o.only().contains("cas")) {
+      System.out.println("== cluster database (3 Ratis replicas on loopback)");
+      Map<String, Object> cas = CasBench.run(2000, 32, Duration.ofSeconds(10));
+      results.put("cas", cas);
+      table.atMost("CAS latency p50 (ms)", num(cas, "casLatencyMs", "p50"), 5);
+      table.atLeast("CAS/s, one in flight per key", num(cas, "casPerSecondPipelined"), 2000);
     }
     Files.createDirectories(o.out());
     Path json = o.out().resolve("results.json");

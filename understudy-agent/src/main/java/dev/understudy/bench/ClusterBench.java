@@ -161,8 +161,19 @@ final class ClusterBench {
   /** {@code n} light apps on s1; kill -9 s1; time until all run elsewhere. */
   Map<String, Object> mass(int n) throws Exception {
     for (int i = 0; i < n; i++) {
-      lc.client("s2").post("/api/v1/apps", Map.of("tag", "m" + i, "command", Map.of("argv", List.of("sleep", "100000")),
-          "primary", "s1", "backups", List.of(i % 2 == 0 ? "s2" : "s3", i % 2 == 0 ? "s3" : "s2")));
+      Map<String, Object> app = Map.of("tag", "m" + i, "command", Map.of("argv", List.of("sleep", "100000")),
+          "primary", "s1", "backups", List.of(i % 2 == 0 ? "s2" : "s3", i % 2 == 0 ? "s3" : "s2"));
+      for (int attempt = 1; ; attempt++) {
+        try {
+          lc.client("s2").post("/api/v1/apps", app);
+          break;
+        } catch (CliException e) {
+          // outcome unknown (503) under load: read it back; an app that exists was written
+          if (exists("m" + i)) break;
+          if (attempt == 5) throw e;
+          Thread.sleep(500);
+        }
+      }
     }
     waitUntil(() -> running("s1") == n, 180_000, n + " apps on s1");
     long killed = System.nanoTime();
@@ -177,6 +188,15 @@ final class ClusterBench {
     m.put("footprintWithApps", footprint);
     lc.start("s1");
     return m;
+  }
+
+  private boolean exists(String tag) {
+    try {
+      lc.client("s2").get("/api/v1/apps/" + tag);
+      return true;
+    } catch (CliException e) {
+      return false;
+    }
   }
 
   private int running(String on) {
@@ -194,7 +214,7 @@ final class ClusterBench {
   /** RSS and CPU of one idle agent over 10 s. */
   Map<String, Object> footprint(String id, int appsHosted) throws Exception {
     long pid = Long.parseLong(Files.readString(lc.dir().resolve(id).resolve("agent.pid")).trim());
-    Thread.sleep(2000);
+    Thread.sleep(10_000); // past the start-up compilation
     long cpu0 = cpuTicks(pid);
     long t0 = System.nanoTime();
     Thread.sleep(10_000);
