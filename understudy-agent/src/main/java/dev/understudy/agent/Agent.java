@@ -156,7 +156,7 @@ public final class Agent implements AutoCloseable {
       // Renewals (a dozen a second across the cluster) decide nothing by themselves: an expiry is noticed by the detection
       // round, which wakes the loop. Revocations and markers do matter (a revoked lease stops apps here).
       // A round that held its starts for a replica behind this agent's own writes goes again once they are applied.
-      if (decisive || changes.stream().anyMatch(c -> !c.key().startsWith(Keys.LEASES) && !c.key().startsWith(Keys.EVENTS))
+      if (changes.stream().anyMatch(c -> !c.key().startsWith(Keys.LEASES) && !c.key().startsWith(Keys.EVENTS))
           || (heldForReplica && replicaCurrent())) {
         wake.release();
       }
