@@ -107,6 +107,8 @@ public final class Agent implements AutoCloseable {
   private volatile boolean running;
   private volatile long lastRoundNanos;
   private volatile long pausesDetected;
+  /** A replica that stops applying while this agent's own writes commit; 10 s is far beyond any catch-up seen here. */
+  private final dev.understudy.store.ReplicaWatch replicaWatch = new dev.understudy.store.ReplicaWatch(10_000_000_000L);
 
   public Agent(AgentConfig config, Ticker ticker) {
     config.validate();
@@ -349,6 +351,7 @@ public final class Agent implements AutoCloseable {
         lastLeader = leader;
       }
       syncMembers();
+      watchReplica();
       uplink.probe();
       ServerRecord rec = new ServerRecord(self, config.address(), apiUrl(), config.heartbeatPort(), config.isWitness(),
           inventory, uplink.ok(), uplink.reason(), null);
@@ -383,6 +386,38 @@ public final class Agent implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("housekeeping failed: {}", e.toString());
     }
+  }
+
+  private long mustApplyIndex() { return Math.max(mustApply.get(), leaseKeeper.lastWriteIndex()); }
+
+  /** Reports a replica that stopped applying (see {@link dev.understudy.store.ReplicaWatch}), with Raft's view of it. */
+  private void watchReplica() {
+    var outcome = replicaWatch.observe(store.lastAppliedIndex(), mustApplyIndex(), ticker.nanos());
+    if (outcome == dev.understudy.store.ReplicaWatch.Outcome.STALLED) {
+      var info = store.replicaInfo();
+      log.warn("{}'s database replica stopped applying at index {} while this agent's writes commit up to {}: {}", self,
+          info.appliedIndex(), mustApplyIndex(), info);
+      emit(new Event(null, 0, "REPLICA_STALLED", self, null, self + "'s database replica stopped applying at index "
+          + info.appliedIndex() + " (its own writes commit up to " + mustApplyIndex() + "); it starts no app until it"
+          + " catches up", Map.of()));
+    } else if (outcome == dev.understudy.store.ReplicaWatch.Outcome.RECOVERED) {
+      log.info("{}'s database replica applies again: {}", self, store.replicaInfo());
+    }
+  }
+
+  /** This replica's Raft state, for /api/v1/cluster. */
+  public Map<String, Object> replicaStatus() {
+    var info = store.replicaInfo();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("role", info.role());
+    m.put("term", info.term());
+    m.put("lastIndex", info.lastIndex());
+    m.put("commitIndex", info.commitIndex());
+    m.put("appliedIndex", info.appliedIndex());
+    m.put("ownWriteIndex", mustApplyIndex());
+    m.put("stalled", replicaWatch.stalled());
+    if (!info.followerMatch().isEmpty()) m.put("followerMatchIndex", info.followerMatch());
+    return m;
   }
 
   // ---- the reconcile loop --------------------------------------------------------------------------------------
@@ -501,8 +536,7 @@ public final class Agent implements AutoCloseable {
 
   /** This replica has applied every write this agent made (so its view includes everything that moved its apps). */
   public boolean replicaCurrent() {
-    long must = Math.max(mustApply.get(), leaseKeeper.lastWriteIndex());
-    return store.lastAppliedIndex() >= must;
+    return store.lastAppliedIndex() >= mustApplyIndex();
   }
 
   public ClusterSnapshot snapshot() {

@@ -169,6 +169,7 @@ public final class ApiServer implements AutoCloseable {
     m.put("self", agent.id());
     m.put("leader", agent.store().leaderId().orElse(null));
     m.put("members", agent.members().stream().map(p -> p.id()).toList());
+    m.put("replica", agent.replicaStatus());
     Map<String, Object> timing = new LinkedHashMap<>();
     for (var c : dev.understudy.agent.Timing.class.getRecordComponents()) {
       try {

@@ -239,7 +239,28 @@ public final class LocalCluster {
       Thread.sleep(200);
     }
     throw new CliException(1, "the local cluster did not become ready in " + timeoutMs / 1000 + " s (" + last
-        + "); see " + dir + "/s*/agent.log");
+        + "); replicas: " + replicas() + "; see " + dir + "/s*/agent.log");
+  }
+
+  /** Each running agent's Raft replica in one line: what a formation that never became ready needs explained. */
+  private String replicas() {
+    List<String> parts = new ArrayList<>();
+    for (String id : ids()) {
+      if (!running(id)) {
+        parts.add(id + " not running");
+        continue;
+      }
+      try {
+        JsonNode r = client(id).get("/api/v1/cluster").path("replica");
+        parts.add(id + " " + r.path("role").asText() + " term " + r.path("term").asText() + " last "
+            + r.path("lastIndex").asText() + " commit " + r.path("commitIndex").asText() + " applied "
+            + r.path("appliedIndex").asText() + " own " + r.path("ownWriteIndex").asText()
+            + (r.has("followerMatchIndex") ? " match " + r.path("followerMatchIndex") : ""));
+      } catch (CliException e) {
+        parts.add(id + " not answering: " + e.getMessage());
+      }
+    }
+    return String.join("; ", parts);
   }
 
   /** null when ready, else what we are waiting for. */

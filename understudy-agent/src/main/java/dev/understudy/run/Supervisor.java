@@ -140,11 +140,14 @@ public final class Supervisor implements AutoCloseable {
   public boolean idle() { return procs.isEmpty(); }
 
   /** This server became the host: its warm standby instance of the app is now the host's, at the app's epoch. */
-  public synchronized void promote(App app) {
+  public void promote(App app) {
     Proc p = procs.get(app.tag());
-    if (p == null || !p.standby || p.stopRequested) return;
-    p.app = app;
-    p.standby = false;
+    if (p == null) return;
+    synchronized (p) {
+      if (!p.standby || p.stopRequested) return;
+      p.app = app;
+      p.standby = false;
+    }
     log.info("promoted the warm standby of {} to host at epoch {}", app.tag(), app.epoch());
     listener.changed();
   }
@@ -198,7 +201,10 @@ public final class Supervisor implements AutoCloseable {
         }
         proc.acquired++;
       }
-      synchronized (this) {
+      // Per instance, not the whole supervisor: spawning takes milliseconds (tens under load), and a mass failover
+      // launching hundreds of apps would otherwise hold up the decision loop's every start() and stop() behind it.
+      // What must be atomic is this instance's "not asked to stop" check with its spawn (see stop()).
+      synchronized (proc) {
         if (proc.stopRequested || !mayRun.getAsBoolean() || !proc.stillDecided.getAsBoolean()) {
           releaseAll(proc, out);
           finish(proc);
@@ -357,14 +363,17 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /** Stops the app: stop command or SIGTERM to its group, SIGKILL after the stop timeout, then verifies it is gone. */
-  public synchronized void stop(String tag, String reason) {
+  public void stop(String tag, String reason) {
     Proc p = procs.get(tag);
-    if (p == null || p.stopRequested) return;
-    p.stopRequested = true;
-    p.phase = Instance.Phase.STOPPING;
-    p.sinceNanos = ticker.nanos();
-    log.info("stopping {} (epoch {}): {}", tag, p.app.epoch(), reason);
-    if (p.process == null) return; // still acquiring resources: launch() sees stopRequested, releases and reports
+    if (p == null) return;
+    synchronized (p) { // atomic with launch()'s check-then-spawn: either it sees the request, or we see its process
+      if (p.stopRequested) return;
+      p.stopRequested = true;
+      p.phase = Instance.Phase.STOPPING;
+      p.sinceNanos = ticker.nanos();
+      log.info("stopping {} (epoch {}): {}", tag, p.app.epoch(), reason);
+      if (p.process == null) return; // still acquiring resources: launch() sees stopRequested, releases and reports
+    }
     workers.execute(() -> doStop(p));
     listener.changed();
   }

@@ -345,6 +345,30 @@ public final class RaftStore implements Store {
 
   public boolean isLeader() { return leaderId().map(config.serverId()::equals).orElse(false); }
 
+  /**
+   * What this replica knows of the Raft log, for operators and for the stall watchdog: its role and term, the last
+   * index in its log, the last it knows committed, and the last its state machine applied. On the leader,
+   * {@code followerMatch} holds each follower's acknowledged index (in the order of the configuration).
+   */
+  public record ReplicaInfo(String role, long term, String leader, long lastIndex, long commitIndex, long appliedIndex,
+      List<Long> followerMatch, String lifeCycle) {}
+
+  public ReplicaInfo replicaInfo() {
+    try {
+      var division = server.getDivision(group.getGroupId());
+      var info = division.getInfo();
+      var log = division.getRaftLog();
+      var last = log.getLastEntryTermIndex();
+      List<Long> match = new ArrayList<>();
+      if (info.isLeader()) for (long m : info.getFollowerMatchIndices()) match.add(m);
+      return new ReplicaInfo(info.getCurrentRole().name(), info.getCurrentTerm(), leaderId().orElse(null),
+          last == null ? -1 : last.getIndex(), log.getLastCommittedIndex(), lastAppliedIndex(), match,
+          info.getLifeCycleState().name());
+    } catch (IOException | RuntimeException e) {
+      return new ReplicaInfo("UNAVAILABLE: " + rootMessage(e), -1, null, -1, -1, lastAppliedIndex(), List.of(), "?");
+    }
+  }
+
   public long lastAppliedIndex() {
     var ti = sm().getLastAppliedTermIndex();
     return ti == null ? -1 : ti.getIndex();
