@@ -109,6 +109,7 @@ public final class Agent implements AutoCloseable {
   private volatile long pausesDetected;
   /** A replica that stops applying while this agent's own writes commit; 10 s is far beyond any catch-up seen here. */
   private final dev.understudy.store.ReplicaWatch replicaWatch = new dev.understudy.store.ReplicaWatch(10_000_000_000L);
+  private long lastRepairCheckNanos = Long.MIN_VALUE / 2;
 
   public Agent(AgentConfig config, Ticker ticker) {
     config.validate();
@@ -219,6 +220,7 @@ public final class Agent implements AutoCloseable {
     metrics.gauge("understudy_forwarded_connections_open", forwarder::openConnections);
     metrics.gauge("understudy_forwarded_connections_total", forwarder::forwardedConnections);
     metrics.gauge("understudy_lease_remaining_seconds", () -> leaseKeeper.remainingMillis() / 1000.0);
+    metrics.gauge("understudy_db_replica_stalled", () -> replicaWatch.stalled() ? 1 : 0);
     metrics.gauge("understudy_apps_running_here", () -> supervisor.instances().size());
     metrics.gauge("understudy_heartbeat_rejected_packets", heartbeat::rejectedPackets);
     api = dev.understudy.api.ApiServer.start(this);
@@ -249,28 +251,35 @@ public final class Agent implements AutoCloseable {
    * that does not name it. In a cluster being formed, every peer's list names every server, or no peer answers yet.
    */
   private boolean joiningRunningCluster() {
-    var http = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
     for (var p : config.peers()) {
       if (p.id().equals(self)) continue;
-      var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + p.address() + ":" + config.apiPort(p) + "/api/v1/cluster"))
-          .timeout(Duration.ofSeconds(1));
-      if (config.cluster().token() != null) req.header("Authorization", "Bearer " + config.cluster().token());
-      try {
-        var r = http.send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) continue;
-        var members = Json.MAPPER.readTree(r.body()).path("members");
-        boolean listed = false;
-        for (var m : members) listed |= m.asText().equals(self);
-        if (!listed) log.info("{} is joining a running cluster (members {}): waiting for the leader to add it", self, members);
-        return !listed;
-      } catch (IOException e) {
-        log.debug("{} not answering yet: {}", p.id(), e.toString());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
+      var cluster = peerCluster(p);
+      if (cluster == null) continue;
+      var members = cluster.path("members");
+      boolean listed = false;
+      for (var m : members) listed |= m.asText().equals(self);
+      if (!listed) log.info("{} is joining a running cluster (members {}): waiting for the leader to add it", self, members);
+      return !listed;
     }
     return false;
+  }
+
+  /** A peer's /api/v1/cluster answer, or null when it does not answer (yet). */
+  private com.fasterxml.jackson.databind.JsonNode peerCluster(AgentConfig.Peer p) {
+    var http = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+    var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + p.address() + ":" + config.apiPort(p) + "/api/v1/cluster"))
+        .timeout(Duration.ofSeconds(1));
+    if (config.cluster().token() != null) req.header("Authorization", "Bearer " + config.cluster().token());
+    try {
+      var r = http.send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? Json.MAPPER.readTree(r.body()) : null;
+    } catch (IOException e) {
+      log.debug("{} not answering: {}", p.id(), e.toString());
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   // ---- lease and detection -------------------------------------------------------------------------------------
@@ -392,7 +401,8 @@ public final class Agent implements AutoCloseable {
 
   /** Reports a replica that stopped applying (see {@link dev.understudy.store.ReplicaWatch}), with Raft's view of it. */
   private void watchReplica() {
-    var outcome = replicaWatch.observe(store.lastAppliedIndex(), mustApplyIndex(), ticker.nanos());
+    long now = ticker.nanos();
+    var outcome = replicaWatch.observe(store.lastAppliedIndex(), mustApplyIndex(), now);
     if (outcome == dev.understudy.store.ReplicaWatch.Outcome.STALLED) {
       var info = store.replicaInfo();
       log.warn("{}'s database replica stopped applying at index {} while this agent's writes commit up to {}: {}", self,
@@ -402,6 +412,43 @@ public final class Agent implements AutoCloseable {
           + " catches up", Map.of()));
     } else if (outcome == dev.understudy.store.ReplicaWatch.Outcome.RECOVERED) {
       log.info("{}'s database replica applies again: {}", self, store.replicaInfo());
+    }
+    if (replicaWatch.stalled() && now - lastRepairCheckNanos >= 10_000_000_000L) {
+      lastRepairCheckNanos = now;
+      repairIfDivergent();
+    }
+  }
+
+  /**
+   * A stalled follower whose first log entry differs from the leader's is rebuilt from the leader (the Ratis defect
+   * described at {@link RaftStore#rebuildReplica}). The leader is found by asking the peers; nothing is done when none
+   * answers as leader, or when the first entries agree (then the stall has another cause, and is only reported).
+   */
+  private void repairIfDivergent() {
+    var local = store.replicaInfo();
+    if ("LEADER".equals(local.role()) || local.firstTerm() < 0) return;
+    for (var p : members()) {
+      if (p.id().equals(self)) continue;
+      var cluster = peerCluster(p);
+      if (cluster == null || !"LEADER".equals(cluster.path("replica").path("role").asText())) continue;
+      long leaderFirst = cluster.path("replica").path("firstTerm").asLong(-1);
+      long matchHere = cluster.path("replica").path("followerMatchIndex").path(self).asLong(Long.MIN_VALUE);
+      if (leaderFirst < 0 || leaderFirst == local.firstTerm() || matchHere != -1) {
+        log.warn("{}'s replica is stalled; leader {} has first entry term {} (here {}) and counts index {} from here:"
+            + " not a divergent first entry, not rebuilding it", self, p.id(), leaderFirst, local.firstTerm(), matchHere);
+        return;
+      }
+      log.warn("{}'s first log entry (term {}) diverges from leader {}'s (term {}) and Ratis cannot reconcile it:"
+          + " rebuilding this replica from the leader (term and vote kept)", self, local.firstTerm(), p.id(), leaderFirst);
+      try {
+        store.rebuildReplica();
+        metrics.replicaRebuilt();
+        emit(new Event(null, 0, "REPLICA_REBUILT", self, null, self + "'s database replica diverged from leader " + p.id()
+            + " at its first entry and was rebuilt from it", Map.of()));
+      } catch (IOException | RuntimeException e) {
+        log.error("rebuilding {}'s replica failed: {}", self, e.toString(), e);
+      }
+      return;
     }
   }
 
@@ -415,6 +462,7 @@ public final class Agent implements AutoCloseable {
     m.put("commitIndex", info.commitIndex());
     m.put("appliedIndex", info.appliedIndex());
     m.put("ownWriteIndex", mustApplyIndex());
+    m.put("firstTerm", info.firstTerm());
     m.put("stalled", replicaWatch.stalled());
     if (!info.followerMatch().isEmpty()) m.put("followerMatchIndex", info.followerMatch());
     return m;

@@ -44,6 +44,8 @@ public final class Metrics {
 
   void leaderChanged() { leaderChanges.increment(); }
 
+  void replicaRebuilt() { registry.counter("understudy_db_replica_rebuilds").increment(); }
+
   void failoverTook(double seconds) { failoverSeconds.record(seconds); }
 
   void detectionTook(double seconds) { detectionSeconds.record(seconds); }

@@ -255,7 +255,8 @@ public final class LocalCluster {
         parts.add(id + " " + r.path("role").asText() + " term " + r.path("term").asText() + " last "
             + r.path("lastIndex").asText() + " commit " + r.path("commitIndex").asText() + " applied "
             + r.path("appliedIndex").asText() + " own " + r.path("ownWriteIndex").asText()
-            + (r.has("followerMatchIndex") ? " match " + r.path("followerMatchIndex") : ""));
+            + (r.has("followerMatchIndex") ? " match " + r.path("followerMatchIndex") : "") + " first term "
+            + r.path("firstTerm").asText());
       } catch (CliException e) {
         parts.add(id + " not answering: " + e.getMessage());
       }

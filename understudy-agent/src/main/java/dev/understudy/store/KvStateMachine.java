@@ -47,6 +47,13 @@ final class KvStateMachine extends BaseStateMachine {
 
   void watch(Consumer<List<Change>> w) { watchers.add(w); }
 
+  /** An empty state machine with this one's watchers, for a replica rebuilt from the leader. */
+  KvStateMachine fresh() {
+    KvStateMachine m = new KvStateMachine();
+    m.watchers.addAll(watchers);
+    return m;
+  }
+
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);

@@ -36,9 +36,9 @@ import org.apache.ratis.util.TimeDuration;
 /** The cluster database replica of one agent: a Ratis server plus a client to reach the leader. */
 public final class RaftStore implements Store {
   private final StoreConfig config;
-  private final KvStateMachine machine = new KvStateMachine();
+  private volatile KvStateMachine machine = new KvStateMachine();
   private final RaftGroup group;
-  private RaftServer server;
+  private volatile RaftServer server;
   /**
    * The clients, built for the leader this replica knows of, and rebuilt when it learns of another. Ratis' own client
    * keeps retrying a dead leader (and, being ordered, holds every later request behind it) for seconds; a follower's
@@ -212,8 +212,12 @@ public final class RaftStore implements Store {
     RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir().resolve("raft").toFile()));
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, td(config.electionTimeoutMin()));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, td(config.electionTimeoutMax()));
-    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, td(config.electionTimeoutMin()));
-    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, td(config.electionTimeoutMax()));
+    // A server just started waits longer before its first election: at cluster formation, JVMs still starting (and a
+    // loaded machine) otherwise elect one leader after another within a second, each writing its own first entry, and
+    // Ratis can then leave a follower stuck on a divergent first entry (see rebuildReplica). A running cluster is not
+    // slowed: a restarted server hears from the leader long before this elapses.
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, td(config.electionTimeoutMax().multipliedBy(3)));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, td(config.electionTimeoutMax().multipliedBy(6)));
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     // snapshots keep the log short; small segments let the purge actually free space
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
@@ -351,7 +355,7 @@ public final class RaftStore implements Store {
    * {@code followerMatch} holds each follower's acknowledged index (in the order of the configuration).
    */
   public record ReplicaInfo(String role, long term, String leader, long lastIndex, long commitIndex, long appliedIndex,
-      List<Long> followerMatch, String lifeCycle) {}
+      java.util.Map<String, Long> followerMatch, String lifeCycle, long firstTerm) {}
 
   public ReplicaInfo replicaInfo() {
     try {
@@ -359,13 +363,64 @@ public final class RaftStore implements Store {
       var info = division.getInfo();
       var log = division.getRaftLog();
       var last = log.getLastEntryTermIndex();
-      List<Long> match = new ArrayList<>();
-      if (info.isLeader()) for (long m : info.getFollowerMatchIndices()) match.add(m);
+      java.util.Map<String, Long> match = new java.util.TreeMap<>();
+      if (info.isLeader()) {
+        // both lists follow the leader's log appenders, in the same order
+        long[] indices = info.getFollowerMatchIndices();
+        var followers = info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
+        if (indices.length == followers.size()) {
+          for (int i = 0; i < indices.length; i++) {
+            match.put(followers.get(i).getId().getId().toStringUtf8(), indices[i]);
+          }
+        }
+      }
+      var first = log.getTermIndex(0);
       return new ReplicaInfo(info.getCurrentRole().name(), info.getCurrentTerm(), leaderId().orElse(null),
           last == null ? -1 : last.getIndex(), log.getLastCommittedIndex(), lastAppliedIndex(), match,
-          info.getLifeCycleState().name());
+          info.getLifeCycleState().name(), first == null ? -1 : first.getTerm());
     } catch (IOException | RuntimeException e) {
-      return new ReplicaInfo("UNAVAILABLE: " + rootMessage(e), -1, null, -1, -1, lastAppliedIndex(), List.of(), "?");
+      return new ReplicaInfo("UNAVAILABLE: " + rootMessage(e), -1, null, -1, -1, lastAppliedIndex(), java.util.Map.of(), "?", -1);
+    }
+  }
+
+  /**
+   * Empties this replica's log and state so that the leader sends it everything again, keeping its term and vote
+   * (raft-meta) and its last configuration: Raft's voting safety rests on those, never on a log a follower must give up.
+   *
+   * <p>The repair for a follower whose first log entry diverges from the leader's. Ratis (3.3) lets a heartbeat that
+   * carries no previous entry (the leader backed off to index 0) raise a follower's commit index to 0 over its own,
+   * divergent, first entry; from then on the follower refuses the leader's entry 0 ("already committed") and the
+   * leader's entry 1 (previous does not match), forever. Seen at cluster formation under load, when two servers were
+   * leaders in turn before either replicated its first entry. Dropping such a log loses nothing: by the Log Matching
+   * property every entry after a divergent first entry diverges too, and no divergent entry can be committed (the
+   * leader holds every committed one). The caller checks the divergence against the leader's first entry, and that the
+   * leader counts nothing from this replica (its match index for it is -1): a leader never lowers a follower's match
+   * index, so it could not bring back a replica that had lost entries it acknowledged.
+   */
+  public synchronized void rebuildReplica() throws IOException {
+    Path groupDir = config.dataDir().resolve("raft").resolve(group.getGroupId().getUuid().toString());
+    clients.close();
+    server.close();
+    try (var files = Files.list(groupDir.resolve("current"))) {
+      for (Path f : files.filter(f -> f.getFileName().toString().startsWith("log_")).toList()) Files.delete(f);
+    }
+    Path sm = groupDir.resolve("sm");
+    if (Files.isDirectory(sm)) {
+      try (var files = Files.list(sm)) {
+        for (Path f : files.toList()) Files.delete(f);
+      }
+    }
+    machine = machine.fresh();
+    server = RaftServer.newBuilder()
+        .setServerId(RaftPeerId.valueOf(config.serverId()))
+        .setGroup(group)
+        .setProperties(properties(config))
+        .setStateMachine(machine)
+        .setOption(RaftStorage.StartupOption.RECOVER)
+        .build();
+    server.start();
+    synchronized (clientsLock) {
+      clients = buildClients(null);
     }
   }
 

@@ -165,4 +165,40 @@ class RaftStoreTest {
         .hasMessageContaining("incomplete")
         .hasMessageContaining("remove");
   }
+
+  /**
+   * The repair for a follower stuck on a divergent first entry: its log goes, its term and vote stay, and a leader that
+   * counts nothing from it brings it back. Here the leader had counted its entries, and a Ratis leader never lowers
+   * that count (so the agent rebuilds only a replica its leader counts nothing from); a restarted leader starts
+   * counting afresh, as the leader in the real case does.
+   */
+  @Test
+  void aRebuiltFollowerKeepsItsTermAndCopiesEverythingFromTheLeader() throws IOException {
+    var s = startThree();
+    for (int i = 0; i < 200; i++) s.get(0).put("k/" + i, String.valueOf(i));
+    RaftStore leader = s.stream().filter(RaftStore::isLeader).findFirst().orElseThrow();
+    String leaderId = leader.replicaInfo().leader();
+    RaftStore follower = s.stream().filter(r -> !r.isLeader()).findFirst().orElseThrow();
+    RaftStore other = s.stream().filter(r -> r != leader && r != follower).findFirst().orElseThrow();
+    await().atMost(Duration.ofSeconds(10)).until(() -> follower.localList("k/").size() == 200);
+    assertThat(leader.replicaInfo().followerMatch()).hasSize(2).allSatisfy((id, m) -> assertThat(m).isGreaterThan(0));
+    List<Change> seen = new CopyOnWriteArrayList<>();
+    follower.watch(seen::addAll);
+    long term = follower.replicaInfo().term();
+    long firstTerm = follower.replicaInfo().firstTerm();
+
+    follower.rebuildReplica();
+    assertThat(follower.replicaInfo().term()).as("term kept").isGreaterThanOrEqualTo(term);
+    assertThat(follower.localList("k/")).isEmpty();
+    leader.close();
+    open.remove(leader);
+    RaftStore back = startReplica(leaderId);
+
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> other.put("after", "1").ok());
+    await().atMost(Duration.ofSeconds(20)).until(() -> follower.localList("k/").size() == 200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> follower.localGet("after").isPresent());
+    assertThat(follower.replicaInfo().firstTerm()).isEqualTo(firstTerm);
+    assertThat(seen).as("watchers carried over to the rebuilt replica").isNotEmpty();
+    assertThat(back.localGet("after")).isPresent();
+  }
 }
