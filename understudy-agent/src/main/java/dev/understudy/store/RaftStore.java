@@ -342,7 +342,7 @@ public final class RaftStore implements Store {
       if (info.isLeader()) return Optional.of(config.serverId());
       var leader = division.getInfo().getLeaderId();
       return Optional.ofNullable(leader).map(RaftPeerId::toString);
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) { // closed, or being rebuilt
       return Optional.empty();
     }
   }

@@ -167,6 +167,9 @@ class ApiTest {
     send("POST", "/api/v1/apps", Json.write(Map.of("tag", "audited", "command", Map.of("argv", List.of("sleep", "100000")),
         "primary", "s1", "backups", List.of("s2"))), TOKEN);
     assertThat(send("PATCH", "/api/v1/apps/audited/attributes", "{\"owner\": \"ops\"}", TOKEN).statusCode()).isEqualTo(200);
+    // the app's own start changes its state (STARTING, RUNNING): compare once it has settled (found under load in CI)
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+        .until(() -> appsState().contains("\"state\":\"RUNNING\""));
     before = appsState();
     JsonNode evs = Json.MAPPER.readTree(send("GET", "/api/v1/events?limit=1000", null, null).body());
     JsonNode audit = null;
