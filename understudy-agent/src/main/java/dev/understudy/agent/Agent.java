@@ -415,16 +415,22 @@ public final class Agent implements AutoCloseable {
     }
     if (replicaWatch.stalled() && now - lastRepairCheckNanos >= 10_000_000_000L) {
       lastRepairCheckNanos = now;
-      repairIfDivergent();
+      repairStalledReplica();
     }
   }
 
   /**
-   * A stalled follower whose first log entry differs from the leader's is rebuilt from the leader (the Ratis defect
-   * described at {@link RaftStore#rebuildReplica}). The leader is found by asking the peers; nothing is done when none
-   * answers as leader, or when the first entries agree (then the stall has another cause, and is only reported).
+   * Repairs a stalled follower, in the two ways Ratis (3.3) was seen to leave one stuck for good; the leader is found by
+   * asking the peers, and nothing is done when none answers as leader or neither case is recognised (then the stall is
+   * only reported):
+   * <ul>
+   *   <li>the leader believes this replica holds more than it does (its match index for it is beyond this replica's
+   *       last entry): the leader is asked to step down ({@link RaftStore#askLeaderToStepDown});
+   *   <li>this replica's first log entry differs from the leader's and the leader counts nothing from it: the replica
+   *       is rebuilt from the leader ({@link RaftStore#rebuildReplica}).
+   * </ul>
    */
-  private void repairIfDivergent() {
+  private void repairStalledReplica() {
     var local = store.replicaInfo();
     if ("LEADER".equals(local.role()) || local.firstTerm() < 0) return;
     for (var p : members()) {
@@ -433,6 +439,20 @@ public final class Agent implements AutoCloseable {
       if (cluster == null || !"LEADER".equals(cluster.path("replica").path("role").asText())) continue;
       long leaderFirst = cluster.path("replica").path("firstTerm").asLong(-1);
       long matchHere = cluster.path("replica").path("followerMatchIndex").path(self).asLong(Long.MIN_VALUE);
+      if (matchHere > local.lastIndex()) {
+        log.warn("leader {} counts index {} from {}, whose log ends at {}: it would never send what is missing; asking"
+            + " it to step down", p.id(), matchHere, self, local.lastIndex());
+        try {
+          store.askLeaderToStepDown();
+          metrics.leaderStepDownAsked();
+          emit(new Event(null, 0, "LEADER_STEP_DOWN", self, null, self + " asked database leader " + p.id() + " to step"
+              + " down: it counted index " + matchHere + " from " + self + ", whose log ends at " + local.lastIndex(),
+              Map.of()));
+        } catch (IOException | RuntimeException e) {
+          log.warn("asking {} to step down failed: {}", p.id(), e.toString());
+        }
+        return;
+      }
       if (leaderFirst < 0 || leaderFirst == local.firstTerm() || matchHere != -1) {
         log.warn("{}'s replica is stalled; leader {} has first entry term {} (here {}) and counts index {} from here:"
             + " not a divergent first entry, not rebuilding it", self, p.id(), leaderFirst, local.firstTerm(), matchHere);

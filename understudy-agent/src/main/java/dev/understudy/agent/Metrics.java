@@ -46,6 +46,8 @@ public final class Metrics {
 
   void replicaRebuilt() { registry.counter("understudy_db_replica_rebuilds").increment(); }
 
+  void leaderStepDownAsked() { registry.counter("understudy_db_leader_step_downs_asked").increment(); }
+
   void failoverTook(double seconds) { failoverSeconds.record(seconds); }
 
   void detectionTook(double seconds) { detectionSeconds.record(seconds); }

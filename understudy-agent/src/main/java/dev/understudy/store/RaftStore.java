@@ -384,6 +384,19 @@ public final class RaftStore implements Store {
   }
 
   /**
+   * Asks the leader to step down; a new election follows (possibly won by the same server). The repair for a follower
+   * the leader believes further along than it is (its match index for the follower beyond the follower's last entry,
+   * seen after a follower was killed and restarted under load): a Ratis leader never lowers a match index, so it keeps
+   * sending entries the follower cannot attach, and the follower never catches up. A new leader term starts every
+   * follower's match index afresh. Costs one election (writes pause for an election timeout; leases outlast it).
+   */
+  public void askLeaderToStepDown() throws IOException {
+    RaftClientReply reply = clients().main().admin().transferLeadership(null,
+        Math.max(1000, config.electionTimeoutMax().toMillis() * 3));
+    if (!reply.isSuccess()) throw new IOException("the leader did not step down: " + reply.getException());
+  }
+
+  /**
    * Empties this replica's log and state so that the leader sends it everything again, keeping its term and vote
    * (raft-meta) and its last configuration: Raft's voting safety rests on those, never on a log a follower must give up.
    *

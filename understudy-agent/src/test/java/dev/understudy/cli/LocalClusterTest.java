@@ -132,7 +132,9 @@ class LocalClusterTest {
   @Test
   @Order(5)
   void killingTheLeaderLeavesTheOthersWriting() throws Exception {
-    String leader = lc.client("s1").get("/healthz").path("leader").asText();
+    // s1 may be between leaders (an earlier test restarted servers): wait until it names one
+    String leader = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+        .until(() -> lc.client("s1").get("/healthz").path("leader").asText(), l -> !l.isEmpty());
     String other = lc.ids().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
     lc.kill(leader);
     long t0 = System.nanoTime();

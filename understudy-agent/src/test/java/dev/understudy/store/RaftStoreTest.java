@@ -201,4 +201,16 @@ class RaftStoreTest {
     assertThat(seen).as("watchers carried over to the rebuilt replica").isNotEmpty();
     assertThat(back.localGet("after")).isPresent();
   }
+
+  /** The repair for a follower the leader believes further along than it is: a new leader term, and writes go on. */
+  @Test
+  void aFollowerCanMakeTheLeaderStepDown() throws IOException {
+    var s = startThree();
+    s.get(0).put("k", "1");
+    RaftStore follower = s.stream().filter(r -> !r.isLeader()).findFirst().orElseThrow();
+    long term = follower.replicaInfo().term();
+    follower.askLeaderToStepDown();
+    await().atMost(Duration.ofSeconds(10)).until(() -> follower.replicaInfo().term() > term);
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> follower.put("after", "1").ok());
+  }
 }
