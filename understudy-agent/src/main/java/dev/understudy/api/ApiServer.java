@@ -76,7 +76,8 @@ public final class ApiServer implements AutoCloseable {
         error(ctx, 400, "malformed JSON: " + e.getOriginalMessage(), null));
     http.exception(java.io.UncheckedIOException.class, (e, ctx) -> error(ctx, 400, "malformed input: " + e.getCause().getMessage(), null));
     http.exception(StoreUnavailableException.class, (e, ctx) -> error(ctx, 503, e.getMessage()
-        + "; the outcome of a write is unknown: read it back before retrying", null));
+        + (ctx.method() == io.javalin.http.HandlerType.GET ? "; nothing was changed: retry"
+            : "; the outcome of a write is unknown: read it back before retrying"), null));
     http.exception(Exception.class, (e, ctx) -> {
       log.warn("API {} {} failed", ctx.method(), ctx.path(), e);
       error(ctx, 500, "internal error: " + e, null);

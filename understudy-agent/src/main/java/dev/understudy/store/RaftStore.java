@@ -246,10 +246,27 @@ public final class RaftStore implements Store {
     return query(new Requests.Query(null, prefix));
   }
 
+  /**
+   * A linearizable read. Reads change nothing, so a quick refusal (a leader not ready after an election or during a
+   * membership change answers "no read index") is retried until the request timeout, instead of failing the caller.
+   */
   private List<Entry> query(Requests.Query q) {
-    RaftClientReply reply = await(clients().main().async().sendReadOnly(Message.valueOf(Json.write(q))), "read");
-    return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), Requests.QueryAnswer.class)
-        .entries();
+    long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+    while (true) {
+      try {
+        RaftClientReply reply = await(clients().main().async().sendReadOnly(Message.valueOf(Json.write(q))), "read");
+        return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), Requests.QueryAnswer.class)
+            .entries();
+      } catch (StoreUnavailableException e) {
+        if (System.nanoTime() > deadline - 100_000_000L || Thread.currentThread().isInterrupted()) throw e;
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   @Override
