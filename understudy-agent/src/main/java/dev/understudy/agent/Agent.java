@@ -432,14 +432,15 @@ public final class Agent implements AutoCloseable {
    */
   private void repairStalledReplica() {
     var local = store.replicaInfo();
-    if ("LEADER".equals(local.role()) || local.firstTerm() < 0) return;
+    if ("LEADER".equals(local.role())) return;
     for (var p : members()) {
       if (p.id().equals(self)) continue;
       var cluster = peerCluster(p);
       if (cluster == null || !"LEADER".equals(cluster.path("replica").path("role").asText())) continue;
       long leaderFirst = cluster.path("replica").path("firstTerm").asLong(-1);
       long matchHere = cluster.path("replica").path("followerMatchIndex").path(self).asLong(Long.MIN_VALUE);
-      if (matchHere > local.lastIndex()) {
+      var repair = dev.understudy.store.ReplicaWatch.repair(local.lastIndex(), local.firstTerm(), leaderFirst, matchHere);
+      if (repair == dev.understudy.store.ReplicaWatch.Repair.ASK_LEADER_TO_STEP_DOWN) {
         log.warn("leader {} counts index {} from {}, whose log ends at {}: it would never send what is missing; asking"
             + " it to step down", p.id(), matchHere, self, local.lastIndex());
         try {
@@ -453,9 +454,10 @@ public final class Agent implements AutoCloseable {
         }
         return;
       }
-      if (leaderFirst < 0 || leaderFirst == local.firstTerm() || matchHere != -1) {
-        log.warn("{}'s replica is stalled; leader {} has first entry term {} (here {}) and counts index {} from here:"
-            + " not a divergent first entry, not rebuilding it", self, p.id(), leaderFirst, local.firstTerm(), matchHere);
+      if (repair == dev.understudy.store.ReplicaWatch.Repair.NONE) {
+        log.warn("{}'s replica is stalled; leader {} has first entry term {} (here {}) and counts index {} from here"
+            + " (log ends at {}): no known cause, not repairing it", self, p.id(), leaderFirst, local.firstTerm(),
+            matchHere, local.lastIndex());
         return;
       }
       log.warn("{}'s first log entry (term {}) diverges from leader {}'s (term {}) and Ratis cannot reconcile it:"

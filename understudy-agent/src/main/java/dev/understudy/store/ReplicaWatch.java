@@ -62,4 +62,28 @@ public final class ReplicaWatch {
   public synchronized long stuckNanos(long now, long applied, long mustApply) {
     return applied < mustApply && applied == lastApplied ? now - sinceNanos : 0;
   }
+
+  /** What a stalled follower should do about it, from its own log and what the leader reports of it. */
+  public enum Repair {
+    /** the leader counts more from this replica than its log holds: a new leader term recounts */
+    ASK_LEADER_TO_STEP_DOWN,
+    /** this replica's first entry diverges and the leader counts nothing from it: drop the log, copy the leader's */
+    REBUILD_FROM_LEADER,
+    /** neither known defect: report only */
+    NONE
+  }
+
+  /**
+   * @param lastIndex this replica's last log index
+   * @param firstTerm the term of this replica's entry 0, -1 when its log does not hold it
+   * @param leaderFirstTerm the term of the leader's entry 0, -1 when unknown
+   * @param leaderMatch the leader's match index for this replica, {@link Long#MIN_VALUE} when it reports none
+   */
+  public static Repair repair(long lastIndex, long firstTerm, long leaderFirstTerm, long leaderMatch) {
+    if (leaderMatch != Long.MIN_VALUE && leaderMatch > lastIndex) return Repair.ASK_LEADER_TO_STEP_DOWN;
+    if (leaderMatch == -1 && firstTerm >= 0 && leaderFirstTerm >= 0 && firstTerm != leaderFirstTerm) {
+      return Repair.REBUILD_FROM_LEADER;
+    }
+    return Repair.NONE;
+  }
 }

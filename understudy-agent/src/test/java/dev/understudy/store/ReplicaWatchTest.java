@@ -55,4 +55,32 @@ class ReplicaWatchTest {
   void theStallTimeMustBePositive() {
     assertThatThrownBy(() -> new ReplicaWatch(0)).isInstanceOf(IllegalArgumentException.class);
   }
+
+  // ---- what a stalled follower does: each defect by its signature, nothing otherwise ----
+
+  @Test
+  void aLeaderCountingBeyondThisLogIsAskedToStepDown_ci20261125() {
+    // the CI case: the follower came back from kill -9 with its log ending at 349; the leader counted 350
+    assertThat(ReplicaWatch.repair(349, 3, 3, 350)).isEqualTo(ReplicaWatch.Repair.ASK_LEADER_TO_STEP_DOWN);
+    assertThat(ReplicaWatch.repair(349, -1, -1, 350)).as("even when entry 0 was purged")
+        .isEqualTo(ReplicaWatch.Repair.ASK_LEADER_TO_STEP_DOWN);
+  }
+
+  @Test
+  void aDivergentFirstEntryTheLeaderCountsNothingFromIsRebuilt_formation20261125() {
+    // the formation case: entry 0 of term 2 here, of term 1 at the leader, which counts -1 from here
+    assertThat(ReplicaWatch.repair(0, 2, 1, -1)).isEqualTo(ReplicaWatch.Repair.REBUILD_FROM_LEADER);
+  }
+
+  @Test
+  void anythingElseIsOnlyReported() {
+    assertThat(ReplicaWatch.repair(0, 2, 1, 0)).as("the leader counts entry 0 from here: dropping it could lose a commit")
+        .isEqualTo(ReplicaWatch.Repair.NONE);
+    assertThat(ReplicaWatch.repair(5, 1, 1, -1)).as("first entries agree").isEqualTo(ReplicaWatch.Repair.NONE);
+    assertThat(ReplicaWatch.repair(5, -1, 1, -1)).as("own entry 0 unknown").isEqualTo(ReplicaWatch.Repair.NONE);
+    assertThat(ReplicaWatch.repair(5, 2, -1, -1)).as("leader's entry 0 unknown").isEqualTo(ReplicaWatch.Repair.NONE);
+    assertThat(ReplicaWatch.repair(5, 2, 1, Long.MIN_VALUE)).as("leader reports nothing of this replica")
+        .isEqualTo(ReplicaWatch.Repair.NONE);
+    assertThat(ReplicaWatch.repair(350, 3, 3, 350)).as("match equal to the last index").isEqualTo(ReplicaWatch.Repair.NONE);
+  }
 }
