@@ -108,8 +108,7 @@ public final class Agent implements AutoCloseable {
   private volatile long lastRoundNanos;
   private volatile long pausesDetected;
   /** A replica that stops applying while this agent's own writes commit; 10 s is far beyond any catch-up seen here. */
-  private final dev.understudy.store.ReplicaWatch replicaWatch = new dev.understudy.store.ReplicaWatch(10_000_000_000L);
-  private long lastRepairCheckNanos = Long.MIN_VALUE / 2;
+  private ReplicaDoctor replicaDoctor;
 
   public Agent(AgentConfig config, Ticker ticker) {
     config.validate();
@@ -220,7 +219,9 @@ public final class Agent implements AutoCloseable {
     metrics.gauge("understudy_forwarded_connections_open", forwarder::openConnections);
     metrics.gauge("understudy_forwarded_connections_total", forwarder::forwardedConnections);
     metrics.gauge("understudy_lease_remaining_seconds", () -> leaseKeeper.remainingMillis() / 1000.0);
-    metrics.gauge("understudy_db_replica_stalled", () -> replicaWatch.stalled() ? 1 : 0);
+    replicaDoctor = new ReplicaDoctor(self, store, ticker, metrics, this::mustApplyIndex, this::members, this::peerCluster,
+        this::emit);
+    metrics.gauge("understudy_db_replica_stalled", () -> replicaDoctor.stalled() ? 1 : 0);
     metrics.gauge("understudy_apps_running_here", () -> supervisor.instances().size());
     metrics.gauge("understudy_heartbeat_rejected_packets", heartbeat::rejectedPackets);
     api = dev.understudy.api.ApiServer.start(this);
@@ -360,7 +361,7 @@ public final class Agent implements AutoCloseable {
         lastLeader = leader;
       }
       syncMembers();
-      watchReplica();
+      replicaDoctor.check();
       uplink.probe();
       ServerRecord rec = new ServerRecord(self, config.address(), apiUrl(), config.heartbeatPort(), config.isWitness(),
           inventory, uplink.ok(), uplink.reason(), null);
@@ -399,96 +400,8 @@ public final class Agent implements AutoCloseable {
 
   private long mustApplyIndex() { return Math.max(mustApply.get(), leaseKeeper.lastWriteIndex()); }
 
-  /** Reports a replica that stopped applying (see {@link dev.understudy.store.ReplicaWatch}), with Raft's view of it. */
-  private void watchReplica() {
-    long now = ticker.nanos();
-    var outcome = replicaWatch.observe(store.lastAppliedIndex(), mustApplyIndex(), now);
-    if (outcome == dev.understudy.store.ReplicaWatch.Outcome.STALLED) {
-      var info = store.replicaInfo();
-      log.warn("{}'s database replica stopped applying at index {} while this agent's writes commit up to {}: {}", self,
-          info.appliedIndex(), mustApplyIndex(), info);
-      emit(new Event(null, 0, "REPLICA_STALLED", self, null, self + "'s database replica stopped applying at index "
-          + info.appliedIndex() + " (its own writes commit up to " + mustApplyIndex() + "); it starts no app until it"
-          + " catches up", Map.of()));
-    } else if (outcome == dev.understudy.store.ReplicaWatch.Outcome.RECOVERED) {
-      log.info("{}'s database replica applies again: {}", self, store.replicaInfo());
-    }
-    if (replicaWatch.stalled() && now - lastRepairCheckNanos >= 10_000_000_000L) {
-      lastRepairCheckNanos = now;
-      repairStalledReplica();
-    }
-  }
-
-  /**
-   * Repairs a stalled follower, in the two ways Ratis (3.3) was seen to leave one stuck for good; the leader is found by
-   * asking the peers, and nothing is done when none answers as leader or neither case is recognised (then the stall is
-   * only reported):
-   * <ul>
-   *   <li>the leader believes this replica holds more than it does (its match index for it is beyond this replica's
-   *       last entry): the leader is asked to step down ({@link RaftStore#askLeaderToStepDown});
-   *   <li>this replica's first log entry differs from the leader's and the leader counts nothing from it: the replica
-   *       is rebuilt from the leader ({@link RaftStore#rebuildReplica}).
-   * </ul>
-   */
-  private void repairStalledReplica() {
-    var local = store.replicaInfo();
-    if ("LEADER".equals(local.role())) return;
-    for (var p : members()) {
-      if (p.id().equals(self)) continue;
-      var cluster = peerCluster(p);
-      if (cluster == null || !"LEADER".equals(cluster.path("replica").path("role").asText())) continue;
-      long leaderFirst = cluster.path("replica").path("firstTerm").asLong(-1);
-      long matchHere = cluster.path("replica").path("followerMatchIndex").path(self).asLong(Long.MIN_VALUE);
-      var repair = dev.understudy.store.ReplicaWatch.repair(local.lastIndex(), local.firstTerm(), leaderFirst, matchHere);
-      if (repair == dev.understudy.store.ReplicaWatch.Repair.ASK_LEADER_TO_STEP_DOWN) {
-        log.warn("leader {} counts index {} from {}, whose log ends at {}: it would never send what is missing; asking"
-            + " it to step down", p.id(), matchHere, self, local.lastIndex());
-        try {
-          store.askLeaderToStepDown();
-          metrics.leaderStepDownAsked();
-          emit(new Event(null, 0, "LEADER_STEP_DOWN", self, null, self + " asked database leader " + p.id() + " to step"
-              + " down: it counted index " + matchHere + " from " + self + ", whose log ends at " + local.lastIndex(),
-              Map.of()));
-        } catch (IOException | RuntimeException e) {
-          log.warn("asking {} to step down failed: {}", p.id(), e.toString());
-        }
-        return;
-      }
-      if (repair == dev.understudy.store.ReplicaWatch.Repair.NONE) {
-        log.warn("{}'s replica is stalled; leader {} has first entry term {} (here {}) and counts index {} from here"
-            + " (log ends at {}): no known cause, not repairing it", self, p.id(), leaderFirst, local.firstTerm(),
-            matchHere, local.lastIndex());
-        return;
-      }
-      log.warn("{}'s first log entry (term {}) diverges from leader {}'s (term {}) and Ratis cannot reconcile it:"
-          + " rebuilding this replica from the leader (term and vote kept)", self, local.firstTerm(), p.id(), leaderFirst);
-      try {
-        store.rebuildReplica();
-        metrics.replicaRebuilt();
-        emit(new Event(null, 0, "REPLICA_REBUILT", self, null, self + "'s database replica diverged from leader " + p.id()
-            + " at its first entry and was rebuilt from it", Map.of()));
-      } catch (IOException | RuntimeException e) {
-        log.error("rebuilding {}'s replica failed: {}", self, e.toString(), e);
-      }
-      return;
-    }
-  }
-
   /** This replica's Raft state, for /api/v1/cluster. */
-  public Map<String, Object> replicaStatus() {
-    var info = store.replicaInfo();
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("role", info.role());
-    m.put("term", info.term());
-    m.put("lastIndex", info.lastIndex());
-    m.put("commitIndex", info.commitIndex());
-    m.put("appliedIndex", info.appliedIndex());
-    m.put("ownWriteIndex", mustApplyIndex());
-    m.put("firstTerm", info.firstTerm());
-    m.put("stalled", replicaWatch.stalled());
-    if (!info.followerMatch().isEmpty()) m.put("followerMatchIndex", info.followerMatch());
-    return m;
-  }
+  public Map<String, Object> replicaStatus() { return replicaDoctor.status(); }
 
   // ---- the reconcile loop --------------------------------------------------------------------------------------
 
