@@ -107,8 +107,10 @@ public final class Agent implements AutoCloseable {
   private volatile boolean running;
   private volatile long lastRoundNanos;
   private volatile long pausesDetected;
-  /** A replica that stops applying while this agent's own writes commit; 10 s is far beyond any catch-up seen here. */
   private ReplicaDoctor replicaDoctor;
+  /** Asks peers for their /api/v1/cluster (joining at start, finding the leader of a stalled replica). */
+  private final java.net.http.HttpClient peerHttp =
+      java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
   public Agent(AgentConfig config, Ticker ticker) {
     config.validate();
@@ -267,12 +269,11 @@ public final class Agent implements AutoCloseable {
 
   /** A peer's /api/v1/cluster answer, or null when it does not answer (yet). */
   private com.fasterxml.jackson.databind.JsonNode peerCluster(AgentConfig.Peer p) {
-    var http = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
     var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + p.address() + ":" + config.apiPort(p) + "/api/v1/cluster"))
         .timeout(Duration.ofSeconds(1));
     if (config.cluster().token() != null) req.header("Authorization", "Bearer " + config.cluster().token());
     try {
-      var r = http.send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      var r = peerHttp.send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? Json.MAPPER.readTree(r.body()) : null;
     } catch (IOException e) {
       log.debug("{} not answering: {}", p.id(), e.toString());

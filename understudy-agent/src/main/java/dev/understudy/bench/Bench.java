@@ -63,21 +63,17 @@ public final class Bench {
         }
         if (o.only().contains("mass")) {
           System.out.println("== mass failover (" + o.apps() + " apps)");
-          Map<String, Object> m;
           try {
-            m = cb.mass(o.apps());
-          } catch (RuntimeException e) { // the rest of the suite still runs; the table says what failed
-            System.out.println("  FAILED: " + e.getMessage());
-            table.skipped(o.apps() + " apps re-placed", "failed: " + e.getMessage());
-            m = Map.of("error", String.valueOf(e.getMessage()));
-          }
-          results.put("mass", m);
-          if (m.containsKey("error")) m = Map.of();
-          if (!m.isEmpty()) table.atMost(o.apps() + " apps re-placed (ms)", num(m, "replacedMs"), 3000);
-          if (m.get("footprintWithApps") instanceof Map<?, ?> fp) {
-            table.atMost("agent RSS hosting " + fp.get("appsHosted") + " apps (MB)", ((Number) fp.get("rssMB")).doubleValue(), 150);
-            table.report("agent CPU hosting " + fp.get("appsHosted") + " apps (% of a core)",
-                ((Number) fp.get("cpuPercentOfCore")).doubleValue());
+            Map<String, Object> m = cb.mass(o.apps());
+            results.put("mass", m);
+            table.atMost(o.apps() + " apps re-placed (ms)", num(m, "replacedMs"), 3000);
+            if (m.get("footprintWithApps") instanceof Map<?, ?> fp) {
+              table.atMost("agent RSS hosting " + fp.get("appsHosted") + " apps (MB)", ((Number) fp.get("rssMB")).doubleValue(), 150);
+              table.report("agent CPU hosting " + fp.get("appsHosted") + " apps (% of a core)",
+                  ((Number) fp.get("cpuPercentOfCore")).doubleValue());
+            }
+          } catch (RuntimeException e) {
+            failed(table, results, "mass", o.apps() + " apps re-placed", e);
           }
         }
       } finally {
@@ -96,10 +92,8 @@ public final class Bench {
         } finally {
           cb.down();
         }
-      } catch (RuntimeException e) { // the rest of the suite still runs; the table says what failed
-        System.out.println("  FAILED: " + e.getMessage());
-        table.skipped("failover p50, fast profile", "failed: " + e.getMessage());
-        results.put("failoverFast", Map.of("error", String.valueOf(e.getMessage())));
+      } catch (RuntimeException e) {
+        failed(table, results, "failoverFast", "failover p50, fast profile", e);
       }
     }
     if (o.only().contains("netns")) {
@@ -149,6 +143,13 @@ public final class Bench {
   }
 
   @SuppressWarnings("unchecked")
+  /** A section that failed: the rest of the suite still runs, and the table and results say what failed. */
+  private static void failed(Targets table, Map<String, Object> results, String key, String figure, RuntimeException e) {
+    System.out.println("  FAILED: " + e.getMessage());
+    table.skipped(figure, "failed: " + e.getMessage());
+    results.put(key, Map.of("error", String.valueOf(e.getMessage())));
+  }
+
   static double num(Map<String, Object> m, String... path) {
     Object v = m;
     for (String p : path) v = v instanceof Map<?, ?> mm ? ((Map<String, Object>) mm).get(p) : null;

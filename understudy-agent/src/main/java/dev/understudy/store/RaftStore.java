@@ -398,8 +398,8 @@ public final class RaftStore implements Store {
 
   /**
    * What this replica knows of the Raft log, for operators and for the stall watchdog: its role and term, the last
-   * index in its log, the last it knows committed, and the last its state machine applied. On the leader,
-   * {@code followerMatch} holds each follower's acknowledged index (in the order of the configuration).
+   * index in its log, the last it knows committed, the last its state machine applied, and the term of its entry 0
+   * (-1 when not in the log). On the leader, {@code followerMatch} holds each follower's acknowledged index, by id.
    */
   public record ReplicaInfo(String role, long term, String leader, long lastIndex, long commitIndex, long appliedIndex,
       java.util.Map<String, Long> followerMatch, String lifeCycle, long firstTerm) {}

@@ -58,11 +58,6 @@ public final class ReplicaWatch {
   /** Whether the replica is stalled now. */
   public synchronized boolean stalled() { return stalled; }
 
-  /** How long the applied index has not moved while behind, in nanoseconds; 0 when not behind. */
-  public synchronized long stuckNanos(long now, long applied, long mustApply) {
-    return applied < mustApply && applied == lastApplied ? now - sinceNanos : 0;
-  }
-
   /** What a stalled follower should do about it, from its own log and what the leader reports of it. */
   public enum Repair {
     /** the leader counts more from this replica than its log holds: a new leader term recounts */

@@ -33,7 +33,6 @@ class ReplicaWatchTest {
     ReplicaWatch w = new ReplicaWatch(10 * S);
     assertThat(w.observe(264, 300, 0)).isEqualTo(CATCHING_UP);
     assertThat(w.observe(264, 900, 9 * S)).isEqualTo(CATCHING_UP);
-    assertThat(w.stuckNanos(9 * S, 264, 900)).isEqualTo(9 * S);
     assertThat(w.observe(264, 1300, 10 * S)).isEqualTo(STALLED);
     assertThat(w.stalled()).isTrue();
     assertThat(w.observe(264, 1400, 30 * S)).isEqualTo(STILL_STALLED);
@@ -48,7 +47,6 @@ class ReplicaWatchTest {
     w.observe(1, 2, 0);
     assertThat(w.observe(1, 2, S)).isEqualTo(STALLED);
     assertThat(w.observe(1, 1, 2 * S)).isEqualTo(RECOVERED);
-    assertThat(w.stuckNanos(3 * S, 1, 1)).isZero();
   }
 
   @Test
