@@ -3,7 +3,9 @@ package dev.understudy.run;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 
 /** Linux process-group helpers over /proc and kill(1). */
 public final class ProcessGroups {
@@ -29,15 +31,40 @@ public final class ProcessGroups {
   public static boolean alive(long pid) { return stat(pid).map(f -> !f[0].equals("Z") && !f[0].equals("X")).orElse(false); }
 
   /** Any process whose process group is {@code pgid}, other than zombies? */
-  public static boolean anyInGroup(long pgid) {
-    try (var dirs = Files.list(Path.of("/proc"))) {
-      return dirs.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
-          .map(n -> stat(Long.parseLong(n)))
-          .anyMatch(f -> f.isPresent() && f.get().length > 2 && !f.get()[0].equals("Z") && !f.get()[0].equals("X")
-              && f.get()[2].equals(String.valueOf(pgid)));
-    } catch (IOException e) {
-      return false;
+  public static boolean anyInGroup(long pgid) { return anyInGroup(pgid, System.nanoTime()); }
+
+  private static final Object SCAN_LOCK = new Object();
+  private static long lastScanStart = Long.MIN_VALUE;
+  private static Set<Long> lastScan = Set.of();
+
+  /**
+   * The same, from a scan of /proc that began no earlier than {@code notBefore} (System.nanoTime()). Callers asking
+   * at once share one scan: a mass stop of hundreds of apps otherwise read every /proc entry once per app and poll.
+   */
+  public static boolean anyInGroup(long pgid, long notBefore) {
+    synchronized (SCAN_LOCK) {
+      if (lastScanStart < notBefore) {
+        long start = System.nanoTime();
+        lastScan = liveGroups();
+        lastScanStart = start;
+      }
+      return lastScan.contains(pgid);
     }
+  }
+
+  private static Set<Long> liveGroups() {
+    Set<Long> groups = new HashSet<>();
+    try (var dirs = Files.newDirectoryStream(Path.of("/proc"))) {
+      for (Path d : dirs) {
+        String n = d.getFileName().toString();
+        if (n.isEmpty() || !n.chars().allMatch(Character::isDigit)) continue;
+        stat(Long.parseLong(n)).filter(f -> f.length > 2 && !f[0].equals("Z") && !f[0].equals("X"))
+            .ifPresent(f -> groups.add(Long.parseLong(f[2])));
+      }
+    } catch (IOException | RuntimeException e) {
+      // /proc unreadable: report nothing alive rather than hang a stop forever; the caller's SIGKILL went out anyway
+    }
+    return groups;
   }
 
   /** Fields after the command name: [0] = state, [1] = ppid, [2] = pgrp, ... */

@@ -29,8 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts and stops apps as real OS processes (load/unload), each under a guard that kills its process group when
- * this agent stops refreshing it: a paused or dead agent cannot leave an app running past its lease.
+ * Starts and stops apps as real OS processes (load/unload), each leading its own process group, guarded by this
+ * agent's {@link Fence}, which kills every group when the agent stops refreshing it: a paused or dead agent cannot
+ * leave an app running past its lease.
  */
 public final class Supervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
@@ -41,7 +42,6 @@ public final class Supervisor implements AutoCloseable {
     volatile App app; // replaced when a warm standby is promoted
     volatile boolean standby;
     volatile BooleanSupplier stillDecided = () -> true;
-    final Path exitFile;
     volatile Process process; // null while its managed resources are being acquired
     volatile long pgid;
     volatile Instance.Phase phase = Instance.Phase.STARTING;
@@ -54,9 +54,8 @@ public final class Supervisor implements AutoCloseable {
     final String token = java.util.UUID.randomUUID().toString(); // the instance's credential for the client API
     final java.util.concurrent.CompletableFuture<Void> unloadRequested = new java.util.concurrent.CompletableFuture<>();
 
-    Proc(App app, Path exitFile, long now) {
+    Proc(App app, long now) {
       this.app = app;
-      this.exitFile = exitFile;
       this.sinceNanos = now;
     }
   }
@@ -78,14 +77,21 @@ public final class Supervisor implements AutoCloseable {
   private final String address;
   private final String agentUrl;
   private final Path dataDir;
-  private final Path guardScript;
-  private final Duration guardTimeout;
+  private final Path launchScript;
+  private final Fence fence;
   private final Ticker ticker;
   private final BooleanSupplier mayRun;
   private final Listener listener;
   private final Map<String, Proc> procs = new ConcurrentHashMap<>();
   private final ExecutorService workers = Executors.newCachedThreadPool(r -> daemon(r, "supervisor"));
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "guard-refresh"));
+  /**
+   * Launches run on a few threads, not one each: spawning is CPU-bound, and 200 at once on 2 cores made every one of
+   * them (and the agent's lease renewals) late. Resources that take seconds to acquire hold a launcher meanwhile.
+   */
+  private final ExecutorService launchers = Executors.newFixedThreadPool(4, r -> daemon(r, "launcher"));
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "health"));
+  /** Its own thread: a slow health check must never delay the refresh that keeps every app alive. */
+  private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fence-refresh"));
 
   public Supervisor(String self, String address, String agentUrl, Path dataDir, Duration guardTimeout, Ticker ticker,
                     BooleanSupplier mayRun, Listener listener) throws IOException {
@@ -93,19 +99,23 @@ public final class Supervisor implements AutoCloseable {
     this.address = address;
     this.agentUrl = agentUrl;
     this.dataDir = dataDir;
-    this.guardTimeout = guardTimeout;
     this.ticker = ticker;
     this.mayRun = mayRun;
     this.listener = listener;
-    Files.createDirectories(dataDir.resolve("run"));
+    Path run = dataDir.resolve("run");
+    Files.createDirectories(run);
     Files.createDirectories(dataDir.resolve("logs"));
-    this.guardScript = dataDir.resolve("run/guard.sh");
-    try (InputStream in = Supervisor.class.getResourceAsStream("guard.sh")) {
-      Files.copy(in, guardScript, StandardCopyOption.REPLACE_EXISTING);
+    this.launchScript = run.resolve("launch.sh");
+    try (InputStream in = Supervisor.class.getResourceAsStream("launch.sh")) {
+      Files.copy(in, launchScript, StandardCopyOption.REPLACE_EXISTING);
     }
+    Files.deleteIfExists(run.resolve("guard.sh")); // the per-app guard of earlier versions
+    this.fence = new Fence(run, dataDir.resolve("fence.pid"), guardTimeout, this::fenceDied);
+    fence.killLeftover();
     killLeftovers();
-    long period = Math.max(20, guardTimeout.toMillis() / 4);
-    timer.scheduleAtFixedRate(this::refreshGuards, period, period, TimeUnit.MILLISECONDS);
+    fence.start();
+    long period = Math.max(10, guardTimeout.toMillis() / 4);
+    refresher.scheduleAtFixedRate(this::refreshFence, period, period, TimeUnit.MILLISECONDS);
     timer.scheduleAtFixedRate(this::checkHealth, 50, 50, TimeUnit.MILLISECONDS);
   }
 
@@ -115,7 +125,7 @@ public final class Supervisor implements AutoCloseable {
     return t;
   }
 
-  /** Processes this agent started in an earlier life: their guards should have killed them; make sure. */
+  /** Processes this agent started in an earlier life: its fence should have killed them; make sure. */
   private void killLeftovers() throws IOException {
     try (var files = Files.list(dataDir.resolve("run"))) {
       for (Path pidFile : files.filter(p -> p.toString().endsWith(".pid")).toList()) {
@@ -178,12 +188,12 @@ public final class Supervisor implements AutoCloseable {
   public synchronized void start(App app, boolean standby, BooleanSupplier stillDecided) {
     if (procs.containsKey(app.tag())) return;
     if (!mayRun.getAsBoolean()) return;
-    Proc proc = new Proc(app, dataDir.resolve("run").resolve(app.tag() + ".exit"), ticker.nanos());
+    Proc proc = new Proc(app, ticker.nanos());
     proc.standby = standby;
     proc.stillDecided = stillDecided;
     procs.put(app.tag(), proc);
     listener.changed();
-    workers.execute(() -> launch(proc));
+    launchers.execute(() -> launch(proc));
   }
 
   private void launch(Proc proc) {
@@ -212,9 +222,9 @@ public final class Supervisor implements AutoCloseable {
           listener.changed();
           return;
         }
-        Files.deleteIfExists(proc.exitFile);
-        List<String> cmd = new ArrayList<>(List.of("setsid", "bash", guardScript.toString(),
-            String.format(java.util.Locale.ROOT, "%.3f", guardTimeout.toMillis() / 1000.0), proc.exitFile.toString(), "--"));
+        // setsid: the launcher leads a new process group (pgid = its pid), which the fence guards before the program
+        // is allowed to run: a launcher told nothing (the agent froze or died right after spawning it) runs nothing.
+        List<String> cmd = new ArrayList<>(List.of("setsid", "bash", launchScript.toString(), "--"));
         cmd.addAll(app.command().argv());
         ProcessBuilder pb = new ProcessBuilder(cmd);
         Path wd = app.command().workDir() != null ? Path.of(app.command().workDir()) : dataDir.resolve("apps").resolve(app.tag());
@@ -230,7 +240,13 @@ public final class Supervisor implements AutoCloseable {
         proc.process = p;
         Files.writeString(dataDir.resolve("run").resolve(app.tag() + ".pid"),
             p.pid() + " " + ProcessGroups.startTime(p.pid()).orElse(""));
-        writeLine(proc, "");
+        boolean guarded = fence.guard(p.pid());
+        try (OutputStream go = p.getOutputStream()) {
+          if (guarded) go.write("go\n".getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+          guarded = false; // the launcher is already gone; onExit reports it
+        }
+        if (!guarded) log.error("the fence cannot guard {}: not running it", app.tag());
         log.info("started {} (epoch {}{}) as process group {}", app.tag(), app.epoch(), proc.standby ? ", warm standby" : "", p.pid());
         p.onExit().thenRun(() -> onExit(proc));
       }
@@ -317,12 +333,11 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
-  /** The guard exited. A crash (no stop requested): make sure nothing of the group is left, then report it. */
+  /** The program (its group's leader) exited. A crash (no stop requested): make sure nothing of the group is left. */
   private void onExit(Proc proc) {
     if (proc.stopRequested) return; // doStop verifies and reports
-    ProcessGroups.killGroup(proc.pgid, "KILL");
-    awaitGroupGone(proc.pgid);
-    int code = readExit(proc);
+    int code = proc.process.exitValue();
+    killAndVerifyGone(proc);
     releaseAll(proc, dataDir.resolve("logs").resolve(proc.app.tag() + ".log"));
     finish(proc);
     log.warn("{} exited on its own (code {})", proc.app.tag(), code);
@@ -340,25 +355,42 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
-  private static void awaitGroupGone(long pgid) {
+  /**
+   * Claims 9, 16 ("verifying that the program has been unloaded"): SIGKILL whatever is left of the group until no
+   * process of it remains, then stop guarding it. A group that survives SIGKILL (uninterruptible I/O) stays guarded.
+   */
+  private void killAndVerifyGone(Proc proc) {
+    long pgid = proc.pgid;
+    if (!awaitExit(proc.process, 0)) ProcessGroups.killGroup(pgid, "KILL");
+    awaitExit(proc.process, 10_000);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (ProcessGroups.anyInGroup(pgid) && System.nanoTime() < deadline) {
+    long scanAfter = System.nanoTime();
+    while (ProcessGroups.anyInGroup(pgid, scanAfter)) {
       ProcessGroups.killGroup(pgid, "KILL");
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      if (System.nanoTime() > deadline) {
+        log.error("process group {} of {} survives SIGKILL (uninterruptible I/O?)", pgid, proc.app.tag());
         return;
       }
+      sleep(10);
+      scanAfter = System.nanoTime();
     }
-    if (ProcessGroups.anyInGroup(pgid)) log.error("process group {} survives SIGKILL (uninterruptible I/O?)", pgid);
+    fence.forget(pgid);
   }
 
-  private static int readExit(Proc proc) {
+  private static boolean awaitExit(Process p, long ms) {
     try {
-      return Integer.parseInt(Files.readString(proc.exitFile).trim());
-    } catch (IOException | NumberFormatException e) {
-      return proc.process.exitValue();
+      return p.waitFor(ms, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !p.isAlive();
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -381,39 +413,31 @@ public final class Supervisor implements AutoCloseable {
   private void doStop(Proc p) {
     long t0 = System.nanoTime();
     long timeoutMs = p.app.command().stopTimeout();
-    try {
-      List<String> stopCmd = p.app.command().stopCommand();
-      if (p.app.type() == dev.understudy.model.AppType.AWARE) {
-        // FIG. 3D, claim 48: ask the aware app to save its marker and unload itself; fall back to stopping it
-        p.unloadRequested.complete(null);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        while (ProcessGroups.anyInGroup(p.pgid) && System.nanoTime() < deadline) Thread.sleep(10);
-        if (ProcessGroups.anyInGroup(p.pgid)) log.warn("{} did not unload itself within {} ms; stopping it", p.app.tag(), timeoutMs);
-        else timeoutMs = 0;
-      }
-      if (timeoutMs == 0) {
-        // unloaded by itself
-      } else if (stopCmd != null && !stopCmd.isEmpty()) {
+    List<String> stopCmd = p.app.command().stopCommand();
+    boolean unloaded = false;
+    if (p.app.type() == dev.understudy.model.AppType.AWARE) {
+      // FIG. 3D, claim 48: ask the aware app to save its marker and unload itself; fall back to stopping it
+      p.unloadRequested.complete(null);
+      unloaded = awaitGroupGone(p, timeoutMs);
+      if (!unloaded) log.warn("{} did not unload itself within {} ms; stopping it", p.app.tag(), timeoutMs);
+    }
+    if (!unloaded) {
+      if (stopCmd != null && !stopCmd.isEmpty()) {
         try {
           new ProcessBuilder(stopCmd).redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("logs").resolve(p.app.tag() + ".log").toFile()))
               .start().waitFor(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (IOException e) {
           log.warn("stop command of {} failed: {}", p.app.tag(), e.getMessage());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
       } else {
         ProcessGroups.killGroup(p.pgid, "TERM");
       }
-      // the guard may die at once on TERM; what matters is every process of the group
-      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-      while (ProcessGroups.anyInGroup(p.pgid) && System.nanoTime() < deadline) Thread.sleep(10);
-      if (ProcessGroups.anyInGroup(p.pgid)) log.warn("{} did not stop within {} ms; killing its process group", p.app.tag(), timeoutMs);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      if (!awaitGroupGone(p, timeoutMs)) log.warn("{} did not stop within {} ms; killing its process group", p.app.tag(), timeoutMs);
     }
-    // claims 9, 16: verify the program has been unloaded before anyone else may start it
-    ProcessGroups.killGroup(p.pgid, "KILL");
-    awaitGroupGone(p.pgid);
+    killAndVerifyGone(p);
     releaseAll(p, dataDir.resolve("logs").resolve(p.app.tag() + ".log"));
     log.info("stopped {} (epoch {}) in {} ms", p.app.tag(), p.app.epoch(), (System.nanoTime() - t0) / 1_000_000);
     finish(p);
@@ -421,21 +445,42 @@ public final class Supervisor implements AutoCloseable {
     listener.changed();
   }
 
-  private void refreshGuards() {
-    boolean ok = mayRun.getAsBoolean();
-    for (Proc p : procs.values()) {
-      if (ok && p.process != null) writeLine(p, "");
-      // when not ok we simply stop writing: the guard kills the group after its timeout
+  /**
+   * Waits up to {@code ms} for the group to end by itself: first its leader (without polling), then any process it
+   * left behind. True when nothing of it is left.
+   */
+  private static boolean awaitGroupGone(Proc p, long ms) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+    if (!awaitExit(p.process, ms)) return false;
+    while (true) {
+      long scan = System.nanoTime();
+      if (!ProcessGroups.anyInGroup(p.pgid, scan)) return true;
+      if (scan > deadline) return false;
+      sleep(20);
     }
   }
 
-  private static void writeLine(Proc p, String line) {
+  private void refreshFence() {
+    // when the lease is not valid we simply stop refreshing: the fence kills every group after its timeout
+    if (mayRun.getAsBoolean()) fence.refresh();
+  }
+
+  /**
+   * The fence died under its apps (someone killed it: it exits by itself only when this agent closes it). A fresh
+   * fence guards new starts; the apps are killed, not guarded anew: they ran unguarded for a moment, while this agent
+   * could have been frozen. They restart as after a crash.
+   */
+  private void fenceDied() {
     try {
-      OutputStream os = p.process.getOutputStream();
-      os.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-      os.flush();
-    } catch (IOException ignored) {
-      // the guard is gone; onExit handles it
+      fence.start();
+    } catch (IOException e) {
+      log.error("cannot restart the fence: {}", e.toString());
+    }
+    for (Proc p : procs.values()) {
+      if (p.process != null) {
+        log.error("killing {} (process group {}): its fence died", p.app.tag(), p.pgid);
+        ProcessGroups.killGroup(p.pgid, "KILL");
+      }
     }
   }
 
@@ -536,7 +581,10 @@ public final class Supervisor implements AutoCloseable {
 
   @Override
   public void close() {
+    refresher.shutdownNow();
     timer.shutdownNow();
+    launchers.shutdownNow();
     workers.shutdownNow();
+    fence.close();
   }
 }

@@ -176,18 +176,14 @@ final class Chaos {
       for (Path f : files.filter(p -> p.toString().endsWith(".pid")).toList()) {
         String tag = f.getFileName().toString().replace(".pid", "");
         long pgid = Long.parseLong(Files.readString(f).trim().split(" ")[0]);
-        // kill the app only (its children), not the guard: a crash the supervisor must notice
-        for (long child : children(pgid)) new ProcessBuilder("kill", "-KILL", String.valueOf(child)).start();
+        // the app leads its own group: kill that one process, a crash the supervisor must notice (and clean up after)
+        new ProcessBuilder("kill", "-KILL", String.valueOf(pgid)).start();
         record(start, start, "APP-CRASH", server, tag);
         return;
       }
     } catch (NumberFormatException ignored) {
       // a half-written pid file
     }
-  }
-
-  private static List<Long> children(long pid) {
-    return ProcessHandle.of(pid).map(h -> h.children().map(ProcessHandle::pid).toList()).orElse(List.of());
   }
 
   private void operatorAction(long start) {

@@ -98,6 +98,62 @@ class SupervisorTest {
   }
 
   @Test
+  void theAppLeadsItsOwnGroupWithNoShellLeftAbove() throws Exception {
+    start();
+    sup.start(app("lead", "bash", "-c", "echo $$ > pid; exec sleep 1000"));
+    long pid = childPid("lead");
+    assertThat(Files.readString(dir.resolve("run").resolve("lead.pid")).split(" ")[0]).isEqualTo(String.valueOf(pid));
+    assertThat(ProcessHandle.of(pid).flatMap(h -> h.parent()).map(ProcessHandle::pid)).contains(ProcessHandle.current().pid());
+  }
+
+  @Test
+  void oneFenceGuardsEveryAppAndKillsThemAllWhenTheAgentGoesSilent() throws Exception {
+    start();
+    List<Long> pids = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      sup.start(app("g" + i, "bash", "-c", "echo $$ > pid; exec sleep 1000"));
+      pids.add(childPid("g" + i));
+    }
+    long fences = ProcessHandle.allProcesses().filter(h -> h.info().commandLine().orElse("").contains(dir + "/run/fence.sh")).count();
+    assertThat(fences).as("one fence for all apps").isEqualTo(1);
+    Thread.sleep(600);
+    assertThat(pids).allMatch(ProcessGroups::alive);
+    mayRun.set(false);
+    await().atMost(Duration.ofSeconds(5)).until(() -> pids.stream().noneMatch(ProcessGroups::alive));
+    await().atMost(Duration.ofSeconds(5)).until(() -> exits.size() == 5);
+    assertThat(exits).allMatch(e -> e.contains(":true:"));
+  }
+
+  @Test
+  void aKilledFenceTakesItsAppsDownAndANewOneGuardsTheNextStart() throws Exception {
+    start();
+    sup.start(app("orphaned", "bash", "-c", "echo $$ > pid; exec sleep 1000"));
+    long pid = childPid("orphaned");
+    long fence = Long.parseLong(Files.readString(dir.resolve("fence.pid")).split(" ")[0]);
+    ProcessHandle.of(fence).orElseThrow().destroyForcibly();
+    await().atMost(Duration.ofSeconds(5)).until(() -> !ProcessGroups.alive(pid));
+    await().atMost(Duration.ofSeconds(5)).until(() -> exits.size() == 1);
+    long fresh = Long.parseLong(Files.readString(dir.resolve("fence.pid")).split(" ")[0]);
+    assertThat(fresh).isNotEqualTo(fence);
+    sup.start(app("next", "bash", "-c", "echo $$ > pid; exec sleep 1000"));
+    long next = childPid("next");
+    mayRun.set(false);
+    await().atMost(Duration.ofSeconds(5)).until(() -> !ProcessGroups.alive(next));
+  }
+
+  @Test
+  void theLauncherRunsNothingUntilToldTheGroupIsGuarded() throws Exception {
+    start();
+    Path marker = dir.resolve("ran");
+    Process p = new ProcessBuilder("bash", dir.resolve("run").resolve("launch.sh").toString(), "--", "touch", marker.toString())
+        .redirectErrorStream(true).start();
+    p.getOutputStream().close(); // the agent died before saying go
+    assertThat(p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(125);
+    assertThat(Files.exists(marker)).isFalse();
+  }
+
+  @Test
   void managedResourcesAreAcquiredInOrderAndReleasedInReverse() throws Exception {
     start();
     Path trace = dir.resolve("trace");
