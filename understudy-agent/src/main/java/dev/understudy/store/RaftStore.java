@@ -51,6 +51,12 @@ public final class RaftStore implements Store {
    * so one stuck on a frozen leader neither delays the next nor queues behind other requests. The pool has no queue:
    * a renewal that cannot start now is refused at once (a queued one would be counted from when it was queued).
    */
+  /** Where pipelined writes complete (see txnPipelined). One thread keeps their callbacks in order. */
+  private final java.util.concurrent.ExecutorService callbacks = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "db-callbacks");
+    t.setDaemon(true);
+    return t;
+  });
   private final java.util.concurrent.ExecutorService quickPool = new java.util.concurrent.ThreadPoolExecutor(QUICK_THREADS,
       QUICK_THREADS, 30, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
         Thread t = new Thread(r, "store-quick");
@@ -286,10 +292,13 @@ public final class RaftStore implements Store {
    * (what sustained throughput needs; the agent itself writes a few times a second).
    */
   public java.util.concurrent.CompletableFuture<TxnResult> txnPipelined(List<Op> ops) {
-    return clients().main().async().send(Message.valueOf(Json.write(new Requests.Txn(ops)))).thenApply(reply -> {
+    // Completed on a thread of our own, never on Ratis' reply thread: that thread holds the client's window lock, and
+    // a caller's callback that writes again (an event after a commit) blocks there on the client's in-flight limit,
+    // which only replies under that same lock release. A 1,000-app failover deadlocked its agent so.
+    return clients().main().async().send(Message.valueOf(Json.write(new Requests.Txn(ops)))).thenApplyAsync(reply -> {
       if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
       return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
-    });
+    }, callbacks);
   }
 
   @Override
@@ -495,6 +504,7 @@ public final class RaftStore implements Store {
   @Override
   public void close() {
     quickPool.shutdownNow();
+    callbacks.shutdownNow();
     closer.shutdownNow();
     if (clients != null) clients.close();
     try {

@@ -62,6 +62,27 @@ class RaftStoreTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> s.get(1).localGet("k").isPresent());
   }
 
+  /**
+   * Regression: a pipelined write's callback that writes again (an event recorded after a commit) deadlocked the
+   * agent once more than the client's in-flight limit (100) were out: the callback ran on Ratis' reply thread, under
+   * the lock every other reply needs. Found by a 1,000-app mass failover.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(value = 120, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+  void callbacksOfPipelinedWritesMayWriteAgain() throws Exception {
+    var s = startThree();
+    RaftStore writer = s.get(1);
+    int n = 400;
+    var done = new CountDownLatch(n);
+    for (int i = 0; i < n; i++) {
+      String k = "c" + i;
+      writer.txnPipelined(List.of(Op.put(k, "1"))).thenAccept(r ->
+          writer.txnPipelined(List.of(Op.put(k + "-after", "2"))).thenRun(done::countDown));
+    }
+    assertThat(done.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("every follow-up write completed").isTrue();
+    assertThat(writer.list("c")).hasSize(2 * n);
+  }
+
   @Test
   void twoWritersOnOneKeyExactlyOneWins() throws Exception {
     var s = startThree();
