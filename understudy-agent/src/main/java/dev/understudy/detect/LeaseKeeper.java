@@ -99,6 +99,9 @@ public final class LeaseKeeper {
   private synchronized void completed(long inc, long sent, TxnResult r) {
     if (!held || inc != incarnation) return;
     if (r.ok()) {
+      long tookMs = (ticker.nanos() - sent) / 1_000_000;
+      // a renewal that takes a third of the lease eats the slack that keeps this server's apps running
+      if (tookMs > lease.toMillis() / 3) log.warn("{}: a lease renewal took {} ms (lease {} ms)", self, tookMs, lease.toMillis());
       validUntil = Math.max(validUntil, sent + lease.toNanos());
       lastWriteIndex = Math.max(lastWriteIndex, r.version());
       return;

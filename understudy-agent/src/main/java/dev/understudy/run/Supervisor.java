@@ -224,7 +224,7 @@ public final class Supervisor implements AutoCloseable {
         }
         // setsid: the launcher leads a new process group (pgid = its pid), which the fence guards before the program
         // is allowed to run: a launcher told nothing (the agent froze or died right after spawning it) runs nothing.
-        List<String> cmd = new ArrayList<>(List.of("setsid", "bash", launchScript.toString(), "--"));
+        List<String> cmd = new ArrayList<>(List.of("setsid", "sh", launchScript.toString(), "--"));
         cmd.addAll(app.command().argv());
         ProcessBuilder pb = new ProcessBuilder(cmd);
         Path wd = app.command().workDir() != null ? Path.of(app.command().workDir()) : dataDir.resolve("apps").resolve(app.tag());

@@ -130,13 +130,22 @@ final class KvStateMachine extends BaseStateMachine {
     LogEntryProto entry = trx.getLogEntry();
     String body = entry.getStateMachineLogEntry().getLogData().toString(StandardCharsets.UTF_8);
     List<Change> changes = new ArrayList<>();
-    TxnResult result;
+    Object result;
     synchronized (state) {
+      Requests.Txn txn = null;
       try {
-        Requests.Txn txn = Json.read(body, Requests.Txn.class);
-        result = state.apply(txn.ops(), entry.getIndex(), changes);
-      } catch (RuntimeException e) { // a malformed command is refused identically on every replica
+        txn = Json.read(body, Requests.Txn.class);
+      } catch (RuntimeException e) {
+        // malformed: refused below, identically on every replica
+      }
+      if (txn == null) {
         result = TxnResult.conflict("(malformed)", -1, -1);
+      } else if (txn.batch() != null) {
+        List<TxnResult> results = new ArrayList<>();
+        for (List<Op> ops : txn.batch()) results.add(applyOrRefuse(ops, entry.getIndex(), changes));
+        result = new Requests.BatchAnswer(results);
+      } else {
+        result = applyOrRefuse(txn.ops(), entry.getIndex(), changes);
       }
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
     }
@@ -151,6 +160,14 @@ final class KvStateMachine extends BaseStateMachine {
       }));
     }
     return CompletableFuture.completedFuture(Message.valueOf(Json.write(result)));
+  }
+
+  private TxnResult applyOrRefuse(List<Op> ops, long index, List<Change> changes) {
+    try {
+      return state.apply(ops, index, changes);
+    } catch (RuntimeException e) { // a malformed transaction (a null op) is refused identically on every replica
+      return TxnResult.conflict("(malformed)", -1, -1);
+    }
   }
 
   @Override

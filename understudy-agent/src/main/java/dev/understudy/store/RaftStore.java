@@ -301,6 +301,17 @@ public final class RaftStore implements Store {
     }, callbacks);
   }
 
+  /**
+   * Independent transactions in one log entry, pipelined like {@link #txnPipelined}: each is applied or refused on
+   * its own (a conflict in one leaves the others alone), and the answer lists their outcomes in order.
+   */
+  public java.util.concurrent.CompletableFuture<List<TxnResult>> txnBatch(List<List<Op>> txns) {
+    return clients().main().async().send(Message.valueOf(Json.write(new Requests.Txn(null, txns)))).thenApplyAsync(reply -> {
+      if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
+      return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), Requests.BatchAnswer.class).results();
+    }, callbacks);
+  }
+
   @Override
   public java.util.concurrent.CompletableFuture<TxnResult> txnAsync(List<Op> ops) {
     RaftClient quick = clients().quick();

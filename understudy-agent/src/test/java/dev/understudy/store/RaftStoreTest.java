@@ -84,6 +84,22 @@ class RaftStoreTest {
   }
 
   @Test
+  void aBatchAppliesEachTransactionOnItsOwn() throws Exception {
+    var s = startThree();
+    long v = s.get(0).put("b1", "0").version();
+    var results = s.get(1).txnBatch(List.of(
+        List.of(Op.put("b1", "1", v)),       // holds
+        List.of(Op.put("b2", "1", 12345L)),  // refused: b2 does not exist at that version
+        List.of(Op.put("b1", "2", v)),       // refused: the first one just moved b1 on
+        List.of(Op.put("b3", "1")))).get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(results).extracting(TxnResult::ok).containsExactly(true, false, false, true);
+    assertThat(results.get(2).conflictKey()).isEqualTo("b1");
+    assertThat(s.get(2).get("b1")).hasValueSatisfying(e -> assertThat(e.value()).isEqualTo("1"));
+    assertThat(s.get(2).get("b2")).isEmpty();
+    assertThat(s.get(2).get("b3")).isPresent();
+  }
+
+  @Test
   void twoWritersOnOneKeyExactlyOneWins() throws Exception {
     var s = startThree();
     long v = s.get(0).put("k", "0").version();
