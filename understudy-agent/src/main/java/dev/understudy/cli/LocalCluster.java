@@ -159,6 +159,20 @@ public final class LocalCluster {
     }
   }
 
+  /**
+   * The JVM options of an agent: the same as {@code bin/understudy agent} uses, and like it replaced as a whole by
+   * {@code UNDERSTUDY_JAVA_OPTS} when that is set.
+   */
+  static List<String> agentJvmOptions() {
+    String custom = System.getenv("UNDERSTUDY_JAVA_OPTS");
+    if (custom != null && !custom.isBlank()) return List.of(custom.trim().split("\\s+"));
+    return AGENT_JVM_OPTIONS;
+  }
+
+  /** Keep in step with bin/understudy. */
+  static final List<String> AGENT_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms32m", "-Xmx256m",
+      "-XX:TieredStopAtLevel=1", "-Xshare:auto");
+
   /** Starts the agent process of {@code id}, detached in its own session, logging to its agent.log. */
   public void start(String id) throws IOException {
     if (running(id)) throw new CliException(1, id + " is already running (pid " + pid(id).orElse(0L) + ")");
@@ -167,8 +181,9 @@ public final class LocalCluster {
     List<String> cmd = new ArrayList<>();
     String netns = env.getProperty("NETNS_" + id);
     if (netns != null) cmd.addAll(List.of("ip", "netns", "exec", netns));
-    cmd.addAll(List.of("setsid", java, "-XX:+UseSerialGC", "-Xms32m", "-Xmx256m",
-        "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
+    cmd.addAll(List.of("setsid", java));
+    cmd.addAll(agentJvmOptions());
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
         Main.class.getName(), "agent", "--config", sd.resolve("agent.yaml").toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.redirectErrorStream(true);
