@@ -82,6 +82,8 @@ public final class Forwarder implements AutoCloseable {
   private final AtomicLong forwarded = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
   private volatile boolean running = true;
+  private static final long HOUSEKEEPING_NANOS = 50_000_000L;
+  private long lastHousekeeping;
 
   public Forwarder(String bindAddress, Limits limits) throws IOException {
     this.bindAddress = bindAddress;
@@ -149,7 +151,11 @@ public final class Forwarder implements AutoCloseable {
       try {
         selector.select(100);
         Runnable t;
-        while ((t = tasks.poll()) != null) t.run();
+        boolean routed = false;
+        while ((t = tasks.poll()) != null) {
+          t.run();
+          routed = true;
+        }
         long now = System.nanoTime();
         for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
           SelectionKey k = it.next();
@@ -160,7 +166,13 @@ public final class Forwarder implements AutoCloseable {
             // closed meanwhile
           }
         }
-        housekeeping(now);
+        // timeouts and waiting connections every 50 ms, not at every wake-up: a busy connection wakes the selector
+        // thousands of times a second, and housekeeping walks every connection
+        // (and at once after a route changed: clients waiting for a host connect to it without delay)
+        if (routed || now - lastHousekeeping > HOUSEKEEPING_NANOS) {
+          lastHousekeeping = now;
+          housekeeping(now);
+        }
       } catch (IOException | RuntimeException e) {
         if (running) log.warn("forwarder loop: {}", e.toString());
       }

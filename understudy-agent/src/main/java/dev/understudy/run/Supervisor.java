@@ -175,7 +175,7 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
-   * Starts the app at its epoch: acquires its managed resources in order, then launches it under its guard, on a
+   * Starts the app at its epoch: acquires its managed resources in order, then launches it under the fence, on a
    * worker thread (a mount may take seconds). Idempotent: a second call while it starts or runs does nothing.
    */
   public synchronized void start(App app) { start(app, false, () -> true); }
@@ -246,8 +246,8 @@ public final class Supervisor implements AutoCloseable {
         } catch (IOException e) {
           guarded = false; // the launcher is already gone; onExit reports it
         }
-        if (!guarded) log.error("the fence cannot guard {}: not running it", app.tag());
-        log.info("started {} (epoch {}{}) as process group {}", app.tag(), app.epoch(), proc.standby ? ", warm standby" : "", p.pid());
+        if (!guarded) log.error("the fence cannot guard {}: not running it (its launcher exits)", app.tag());
+        else log.info("started {} (epoch {}{}) as process group {}", app.tag(), app.epoch(), proc.standby ? ", warm standby" : "", p.pid());
         p.onExit().thenRun(() -> onExit(proc));
       }
       listener.changed();
