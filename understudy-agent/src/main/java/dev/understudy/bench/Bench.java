@@ -28,7 +28,7 @@ public final class Bench {
     Map<String, List<Double>> distributions = new LinkedHashMap<>();
     if (o.only().contains("forward")) {
       System.out.println("== forwarding (agent cluster port vs direct)");
-      Map<String, Object> f = ForwardBench.run(5000, 2000);
+      Map<String, Object> f = ForwardBench.run(5000, 8000);
       results.put("forward", f);
       table.atMost("forwarding: added latency p50 (us)", num(f, "addedP50Micros"), 100);
       table.atLeast("forwarding: throughput, % of direct", num(f, "forwardedPercentOfDirect"), 80);

@@ -89,7 +89,7 @@ class LocalClusterTest {
 
   @Test
   @Order(3)
-  void pausedHostIsFencedByItsGuardAndNeverRunsTwice() throws Exception {
+  void pausedHostIsFencedAndNeverRunsTwice() throws Exception {
     await().atMost(Duration.ofSeconds(20)).until(() -> runsOn("s2", "rec", "s1"));
     lc.signalAgent("s1", "STOP");
     try {
