@@ -258,9 +258,15 @@ public final class RaftStore implements Store {
    */
   private List<Entry> query(Requests.Query q) {
     long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+    // One try lasts at most two election timeouts, then the read goes again on the client for the leader this replica
+    // knows by then: a read sent to a leader that had just died otherwise waited out the whole request timeout (3 s),
+    // and an operator's GET right after the leader's server was killed answered 503 (seen in the demo, 1 run in 3).
+    long perTryMs = Math.max(200, config.electionTimeoutMax().toMillis() * 2);
     while (true) {
       try {
-        RaftClientReply reply = await(clients().main().async().sendReadOnly(Message.valueOf(Json.write(q))), "read");
+        long leftMs = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+        RaftClientReply reply = await(clients().main().async().sendReadOnly(Message.valueOf(Json.write(q))), "read",
+            Math.min(perTryMs, leftMs));
         return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), Requests.QueryAnswer.class)
             .entries();
       } catch (StoreUnavailableException e) {
@@ -363,15 +369,19 @@ public final class RaftStore implements Store {
   }
 
   private RaftClientReply await(java.util.concurrent.CompletableFuture<RaftClientReply> f, String what) {
+    return await(f, what, config.requestTimeout().toMillis());
+  }
+
+  private RaftClientReply await(java.util.concurrent.CompletableFuture<RaftClientReply> f, String what, long timeoutMs) {
     try {
-      RaftClientReply reply = f.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      RaftClientReply reply = f.get(timeoutMs, TimeUnit.MILLISECONDS);
       if (!reply.isSuccess()) {
         throw new StoreUnavailableException("database " + what + " failed: " + reply.getException(), reply.getException());
       }
       return reply;
     } catch (TimeoutException e) {
       f.cancel(true);
-      throw new StoreUnavailableException("database " + what + " timed out after " + config.requestTimeout().toMillis()
+      throw new StoreUnavailableException("database " + what + " timed out after " + timeoutMs
           + " ms (no leader or no quorum?)", e);
     } catch (ExecutionException e) {
       throw new StoreUnavailableException("database " + what + " failed: " + rootMessage(e), e);

@@ -147,6 +147,26 @@ class RaftStoreTest {
     assertThat(ms).as("write after leader loss took %d ms", ms).isLessThan(2000);
   }
 
+  /**
+   * A read right after the leader stopped answers from the next leader. (The demo found a read that waited out the 3 s
+   * timeout after the leader's process was killed, 1 run in 3; a leader closed in this JVM does not reproduce that,
+   * so this guards the bound, and the demo and LocalClusterTest exercise the kill.)
+   */
+  @Test
+  void aLinearizableReadRightAfterTheLeaderDiedAnswersFromTheNextOne() throws IOException {
+    var s = startThree();
+    s.get(0).put("warm", "1");
+    RaftStore leader = s.stream().filter(RaftStore::isLeader).findFirst().orElseThrow();
+    RaftStore survivor = s.stream().filter(r -> r != leader).findFirst().orElseThrow();
+    survivor.get("warm"); // the survivor's client is aimed at the leader
+    leader.close();
+    open.remove(leader);
+    long t0 = System.nanoTime();
+    assertThat(survivor.get("warm")).isPresent();
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(ms).as("read after leader loss took %d ms (request timeout 3000)", ms).isLessThan(2500);
+  }
+
   @Test
   void stoppedReplicaMissesWritesThenCatchesUpAfterRestart() throws IOException {
     var s = startThree();
