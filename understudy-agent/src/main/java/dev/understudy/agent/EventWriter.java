@@ -40,10 +40,12 @@ final class EventWriter implements AutoCloseable {
   }
 
   private void run() {
-    while (running) {
+    while (running || !queue.isEmpty()) {
       List<Event> batch = new ArrayList<>();
       try {
-        batch.add(queue.take());
+        Event first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) continue;
+        batch.add(first);
       } catch (InterruptedException e) {
         return;
       }
@@ -61,9 +63,15 @@ final class EventWriter implements AutoCloseable {
     }
   }
 
+  /** Writes what is still queued (an agent's last events, such as its apps stopping), for up to 2 s, then stops. */
   @Override
   public void close() {
     running = false;
+    try {
+      thread.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     thread.interrupt();
   }
 }
