@@ -9,7 +9,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,14 +50,14 @@ final class ForwardBench {
       Stats dLat = pingPong(direct, pings);
       Stats fLat = pingPong(fwd, pings);
       // alternating rounds, median of each: one short round of each swung between 58% and 79% on a shared 2-core machine
-      List<Double> ds = new ArrayList<>();
-      List<Double> fs = new ArrayList<>();
+      Stats ds = new Stats();
+      Stats fs = new Stats();
       for (int round = 0; round < 5; round++) {
         ds.add(throughput(direct, transfers));
         fs.add(throughput(fwd, transfers));
       }
-      double dTput = median(ds);
-      double fTput = median(fs);
+      double dTput = ds.percentile(50);
+      double fTput = fs.percentile(50);
       double added = (fLat.percentile(50) - dLat.percentile(50)) * 1000;
       System.out.printf("  round trip direct:    %s%n", dLat.line("ms"));
       System.out.printf("  round trip forwarded: %s%n", fLat.line("ms"));
@@ -76,12 +75,6 @@ final class ForwardBench {
     } finally {
       echo.close();
     }
-  }
-
-  private static double median(List<Double> xs) {
-    List<Double> s = new ArrayList<>(xs);
-    java.util.Collections.sort(s);
-    return s.get(s.size() / 2);
   }
 
   private static Stats pingPong(InetSocketAddress to, int n) throws IOException {

@@ -44,12 +44,8 @@ final class Fence implements AutoCloseable {
   /** Kills a fence left by an earlier life of this agent (it exits by itself once its stdin closes; make sure). */
   void killLeftover() throws IOException {
     if (!Files.exists(pidFile)) return;
-    String[] parts = Files.readString(pidFile).trim().split(" ");
-    long pid = Long.parseLong(parts[0]);
-    String started = parts.length > 1 ? parts[1] : "-";
-    if (ProcessGroups.startTime(pid).map(started::equals).orElse(false)) {
-      ProcessGroups.killGroup(pid, "KILL");
-    }
+    ProcessGroups.Recorded old = ProcessGroups.readPidFile(pidFile);
+    if (old.sameProcessRuns()) ProcessGroups.killGroup(old.pid(), "KILL");
     Files.deleteIfExists(pidFile);
   }
 
@@ -59,7 +55,7 @@ final class Fence implements AutoCloseable {
     process = new ProcessBuilder("setsid", "bash", script.toString(), String.format(Locale.ROOT, "%.3f", timeout.toMillis() / 1000.0))
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     stdin = process.getOutputStream();
-    Files.writeString(pidFile, process.pid() + " " + ProcessGroups.startTime(process.pid()).orElse(""));
+    ProcessGroups.writePidFile(pidFile, process.pid());
     Process mine = process;
     mine.onExit().thenRun(() -> {
       if (!closing) {
@@ -82,9 +78,6 @@ final class Fence implements AutoCloseable {
 
   /** The agent still holds its lease: postpone the kill by one timeout. */
   synchronized void refresh() { send(""); }
-
-  /** The fence process, for tests. */
-  synchronized long pid() { return process == null ? -1 : process.pid(); }
 
   private boolean send(String line) {
     if (stdin == null) return false;

@@ -30,15 +30,28 @@ public final class ProcessGroups {
   /** Running (a zombie waiting to be reaped does not count). */
   public static boolean alive(long pid) { return stat(pid).map(f -> !f[0].equals("Z") && !f[0].equals("X")).orElse(false); }
 
-  /** Any process whose process group is {@code pgid}, other than zombies? */
-  public static boolean anyInGroup(long pgid) { return anyInGroup(pgid, System.nanoTime()); }
+  /** Records {@code pid} and its start time in {@code file}, so a later life can tell it from a reused pid. */
+  public static void writePidFile(Path file, long pid) throws IOException {
+    Files.writeString(file, pid + " " + startTime(pid).orElse(""));
+  }
+
+  /** What {@link #writePidFile} recorded: the pid, and whether that same process (same start time) still runs. */
+  public record Recorded(long pid, boolean sameProcessRuns) {}
+
+  public static Recorded readPidFile(Path file) throws IOException {
+    String[] parts = Files.readString(file).trim().split(" ");
+    long pid = Long.parseLong(parts[0]);
+    String start = parts.length > 1 ? parts[1] : "-";
+    return new Recorded(pid, startTime(pid).map(start::equals).orElse(false));
+  }
 
   private static final Object SCAN_LOCK = new Object();
   private static long lastScanStart = Long.MIN_VALUE;
   private static Set<Long> lastScan = Set.of();
 
   /**
-   * The same, from a scan of /proc that began no earlier than {@code notBefore} (System.nanoTime()). Callers asking
+   * Any process whose process group is {@code pgid}, other than zombies, from a scan of /proc that began no earlier
+   * than {@code notBefore} (System.nanoTime()). Callers asking
    * at once share one scan: a mass stop of hundreds of apps otherwise read every /proc entry once per app and poll.
    */
   public static boolean anyInGroup(long pgid, long notBefore) {

@@ -129,13 +129,11 @@ public final class Supervisor implements AutoCloseable {
   private void killLeftovers() throws IOException {
     try (var files = Files.list(dataDir.resolve("run"))) {
       for (Path pidFile : files.filter(p -> p.toString().endsWith(".pid")).toList()) {
-        String[] parts = Files.readString(pidFile).trim().split(" ");
-        long pid = Long.parseLong(parts[0]);
-        String start = parts.length > 1 ? parts[1] : "";
-        if (ProcessGroups.startTime(pid).map(start::equals).orElse(false) || ProcessGroups.alive(pid)) {
-          log.warn("killing process group {} left over from an earlier run ({})", pid, pidFile.getFileName());
+        ProcessGroups.Recorded old = ProcessGroups.readPidFile(pidFile);
+        if (old.sameProcessRuns() || ProcessGroups.alive(old.pid())) {
+          log.warn("killing process group {} left over from an earlier run ({})", old.pid(), pidFile.getFileName());
         }
-        ProcessGroups.killGroup(pid, "KILL");
+        ProcessGroups.killGroup(old.pid(), "KILL"); // the leader may be gone while others of its group live on
         Files.deleteIfExists(pidFile);
       }
     }
@@ -238,8 +236,7 @@ public final class Supervisor implements AutoCloseable {
         Process p = pb.start();
         proc.pgid = p.pid();
         proc.process = p;
-        Files.writeString(dataDir.resolve("run").resolve(app.tag() + ".pid"),
-            p.pid() + " " + ProcessGroups.startTime(p.pid()).orElse(""));
+        ProcessGroups.writePidFile(dataDir.resolve("run").resolve(app.tag() + ".pid"), p.pid());
         boolean guarded = fence.guard(p.pid());
         try (OutputStream go = p.getOutputStream()) {
           if (guarded) go.write("go\n".getBytes(StandardCharsets.US_ASCII));

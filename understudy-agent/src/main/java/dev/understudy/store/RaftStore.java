@@ -301,9 +301,13 @@ public final class RaftStore implements Store {
     // Completed on a thread of our own, never on Ratis' reply thread: that thread holds the client's window lock, and
     // a caller's callback that writes again (an event after a commit) blocks there on the client's in-flight limit,
     // which only replies under that same lock release. A 1,000-app failover deadlocked its agent so.
-    return clients().main().async().send(Message.valueOf(Json.write(new Requests.Txn(ops)))).thenApplyAsync(reply -> {
+    return pipelined(new Requests.Txn(ops), TxnResult.class);
+  }
+
+  private <T> java.util.concurrent.CompletableFuture<T> pipelined(Requests.Txn txn, Class<T> answer) {
+    return clients().main().async().send(Message.valueOf(Json.write(txn))).thenApplyAsync(reply -> {
       if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
-      return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
+      return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), answer);
     }, callbacks);
   }
 
@@ -312,10 +316,7 @@ public final class RaftStore implements Store {
    * its own (a conflict in one leaves the others alone), and the answer lists their outcomes in order.
    */
   public java.util.concurrent.CompletableFuture<List<TxnResult>> txnBatch(List<List<Op>> txns) {
-    return clients().main().async().send(Message.valueOf(Json.write(new Requests.Txn(null, txns)))).thenApplyAsync(reply -> {
-      if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
-      return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), Requests.BatchAnswer.class).results();
-    }, callbacks);
+    return pipelined(new Requests.Txn(null, txns), Requests.BatchAnswer.class).thenApply(Requests.BatchAnswer::results);
   }
 
   @Override

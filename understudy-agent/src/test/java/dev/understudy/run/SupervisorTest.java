@@ -116,8 +116,8 @@ class SupervisorTest {
     }
     long fences = ProcessHandle.allProcesses().filter(h -> h.info().commandLine().orElse("").contains(dir + "/run/fence.sh")).count();
     assertThat(fences).as("one fence for all apps").isEqualTo(1);
-    Thread.sleep(600);
-    assertThat(pids).allMatch(ProcessGroups::alive);
+    // refreshed, the fence keeps them all for twice its 300 ms timeout
+    await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(3)).until(() -> pids.stream().allMatch(ProcessGroups::alive));
     mayRun.set(false);
     await().atMost(Duration.ofSeconds(5)).until(() -> pids.stream().noneMatch(ProcessGroups::alive));
     await().atMost(Duration.ofSeconds(5)).until(() -> exits.size() == 5);
