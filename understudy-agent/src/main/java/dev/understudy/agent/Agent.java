@@ -223,6 +223,8 @@ public final class Agent implements AutoCloseable {
           @Override
           public void changed() { wake.release(); }
         });
+    // a renewal is due every leaseRenew: under half a lease left means renewals are late (a starved machine)
+    supervisor.paceStartsWith(() -> leaseKeeper.remainingMillis() > timing.lease().toMillis() / 2 && replicaCurrent());
 
     forwarder = new dev.understudy.route.Forwarder(config.address(), dev.understudy.route.Forwarder.Limits.defaults());
     metrics.gauge("understudy_forwarded_connections_open", forwarder::openConnections);
@@ -431,6 +433,11 @@ public final class Agent implements AutoCloseable {
         round(now);
         // counted from the end of a round: a long round (a mass failover) is work, not a pause to forgive peers for
         lastRoundNanos = ticker.nanos();
+        // Rest as long as the round took (up to 100 ms): with 1,000 apps, every commit of a mass failover woke a round of
+        // tens of milliseconds, back to back, and the loop took a whole core from the spawns and the lease renewals
+        // (JFR of a 1,000-app failover: half of the agent's samples). A round of a few apps takes well under 1 ms.
+        long tookMs = (lastRoundNanos - now) / 1_000_000;
+        if (tookMs > 0) Thread.sleep(Math.min(tookMs, 100));
       } catch (InterruptedException e) {
         return;
       } catch (RuntimeException e) {
@@ -445,6 +452,8 @@ public final class Agent implements AutoCloseable {
    * yet applied this agent's own hand-over, would otherwise restart an app that already moved (found by
    * LocalClusterTest: a restarted primary started epoch 1 again from its stale replica).
    */
+  private long lastUnprotectedCheck = Long.MIN_VALUE / 2;
+
   private void round(long now) {
     // The check comes BEFORE the snapshot: the snapshot is then at least as fresh as what was checked. Checked after,
     // a replica catching up between the two let a restarted agent start from a stale snapshot (chaos seed 1942036729771).
@@ -460,7 +469,11 @@ public final class Agent implements AutoCloseable {
     LocalView view = localView(current);
     updateRoutes(snap);
     for (App a : snap.apps().values()) metrics.appState(a.tag(), a.state());
-    if (store.isLeader()) warnUnprotected(snap, view);
+    // a warning, not a decision: once a second is soon enough, and it walks every app's servers
+    if (store.isLeader() && now - lastUnprotectedCheck >= 1_000_000_000L) {
+      lastUnprotectedCheck = now;
+      warnUnprotected(snap, view);
+    }
     List<Action.Commit> commits = new ArrayList<>();
     for (Action a : Decider.decide(snap, view, settings, now)) {
       if (a instanceof Action.Commit c) commits.add(c);

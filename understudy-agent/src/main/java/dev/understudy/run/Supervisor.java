@@ -88,7 +88,9 @@ public final class Supervisor implements AutoCloseable {
    * Launches run on a few threads, not one each: spawning is CPU-bound, and 200 at once on 2 cores made every one of
    * them (and the agent's lease renewals) late. Resources that take seconds to acquire hold a launcher meanwhile.
    */
-  private final ExecutorService launchers = Executors.newFixedThreadPool(4, r -> daemon(r, "launcher"));
+  private final ExecutorService launchers = Executors.newFixedThreadPool(LAUNCHERS, r -> daemon(r, "launcher"));
+  private static final int LAUNCHERS = Math.max(2, Runtime.getRuntime().availableProcessors());
+  private volatile BooleanSupplier readyToSpawn = () -> true;
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "health"));
   /** Its own thread: a slow health check must never delay the refresh that keeps every app alive. */
   private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fence-refresh"));
@@ -194,6 +196,17 @@ public final class Supervisor implements AutoCloseable {
     launchers.execute(() -> launch(proc));
   }
 
+  private static final long MAX_PACE_NANOS = 2_000_000_000L;
+
+  /**
+   * {@code readyToSpawn}: false while this agent had better not spawn yet; a launch waits for it, up to 2 s, before its
+   * final checks. Pacing only, not safety (the checks come after). The agent uses it for two things seen in a
+   * 1,000-app failover: its replica trailing its own writes by milliseconds (the final check then refused the start,
+   * which waited a round to be decided again), and its lease renewals running late (a machine starved by the spawns
+   * themselves: a renewal too late fences the agent, and every app it just started is killed and started elsewhere).
+   */
+  public void paceStartsWith(BooleanSupplier readyToSpawn) { this.readyToSpawn = readyToSpawn; }
+
   private void launch(Proc proc) {
     App app = proc.app;
     try {
@@ -208,6 +221,10 @@ public final class Supervisor implements AutoCloseable {
           return;
         }
         proc.acquired++;
+      }
+      long paceUntil = ticker.nanos() + MAX_PACE_NANOS;
+      while (!readyToSpawn.getAsBoolean() && mayRun.getAsBoolean() && !proc.stopRequested && ticker.nanos() < paceUntil) {
+        Thread.sleep(5);
       }
       // Per instance, not the whole supervisor: spawning takes milliseconds (tens under load), and a mass failover
       // launching hundreds of apps would otherwise hold up the decision loop's every start() and stop() behind it.
@@ -234,6 +251,11 @@ public final class Supervisor implements AutoCloseable {
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
         Process p = pb.start();
+        // The JDK keeps a pipe end per child even with output redirected to a file: 1,000 apps held 1,000 descriptors,
+        // and every spawn got slower (a child closes each inherited descriptor before exec: 500 spawns took 2.7 s with
+        // 2,000 open, 1.2 s with none), and an agent under the usual limit of 1,024 would fail to start more.
+        p.getInputStream().close();
+        p.getErrorStream().close();
         proc.pgid = p.pid();
         proc.process = p;
         ProcessGroups.writePidFile(dataDir.resolve("run").resolve(app.tag() + ".pid"), p.pid());
@@ -250,6 +272,8 @@ public final class Supervisor implements AutoCloseable {
       listener.changed();
     } catch (IOException | RuntimeException e) {
       fail(proc, e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the supervisor is closing
     }
   }
 
