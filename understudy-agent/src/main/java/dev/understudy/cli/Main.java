@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         "3 (simulate) some app would find no server."})
 public final class Main {
   public static void main(String[] args) {
+    dev.understudy.run.ProcessGroups.preferVfork(); // before anything in this JVM spawns a process
     System.exit(run(args));
   }
 

@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Supervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
+  static { ProcessGroups.preferVfork(); }
   private static final long MAX_LOG_BYTES = 10L << 20;
 
   /** One running process. */
@@ -89,6 +90,9 @@ public final class Supervisor implements AutoCloseable {
    * them (and the agent's lease renewals) late. Resources that take seconds to acquire hold a launcher meanwhile.
    */
   private final ExecutorService launchers = Executors.newFixedThreadPool(LAUNCHERS, r -> daemon(r, "launcher"));
+  /** Found on PATH once: a spawn by bare name tries every PATH entry in turn (nine failed execs each here). */
+  private static final String SETSID = ProcessGroups.onPath("setsid");
+  private static final String SH = ProcessGroups.onPath("sh");
   private static final int LAUNCHERS = Math.max(2, Runtime.getRuntime().availableProcessors());
   private volatile BooleanSupplier readyToSpawn = () -> true;
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "health"));
@@ -239,7 +243,7 @@ public final class Supervisor implements AutoCloseable {
         }
         // setsid: the launcher leads a new process group (pgid = its pid), which the fence guards before the program
         // is allowed to run: a launcher told nothing (the agent froze or died right after spawning it) runs nothing.
-        List<String> cmd = new ArrayList<>(List.of("setsid", "sh", launchScript.toString(), "--"));
+        List<String> cmd = new ArrayList<>(List.of(SETSID, SH, launchScript.toString(), "--"));
         cmd.addAll(app.command().argv());
         ProcessBuilder pb = new ProcessBuilder(cmd);
         Path wd = app.command().workDir() != null ? Path.of(app.command().workDir()) : dataDir.resolve("apps").resolve(app.tag());
