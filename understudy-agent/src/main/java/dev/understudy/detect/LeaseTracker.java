@@ -68,6 +68,13 @@ public final class LeaseTracker {
     return ticker.nanos() - o.appliedNanos() > lease.toNanos() + margin.toNanos();
   }
 
+  /** Nanoseconds until {@code server}'s lease counts as expired here (0 when it already does). */
+  public long nanosUntilExpired(String server) {
+    if (expired(server)) return 0;
+    Observed o = seen.get(server);
+    return Math.max(0, o.appliedNanos() + lease.toNanos() + margin.toNanos() - ticker.nanos() + 1);
+  }
+
   /** Version of the lease record this observation rests on (0 = none). */
   public long version(String server) {
     Observed o = seen.get(server);

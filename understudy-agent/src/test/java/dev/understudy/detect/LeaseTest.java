@@ -74,4 +74,20 @@ class LeaseTest {
     clock.advance(Duration.ofMillis(100));
     assertThat(holder.valid()).as("750 ms into a 1000 ms lease with a 300 ms guard").isFalse();
   }
+
+  @Test
+  void observerKnowsWhenALeaseWillHaveExpired() {
+    LeaseTracker t = new LeaseTracker(clock, Duration.ofMillis(1000), Duration.ofMillis(100));
+    t.onChanges(java.util.List.of(new dev.understudy.store.Change(Keys.lease("s1"), null,
+        Json.write(new Lease("s1", 7, 1)), 3)));
+    clock.advance(Duration.ofMillis(400));
+    // lease + margin from when this observer applied the renewal: 700 ms to go
+    assertThat(t.nanosUntilExpired("s1")).isBetween(Duration.ofMillis(700).toNanos(), Duration.ofMillis(701).toNanos());
+    clock.advance(Duration.ofMillis(700));
+    assertThat(t.expired("s1")).isFalse();
+    clock.advance(Duration.ofMillis(1));
+    assertThat(t.expired("s1")).isTrue();
+    assertThat(t.nanosUntilExpired("s1")).isZero();
+    assertThat(t.nanosUntilExpired("s9")).as("never seen: expired").isZero();
+  }
 }
