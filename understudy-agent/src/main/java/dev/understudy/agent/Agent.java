@@ -246,8 +246,7 @@ public final class Agent implements AutoCloseable {
       }
     }
     timers.scheduleWithFixedDelay(this::renewLease, 0, timing.leaseRenew().toMillis(), TimeUnit.MILLISECONDS);
-    long detectEvery = Math.max(10, timing.heartbeatInterval().toMillis() / 2);
-    timers.scheduleWithFixedDelay(this::detectRound, detectEvery, detectEvery, TimeUnit.MILLISECONDS);
+    timers.scheduleWithFixedDelay(this::detectRound, detectEveryMillis(), detectEveryMillis(), TimeUnit.MILLISECONDS);
     long uplinkEvery = config.uplink() == null ? 1000
         : Durations.parse("uplink.interval", AgentConfig.or(config.uplink().interval(), "1s")).toMillis();
     timers.scheduleWithFixedDelay(this::housekeeping, 0, uplinkEvery, TimeUnit.MILLISECONDS);
@@ -368,6 +367,8 @@ public final class Agent implements AutoCloseable {
     }
   }
 
+  private long detectEveryMillis() { return Math.max(10, timing.heartbeatInterval().toMillis() / 2); }
+
   private final java.util.concurrent.atomic.AtomicBoolean expiryCheckScheduled = new java.util.concurrent.atomic.AtomicBoolean();
 
   /**
@@ -375,8 +376,7 @@ public final class Agent implements AutoCloseable {
    * instant, so a takeover does not wait up to a round (25 ms on average at defaults) after the lease has run out.
    */
   private void scheduleExpiryCheck(long nanos) {
-    long every = Math.max(10, timing.heartbeatInterval().toMillis() / 2) * 1_000_000L;
-    if (nanos <= 0 || nanos >= every || !expiryCheckScheduled.compareAndSet(false, true)) return;
+    if (nanos <= 0 || nanos >= TimeUnit.MILLISECONDS.toNanos(detectEveryMillis()) || !expiryCheckScheduled.compareAndSet(false, true)) return;
     timers.schedule(() -> {
       expiryCheckScheduled.set(false);
       detectRound();

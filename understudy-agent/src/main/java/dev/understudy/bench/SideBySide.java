@@ -49,10 +49,8 @@ final class SideBySide {
     return onPath("keepalived") ? Optional.empty() : Optional.of("keepalived is not installed");
   }
 
+  /** keepalived lives in /usr/sbin, which a non-root PATH may lack. */
   private static boolean onPath(String cmd) {
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").concat(":/usr/sbin:/sbin").split(":")) {
-      if (Files.isExecutable(Path.of(dir, cmd))) return true;
-    }
-    return false;
+    return dev.understudy.run.ProcessGroups.locate(cmd, "/usr/sbin", "/sbin", "/usr/bin", "/bin").isPresent();
   }
 }

@@ -3,7 +3,9 @@ package dev.understudy.run;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -12,15 +14,18 @@ public final class ProcessGroups {
   private ProcessGroups() {}
 
   /** The absolute path of {@code program} on this process's PATH, or the bare name when it is not found there. */
-  public static String onPath(String program) {
-    String path = System.getenv("PATH");
-    if (path == null) return program;
-    for (String dir : path.split(":")) {
+  public static String onPath(String program) { return locate(program).orElse(program); }
+
+  /** Where {@code program} is: the first executable of that name on PATH, then in {@code moreDirs}. */
+  public static Optional<String> locate(String program, String... moreDirs) {
+    List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
+    dirs.addAll(List.of(moreDirs));
+    for (String dir : dirs) {
       if (dir.isEmpty()) continue;
       Path p = Path.of(dir, program);
-      if (Files.isRegularFile(p) && Files.isExecutable(p)) return p.toString();
+      if (Files.isRegularFile(p) && Files.isExecutable(p)) return Optional.of(p.toString());
     }
-    return program;
+    return Optional.empty();
   }
 
   /**
