@@ -66,6 +66,7 @@ public final class Agent implements AutoCloseable {
 
   private final AgentConfig config;
   private final Timing timing;
+  private final long diskTimeoutNanos;
   private final Ticker ticker;
   private final String self;
   private final Settings settings;
@@ -125,6 +126,8 @@ public final class Agent implements AutoCloseable {
     this.ticker = ticker;
     this.self = config.server();
     this.settings = new Settings(timing.failbackHold(), timing.restartLimit(), timing.restartWindow());
+    this.diskTimeoutNanos = config.diskPulse() == null ? 0
+        : Durations.parse("diskPulse.timeout", AgentConfig.or(config.diskPulse().timeout(), "500ms")).toNanos();
   }
 
   public static Agent start(AgentConfig config) throws IOException {
@@ -173,9 +176,10 @@ public final class Agent implements AutoCloseable {
       }
     });
     leases.seed(store.localList(Keys.LEASES), store.localList(Keys.REVOCATIONS));
-    // slack = leaseMargin: a guard scheduled up to that late on a starved machine still fires before the lease ends,
-    // and an observer waits that margin again after it (found by chaos: a 1.8 ms overlap under load average 10)
-    leaseKeeper = new LeaseKeeper(self, store, ticker, timing.lease(), timing.guardTimeout().plus(timing.leaseMargin()));
+    // the fence kills every app leaseMargin before the lease ends: a fence scheduled up to that late on a starved
+    // machine still kills before the end, and an observer waits that margin again after it (found by chaos: a 1.8 ms
+    // overlap under load average 10 with one margin)
+    leaseKeeper = new LeaseKeeper(self, store, ticker, timing.lease(), timing.leaseMargin(), timing.guardTimeout());
 
     Map<String, InetSocketAddress> hbPeers = new HashMap<>();
     for (var p : config.peers()) hbPeers.put(p.id(), new InetSocketAddress(p.address(), config.heartbeatPort(p)));
@@ -200,8 +204,9 @@ public final class Agent implements AutoCloseable {
     inventory = Resources.detect(inv == null ? List.of() : inv.labels(), inv == null ? null : inv.cpus(),
         inv == null || inv.memory() == null ? null : Sizes.parseBytes(inv.memory()));
 
-    supervisor = new Supervisor(self, config.address(), apiUrl(), data, timing.guardTimeout(), ticker,
-        () -> leaseKeeper.valid(), new Supervisor.Listener() {
+    // the fence's deadline is on System.nanoTime(), which is this agent's ticker (see the constructor's one caller)
+    supervisor = new Supervisor(self, config.address(), apiUrl(), data, ticker, leaseKeeper::mayStart,
+        leaseKeeper::runUntil, new Supervisor.Listener() {
           @Override
           public void exited(String tag, long epoch, boolean crashed, int code) {
             if (crashed) {
@@ -318,8 +323,7 @@ public final class Agent implements AutoCloseable {
         if (leaseKeeper.valid()) disk.beat(DiskPulse.State.RUNNING);
         disk.readAll();
       }
-      long diskTimeout = config.diskPulse() == null ? 0
-          : Durations.parse("diskPulse.timeout", AgentConfig.or(config.diskPulse().timeout(), "500ms")).toNanos();
+      long diskTimeout = diskTimeoutNanos;
       boolean changed = false;
       long nextExpiry = Long.MAX_VALUE;
       for (var p : members()) {
@@ -334,8 +338,7 @@ public final class Agent implements AutoCloseable {
         DiskState ds = disk == null ? DiskState.NOT_CONFIGURED : disk.state(id, diskTimeout);
         // a replica still catching up has not seen the peer's recent renewals: its "expired" means nothing yet
         boolean expired = leases.expired(id) && replicaCurrent();
-        ServerRecord rec = store.localGet(Keys.server(id)).map(e -> Json.read(e.value(), ServerRecord.class)).orElse(null);
-        boolean upl = rec == null || rec.uplinkOk();
+        boolean upl = uplinkOk(id);
         Verdict v = VerdictRules.verdict(lanOk, ds, expired, upl);
         metrics.verdict(id, v);
         PeerStatus prev = peers.get(id);
@@ -365,6 +368,21 @@ public final class Agent implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       log.warn("detection round failed: {}", e.toString());
     }
+  }
+
+  private record UplinkSeen(long version, boolean ok) {}
+
+  private final Map<String, UplinkSeen> uplinkSeen = new ConcurrentHashMap<>();
+
+  /** The peer's published uplink state, parsed again only when its record changed (this runs 20 times a second). */
+  private boolean uplinkOk(String id) {
+    Entry e = store.localGet(Keys.server(id)).orElse(null);
+    if (e == null) return true;
+    UplinkSeen seen = uplinkSeen.get(id);
+    if (seen != null && seen.version() == e.version()) return seen.ok();
+    boolean ok = Json.read(e.value(), ServerRecord.class).uplinkOk();
+    uplinkSeen.put(id, new UplinkSeen(e.version(), ok));
+    return ok;
   }
 
   private long detectEveryMillis() { return Math.max(10, timing.heartbeatInterval().toMillis() / 2); }
@@ -620,7 +638,7 @@ public final class Agent implements AutoCloseable {
       // after it under a new lease (found by chaos seed 4724750990491: a 50 ms overlap).
       long inc = leaseKeeper.incarnation();
       App app = s.app();
-      supervisor.start(app, s.standby(), () -> leaseKeeper.valid() && leaseKeeper.incarnation() == inc && replicaCurrent()
+      supervisor.start(app, s.standby(), () -> leaseKeeper.mayStart() && leaseKeeper.incarnation() == inc && replicaCurrent()
           && (s.standby() || store.localGet(Keys.app(app.tag())).map(e -> Json.read(e.value(), App.class))
               .map(cur -> self.equals(cur.host()) && cur.epoch() == app.epoch()).orElse(false)));
     }

@@ -14,7 +14,7 @@ public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Dura
   /** default: a LAN. fast: a quiet LAN or one machine, about half the failover time. */
   public static Timing profile(String name) {
     return switch (name == null ? "default" : name) {
-      case "default" -> new Timing(ms(100), ms(500), ms(1000), ms(200), ms(100), ms(250), ms(150), ms(300), ms(2000), 3,
+      case "default" -> new Timing(ms(100), ms(500), ms(800), ms(200), ms(80), ms(200), ms(150), ms(300), ms(2000), 3,
           ms(60_000));
       case "fast" -> new Timing(ms(50), ms(250), ms(500), ms(100), ms(50), ms(150), ms(100), ms(200), ms(1000), 3, ms(60_000));
       case "relaxed" -> new Timing(ms(250), ms(1500), ms(4000), ms(800), ms(400), ms(1000), ms(500), ms(1000), ms(5000), 3,
@@ -50,9 +50,10 @@ public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Dura
     atLeast("timing.lease", lease, "2 x timing.electionTimeoutMax (a Raft election must not fence everyone)",
         electionTimeoutMax.multipliedBy(2));
     atLeast("timing.electionTimeoutMax", electionTimeoutMax, "timing.electionTimeoutMin", electionTimeoutMin);
-    atLeast("timing.lease", lease, "timing.guardTimeout + timing.leaseMargin + timing.leaseRenew (the guard must fire,"
-        + " even late, before the lease ends)", guardTimeout.plus(leaseMargin).plus(leaseRenew));
-    atLeast("timing.guardTimeout", guardTimeout, "2 x the guard refresh (" + Durations.format(guardTimeout.dividedBy(4)) + ")",
+    atLeast("timing.lease", lease, "timing.guardTimeout + timing.leaseMargin + timing.leaseRenew (the fence kills every"
+        + " app a margin before the lease ends; a start needs guardTimeout left before that, and a renewal must land"
+        + " first)", guardTimeout.plus(leaseMargin).plus(leaseRenew));
+    atLeast("timing.guardTimeout", guardTimeout, "40ms (a start must leave time to spawn the app and tell the fence)",
         Duration.ofMillis(40));
     atLeast("timing.leaseMargin", leaseMargin, "1% of timing.lease (clock-rate drift)", lease.dividedBy(100));
     if (restartLimit < 1) throw new ConfigException("timing.restartLimit", "must be at least 1 (got " + restartLimit + ")");

@@ -33,7 +33,8 @@ public final class LeaseKeeper {
   private final Store store;
   private final Ticker ticker;
   private final Duration lease;
-  private final Duration guard;
+  private final Duration margin;
+  private final Duration startSlack;
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long validUntil = Long.MIN_VALUE;
   private volatile boolean held;
@@ -45,23 +46,25 @@ public final class LeaseKeeper {
 
   private final java.util.function.LongSupplier incarnations;
 
-  public LeaseKeeper(String self, Store store, Ticker ticker, Duration lease, Duration guard) {
-    this(self, store, ticker, lease, guard, System::currentTimeMillis);
+  public LeaseKeeper(String self, Store store, Ticker ticker, Duration lease, Duration margin, Duration startSlack) {
+    this(self, store, ticker, lease, margin, startSlack, System::currentTimeMillis);
   }
 
   /**
-   * {@code guard} here is the guard timeout plus a slack for the guard being scheduled late on a starved machine:
-   * the agent stops refreshing guards early enough that they fire before the lease ends even if they run late.
+   * {@code margin}: apps must be dead this long before the lease ends (the fence kills them then), a slack for the
+   * fence being scheduled late on a starved machine; an observer waits the margin again after the end.
+   * {@code startSlack}: an app is started only while at least this much of that time is left.
+   * {@code incarnations}: grows across restarts of this agent (the wall clock; a counter in simulations).
    */
-
-  /** {@code incarnations}: grows across restarts of this agent (the wall clock; a counter in simulations). */
-  public LeaseKeeper(String self, Store store, Ticker ticker, Duration lease, Duration guard, java.util.function.LongSupplier incarnations) {
+  public LeaseKeeper(String self, Store store, Ticker ticker, Duration lease, Duration margin, Duration startSlack,
+                     java.util.function.LongSupplier incarnations) {
     this.incarnations = incarnations;
     this.self = self;
     this.store = store;
     this.ticker = ticker;
     this.lease = lease;
-    this.guard = guard;
+    this.margin = margin;
+    this.startSlack = startSlack;
   }
 
   /**
@@ -140,8 +143,17 @@ public final class LeaseKeeper {
   /** Log index of this agent's latest successful lease write: its replica must have applied it before it starts apps. */
   public long lastWriteIndex() { return held ? lastWriteIndex : 0; }
 
-  /** True while this server may run apps: the lease outlives the guard timeout from now. */
-  public boolean valid() { return held && ticker.nanos() + guard.toNanos() < validUntil; }
+  /**
+   * The instant (ticker nanos) this server's apps must all be dead by unless the lease is renewed before: the lease's
+   * end minus the margin. {@link Long#MIN_VALUE} when no lease is held (a revoked one included: kill at once).
+   */
+  public long runUntil() { return held ? validUntil - margin.toNanos() : Long.MIN_VALUE; }
+
+  /** True while this server may run apps: before {@link #runUntil()}. */
+  public boolean valid() { return held && ticker.nanos() < runUntil(); }
+
+  /** True while this server may start an app: the start slack is left before {@link #runUntil()}. */
+  public boolean mayStart() { return held && ticker.nanos() + startSlack.toNanos() < runUntil(); }
 
   public long remainingMillis() { return held ? Math.max(0, (validUntil - ticker.nanos()) / 1_000_000) : 0; }
 

@@ -7,15 +7,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
-import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's one guard process ({@code fence.sh}): it SIGKILLs every process group it guards when the agent stops
- * refreshing it for the guard timeout (agent paused or its lease lost) or when its stdin closes (agent dead). The
- * fencing of a frozen agent's apps depends on this process being scheduled, not on the agent.
+ * The agent's one guard process ({@code fence.sh}): it SIGKILLs every process group it guards at a deadline the agent
+ * moves on with every lease renewal (so when the agent is paused, or its lease runs out, its apps die when the lease
+ * does) or when its stdin closes (agent dead). The fencing of a frozen agent's apps depends on this process being
+ * scheduled, not on the agent.
+ *
+ * <p>The deadline is absolute, on the boot-time clock ({@code /proc/uptime}), not a timeout restarted by each line: a
+ * timeout let every "forget" line sent while the agent was stopping its apps after losing its lease postpone the kill
+ * of the rest, and a line the fence read late made the kill late by as much.
  *
  * <p>One process for all apps, not one per app: with hundreds of apps, a guard per app woken at every refresh cost
  * thousands of wake-ups a second (a 200-app mass failover never finished on 2 cores).
@@ -24,17 +27,18 @@ final class Fence implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Fence.class);
   private final Path script;
   private final Path pidFile;
-  private final Duration timeout;
   private final Runnable died;
+  /** {@code System.nanoTime() + bootOffsetNanos} never exceeds the boot-time clock (see {@link #calibrate}). */
+  private long bootOffsetNanos;
+  private long deadlineSent = Long.MIN_VALUE;
   private Process process;
   private OutputStream stdin;
   private volatile boolean closing;
 
   /** {@code died}: called (on another thread) when the fence exits while this object is not being closed. */
-  Fence(Path runDir, Path pidFile, Duration timeout, Runnable died) throws IOException {
+  Fence(Path runDir, Path pidFile, Runnable died) throws IOException {
     this.script = runDir.resolve("fence.sh");
     this.pidFile = pidFile;
-    this.timeout = timeout;
     this.died = died;
     try (InputStream in = Fence.class.getResourceAsStream("fence.sh")) {
       Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
@@ -52,7 +56,9 @@ final class Fence implements AutoCloseable {
   /** Starts a fresh fence guarding nothing yet. */
   synchronized void start() throws IOException {
     // its own session: a terminal's Ctrl-C for the agent must not take the fence with it
-    process = new ProcessBuilder("setsid", "bash", script.toString(), String.format(Locale.ROOT, "%.3f", timeout.toMillis() / 1000.0))
+    bootOffsetNanos = calibrate();
+    deadlineSent = Long.MIN_VALUE;
+    process = new ProcessBuilder(ProcessGroups.onPath("setsid"), ProcessGroups.onPath("bash"), script.toString())
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     stdin = process.getOutputStream();
     ProcessGroups.writePidFile(pidFile, process.pid());
@@ -63,7 +69,7 @@ final class Fence implements AutoCloseable {
         died.run();
       }
     });
-    log.debug("fence started as pid {} (timeout {} ms)", process.pid(), timeout.toMillis());
+    log.debug("fence started as pid {}", process.pid());
   }
 
   /**
@@ -71,13 +77,45 @@ final class Fence implements AutoCloseable {
    * and must not run. Pipe order makes this safe without an acknowledgement: the fence reads this line before it can
    * time out on the next one, so a group the agent goes on to release is guarded even if the agent freezes at once.
    */
-  synchronized boolean guard(long pgid) { return send("+" + pgid); }
+  synchronized boolean guard(long pgid, long deadlineNanos) {
+    deadline(deadlineNanos);
+    return send("+" + pgid);
+  }
 
   /** The group is verified gone: stop guarding it (its number may be reused). */
   synchronized void forget(long pgid) { send("-" + pgid); }
 
-  /** The agent still holds its lease: postpone the kill by one timeout. */
-  synchronized void refresh() { send(""); }
+  /**
+   * Every guarded group is killed at {@code deadlineNanos} ({@link System#nanoTime()}), unless a later deadline comes
+   * first; one in the past kills them at once. Sent only when it changed.
+   */
+  synchronized void deadline(long deadlineNanos) {
+    if (deadlineNanos == deadlineSent) return;
+    deadlineSent = deadlineNanos;
+    send("@" + toBootCentis(deadlineNanos, bootOffsetNanos));
+  }
+
+  /**
+   * The fence's deadline for {@code nanos}: never later than that instant. The fence reads its clock in hundredths,
+   * rounded down, so it may wait up to 10 ms too long: the deadline it is given is one hundredth earlier still.
+   */
+  static long toBootCentis(long nanos, long bootOffsetNanos) {
+    if (nanos == Long.MIN_VALUE) return 0;
+    return Math.max(0, Math.floorDiv(nanos + bootOffsetNanos, 10_000_000L) - 1);
+  }
+
+  /**
+   * Boot-time clock minus {@link System#nanoTime()}, rounded so that it is never more (a deadline computed with it is
+   * early, by at most 10 ms and the time of one read, never late). Both clocks tick together; the boot-time clock also
+   * counts a suspend, which only makes the fence kill earlier.
+   */
+  static long calibrate() throws IOException {
+    String up = Files.readString(Path.of("/proc/uptime"));
+    long after = System.nanoTime();
+    String[] s = up.trim().split("\\s+")[0].split("\\.");
+    long centis = Long.parseLong(s[0]) * 100 + Long.parseLong((s[1] + "00").substring(0, 2));
+    return centis * 10_000_000L - after;
+  }
 
   private boolean send(String line) {
     if (stdin == null) return false;

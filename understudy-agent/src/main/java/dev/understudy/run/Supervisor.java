@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts and stops apps as real OS processes (load/unload), each leading its own process group, guarded by this
- * agent's {@link Fence}, which kills every group when the agent stops refreshing it: a paused or dead agent cannot
- * leave an app running past its lease.
+ * agent's {@link Fence}, which kills every group at the deadline the agent's lease renewals move on: a paused or dead
+ * agent cannot leave an app running past its lease.
  */
 public final class Supervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
@@ -81,7 +81,8 @@ public final class Supervisor implements AutoCloseable {
   private final Path launchScript;
   private final Fence fence;
   private final Ticker ticker;
-  private final BooleanSupplier mayRun;
+  private final BooleanSupplier mayStart;
+  private final java.util.function.LongSupplier runUntil;
   private final Listener listener;
   private final Map<String, Proc> procs = new ConcurrentHashMap<>();
   private final ExecutorService workers = Executors.newCachedThreadPool(r -> daemon(r, "supervisor"));
@@ -96,17 +97,27 @@ public final class Supervisor implements AutoCloseable {
   private static final int LAUNCHERS = Math.max(2, Runtime.getRuntime().availableProcessors());
   private volatile BooleanSupplier readyToSpawn = () -> true;
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "health"));
-  /** Its own thread: a slow health check must never delay the refresh that keeps every app alive. */
+  /**
+   * Its own thread: a slow health check must never delay the refresh that keeps every app alive. It tells the fence a
+   * new deadline only when a renewal moved it (five times a second at defaults), and checks every 20 ms.
+   */
+  private static final long REFRESH_MILLIS = 20;
   private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fence-refresh"));
 
-  public Supervisor(String self, String address, String agentUrl, Path dataDir, Duration guardTimeout, Ticker ticker,
-                    BooleanSupplier mayRun, Listener listener) throws IOException {
+  /**
+   * {@code mayStart}: this server may start an app now (its lease is held with time to spare). {@code runUntil}: the
+   * {@link System#nanoTime()} instant its apps must all be dead by unless the lease is renewed ({@link Long#MIN_VALUE}
+   * when no lease is held): the fence kills them then, whatever this agent is doing.
+   */
+  public Supervisor(String self, String address, String agentUrl, Path dataDir, Ticker ticker,
+                    BooleanSupplier mayStart, java.util.function.LongSupplier runUntil, Listener listener) throws IOException {
     this.self = self;
     this.address = address;
     this.agentUrl = agentUrl;
     this.dataDir = dataDir;
     this.ticker = ticker;
-    this.mayRun = mayRun;
+    this.mayStart = mayStart;
+    this.runUntil = runUntil;
     this.listener = listener;
     Path run = dataDir.resolve("run");
     Files.createDirectories(run);
@@ -116,12 +127,11 @@ public final class Supervisor implements AutoCloseable {
       Files.copy(in, launchScript, StandardCopyOption.REPLACE_EXISTING);
     }
     Files.deleteIfExists(run.resolve("guard.sh")); // the per-app guard of earlier versions
-    this.fence = new Fence(run, dataDir.resolve("fence.pid"), guardTimeout, this::fenceDied);
+    this.fence = new Fence(run, dataDir.resolve("fence.pid"), this::fenceDied);
     fence.killLeftover();
     killLeftovers();
     fence.start();
-    long period = Math.max(10, guardTimeout.toMillis() / 4);
-    refresher.scheduleAtFixedRate(this::refreshFence, period, period, TimeUnit.MILLISECONDS);
+    refresher.scheduleAtFixedRate(this::refreshFence, REFRESH_MILLIS, REFRESH_MILLIS, TimeUnit.MILLISECONDS);
     timer.scheduleAtFixedRate(this::checkHealth, 50, 50, TimeUnit.MILLISECONDS);
   }
 
@@ -191,7 +201,7 @@ public final class Supervisor implements AutoCloseable {
    */
   public synchronized void start(App app, boolean standby, BooleanSupplier stillDecided) {
     if (procs.containsKey(app.tag())) return;
-    if (!mayRun.getAsBoolean()) return;
+    if (!mayStart.getAsBoolean()) return;
     Proc proc = new Proc(app, ticker.nanos());
     proc.standby = standby;
     proc.stillDecided = stillDecided;
@@ -227,14 +237,14 @@ public final class Supervisor implements AutoCloseable {
         proc.acquired++;
       }
       long paceUntil = ticker.nanos() + MAX_PACE_NANOS;
-      while (!readyToSpawn.getAsBoolean() && mayRun.getAsBoolean() && !proc.stopRequested && ticker.nanos() < paceUntil) {
+      while (!readyToSpawn.getAsBoolean() && mayStart.getAsBoolean() && !proc.stopRequested && ticker.nanos() < paceUntil) {
         Thread.sleep(5);
       }
       // Per instance, not the whole supervisor: spawning takes milliseconds (tens under load), and a mass failover
       // launching hundreds of apps would otherwise hold up the decision loop's every start() and stop() behind it.
       // What must be atomic is this instance's "not asked to stop" check with its spawn (see stop()).
       synchronized (proc) {
-        if (proc.stopRequested || !mayRun.getAsBoolean() || !proc.stillDecided.getAsBoolean()) {
+        if (proc.stopRequested || !mayStart.getAsBoolean() || !proc.stillDecided.getAsBoolean()) {
           releaseAll(proc, out);
           finish(proc);
           listener.exited(app.tag(), app.epoch(), false, 0);
@@ -263,7 +273,7 @@ public final class Supervisor implements AutoCloseable {
         proc.pgid = p.pid();
         proc.process = p;
         ProcessGroups.writePidFile(dataDir.resolve("run").resolve(app.tag() + ".pid"), p.pid());
-        boolean guarded = fence.guard(p.pid());
+        boolean guarded = fence.guard(p.pid(), runUntil.getAsLong());
         try (OutputStream go = p.getOutputStream()) {
           if (guarded) go.write("go\n".getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
@@ -486,8 +496,8 @@ public final class Supervisor implements AutoCloseable {
   }
 
   private void refreshFence() {
-    // when the lease is not valid we simply stop refreshing: the fence kills every group after its timeout
-    if (mayRun.getAsBoolean()) fence.refresh();
+    // a lease not renewed does not move the deadline: the fence kills every group when it passes
+    if (!procs.isEmpty()) fence.deadline(runUntil.getAsLong());
   }
 
   /**

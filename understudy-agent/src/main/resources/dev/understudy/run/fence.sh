@@ -1,28 +1,48 @@
 #!/bin/bash
-# Understudy fence: one per agent, guarding every app the agent runs. Usage: fence.sh TIMEOUT_SECONDS
-# Lines on stdin: "+PGID" guards a process group, "-PGID" forgets one, anything else is a refresh.
-# No line within TIMEOUT (agent paused, lease lost) kills every guarded group and forgets them; end of file (agent
-# dead) kills them all and exits. This is how apps are fenced even when their agent cannot run. One process, woken
-# by refreshes only, instead of one guard per app: kill is a bash builtin, nothing forks here.
-timeout="$1"
+# Understudy fence: one per agent, guarding every app the agent runs. Usage: fence.sh
+# Lines on stdin: "@CS" sets the deadline (CS: /proc/uptime in hundredths of a second), "+PGID" guards a process
+# group, "-PGID" forgets one. At the deadline every guarded group is killed and forgotten: the agent moves the
+# deadline on with every lease renewal, so a paused agent, or one whose lease has run out, cannot move it, and its apps
+# die when its lease does. End of file (agent dead) kills them all and exits. The deadline is absolute, so no line
+# postpones it but a new deadline (a "-PGID" sent while the agent stops its apps after losing its lease must not), and
+# a line read late does not make the kill late. /proc/uptime is the boot-time clock: never set back, not even by NTP.
+# One process, woken by lines only, instead of one guard per app: kill and read are bash builtins, nothing forks here.
+deadline=0
 declare -A groups=()
+# The group, and its leader by pid: a launcher not yet through setsid (spawned a moment ago) is in no group of its own
+# yet, and a kill of the group alone would miss it.
 fire() {
-  for g in "${!groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null; done
+  for g in "${!groups[@]}"; do kill -KILL -- "-$g" "$g" 2>/dev/null; done
   groups=()
 }
 # Asked to stop by a signal: leave nothing unguarded behind. (SIGKILL cannot be caught: the agent sees this process
 # exit and stops every app itself.)
 trap 'fire; exit 0' TERM INT HUP
 while true; do
-  if read -r -t "$timeout" line; then
-    case "$line" in
-      +*) groups["${line#+}"]=1 ;;
-      -*) unset "groups[${line#-}]" ;;
-    esac
+  if [ "${#groups[@]}" -eq 0 ]; then
+    # nothing guarded: sleep until told something
+    read -r line || exit 0
   else
+    read -r up _ < /proc/uptime
+    up=${up/./}
+    left=$(( deadline - 10#$up ))
+    if [ "$left" -le 0 ]; then
+      fire
+      continue
+    fi
+    printf -v wait '%d.%02d' $(( left / 100 )) $(( left % 100 ))
+    read -r -t "$wait" line
     rc=$?
-    fire
-    # read returns more than 128 on a timeout; 1 on end of file: the agent is gone
-    [ "$rc" -gt 128 ] || exit 0
+    # read returns more than 128 on a timeout (the loop then fires), anything else non-zero at end of file
+    [ "$rc" -gt 128 ] && continue
+    if [ "$rc" -ne 0 ]; then
+      fire
+      exit 0
+    fi
   fi
+  case "$line" in
+    @*) deadline=$(( 10#${line#@} )) ;;
+    +*) groups["${line#+}"]=1 ;;
+    -*) unset "groups[${line#-}]" ;;
+  esac
 done

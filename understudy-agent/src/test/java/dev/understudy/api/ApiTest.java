@@ -195,7 +195,7 @@ class ApiTest {
     }
     JsonNode cluster = Json.MAPPER.readTree(send("GET", "/api/v1/cluster", null, TOKEN).body());
     assertThat(cluster.path("members").toString()).contains("s1");
-    assertThat(cluster.path("timing").path("lease").asText()).isEqualTo("1s");
+    assertThat(cluster.path("timing").path("lease").asText()).isEqualTo("800ms");
   }
 
   @Test

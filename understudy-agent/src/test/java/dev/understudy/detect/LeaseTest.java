@@ -15,8 +15,9 @@ class LeaseTest {
   final FakeTicker clock = new FakeTicker();
   final InMemoryStore store = new InMemoryStore();
   final Duration lease = Duration.ofMillis(1000);
-  final Duration guard = Duration.ofMillis(300);
-  final LeaseKeeper holder = new LeaseKeeper("s1", store, clock, lease, guard);
+  final Duration margin = Duration.ofMillis(100);
+  final Duration startSlack = Duration.ofMillis(200);
+  final LeaseKeeper holder = new LeaseKeeper("s1", store, clock, lease, margin, startSlack);
   final LeaseTracker observer = new LeaseTracker(clock, lease, Duration.ofMillis(100));
 
   LeaseTest() {
@@ -66,13 +67,30 @@ class LeaseTest {
   }
 
   @Test
-  void leaseIsNotValidWhenLessThanTheGuardTimeoutRemains() {
+  void appsRunUntilAMarginBeforeTheLeaseEndsAndStartOnlyWithTheSlackLeft() {
+    long sent = clock.nanos();
     holder.renew(() -> true);
+    assertThat(holder.runUntil()).as("the fence's deadline: lease minus margin, from the send").isEqualTo(sent + 900_000_000L);
     store.setAvailable(false);
     clock.advance(Duration.ofMillis(650));
     assertThat(holder.valid()).isTrue();
+    assertThat(holder.mayStart()).isTrue();
     clock.advance(Duration.ofMillis(100));
-    assertThat(holder.valid()).as("750 ms into a 1000 ms lease with a 300 ms guard").isFalse();
+    assertThat(holder.valid()).as("750 ms into a 1000 ms lease: the apps still run").isTrue();
+    assertThat(holder.mayStart()).as("but under the 200 ms start slack is left before the deadline").isFalse();
+    clock.advance(Duration.ofMillis(150));
+    assertThat(holder.valid()).as("at the deadline").isFalse();
+    assertThat(holder.runUntil()).as("a lease not renewed keeps its deadline").isEqualTo(sent + 900_000_000L);
+  }
+
+  @Test
+  void aRevokedLeaseHasNoDeadlineLeft() {
+    holder.renew(() -> true);
+    Lease l = Json.read(store.get(Keys.lease("s1")).orElseThrow().value(), Lease.class);
+    store.put(Keys.revocation("s1"), Json.write(new Revocation("s1", l.incarnation(), "s2")));
+    holder.renew(() -> false);
+    assertThat(holder.runUntil()).as("the fence kills at once").isEqualTo(Long.MIN_VALUE);
+    assertThat(holder.valid()).isFalse();
   }
 
   @Test

@@ -43,8 +43,8 @@ class VirtualIpTest {
   }
 
   Supervisor supervisor(String id) throws IOException {
-    return new Supervisor(id, "127.0.0.1", "http://127.0.0.1:1", dir.resolve(id), Duration.ofMillis(300), Ticker.SYSTEM,
-        () -> true, new Supervisor.Listener() {
+    return new Supervisor(id, "127.0.0.1", "http://127.0.0.1:1", dir.resolve(id), Ticker.SYSTEM,
+        () -> true, () -> System.nanoTime() + 300_000_000L, new Supervisor.Listener() {
           @Override
           public void exited(String tag, long epoch, boolean crashed, int code) {}
 

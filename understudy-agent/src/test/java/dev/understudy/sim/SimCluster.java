@@ -79,7 +79,8 @@ final class SimCluster {
     long pausedUntil;
     long dbCutUntil;
     long restartAt = -1;
-    long lastRefresh;
+    /** The deadline this node last told its fence (as the agent does while it runs: a paused node tells nothing). */
+    long fenceDeadline = Long.MIN_VALUE;
     long mustApply;
     final Map<String, Proc> procs = new HashMap<>();
     final Map<String, List<Long>> crashes = new HashMap<>();
@@ -93,12 +94,12 @@ final class SimCluster {
     }
 
     void boot() {
-      keeper = new LeaseKeeper(id, store(), ticker, LEASE, GUARD, () -> ++incarnationClock);
+      keeper = new LeaseKeeper(id, store(), ticker, LEASE, MARGIN, GUARD, () -> ++incarnationClock);
       tracker = new LeaseTracker(ticker, LEASE, MARGIN);
       tracker.seed(list(Keys.LEASES), list(Keys.REVOCATIONS));
       mustApply = 0;
       crashes.clear();
-      lastRefresh = clock[0];
+      fenceDeadline = Long.MIN_VALUE;
     }
 
     boolean paused() { return clock[0] < pausedUntil; }
@@ -194,7 +195,7 @@ final class SimCluster {
 
     void execute(Action a) {
       if (a instanceof Action.Start s) {
-        if (keeper.valid() && !procs.containsKey(s.app().tag())) {
+        if (keeper.mayStart() && !procs.containsKey(s.app().tag())) {
           procs.put(s.app().tag(), new Proc(s.app().tag(), s.app().epoch(), 0));
           trace.add(t() + " " + id + " start " + s.app().tag() + "@" + s.app().epoch());
         }
@@ -259,13 +260,13 @@ final class SimCluster {
       if (!n.up()) continue;
       n.replicate();
       if (tick % 4 == 0) n.keeper.renew(() -> n.procs.isEmpty());
-      if (n.keeper.valid()) n.lastRefresh = clock[0];
+      n.fenceDeadline = n.keeper.runUntil();
       n.detect();
       n.reconcile();
     }
     for (Node n : nodes.values()) {
-      // the guard kills a node's processes when it has not been refreshed for the guard timeout
-      if (!n.procs.isEmpty() && clock[0] - n.lastRefresh > GUARD.toNanos() && !Boolean.getBoolean("sim.mutant.noGuard")) {
+      // the fence kills a node's processes at the last deadline the node told it
+      if (!n.procs.isEmpty() && clock[0] >= n.fenceDeadline && !Boolean.getBoolean("sim.mutant.noGuard")) {
         trace.add(t() + " " + n.id + " guard kills " + n.procs.keySet());
         n.procs.clear();
       }

@@ -1,0 +1,119 @@
+package dev.understudy.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real fence process: it kills at an absolute deadline, which nothing but a new deadline moves. */
+class FenceTest {
+  @TempDir Path dir;
+  Fence fence;
+  final List<Process> groups = new ArrayList<>();
+
+  Fence fence() throws Exception {
+    fence = new Fence(dir, dir.resolve("fence.pid"), () -> {});
+    fence.start();
+    return fence;
+  }
+
+  /** A process leading its own group (pgid = pid), as an app does. */
+  long group() throws Exception {
+    Process p = new ProcessBuilder(ProcessGroups.onPath("setsid"), "sleep", "1000").start();
+    groups.add(p);
+    return p.pid();
+  }
+
+  static long in(long millis) { return System.nanoTime() + millis * 1_000_000L; }
+
+  @AfterEach
+  void close() {
+    if (fence != null) fence.close();
+    groups.forEach(Process::destroyForcibly);
+  }
+
+  @Test
+  void killsAtTheDeadlineEvenWhileOtherLinesKeepComing_notAfterTheLastLine() throws Exception {
+    Fence f = fence();
+    long stubborn = group();
+    long deadline = in(500);
+    assertThat(f.guard(stubborn, deadline)).isTrue();
+    // the agent lost its lease and is stopping its other apps: each verified stop sends a forget. With a timeout
+    // restarted by every line (the fence before this test), these kept the stubborn app alive as long as they came.
+    long until = in(1500);
+    boolean aliveAfterDeadline = false;
+    while (System.nanoTime() < until) {
+      f.forget(999_999);
+      if (System.nanoTime() > deadline + 300_000_000L && ProcessGroups.alive(stubborn)) aliveAfterDeadline = true;
+      Thread.sleep(40);
+    }
+    assertThat(aliveAfterDeadline).as("alive 300 ms past the deadline").isFalse();
+    assertThat(ProcessGroups.alive(stubborn)).isFalse();
+  }
+
+  @Test
+  void aSilentAgentsAppsLiveUntilTheDeadline() throws Exception {
+    Fence f = fence();
+    long app = group();
+    long deadline = in(1500);
+    f.guard(app, deadline);
+    // nothing more is sent (the agent is paused): the apps live on while the lease does
+    await().during(Duration.ofMillis(800)).atMost(Duration.ofMillis(1200)).until(() -> ProcessGroups.alive(app));
+    await().atMost(Duration.ofSeconds(5)).until(() -> !ProcessGroups.alive(app));
+    assertThat(System.nanoTime()).as("not killed before its deadline, less the fence's rounding").isGreaterThan(deadline - 30_000_000L);
+  }
+
+  @Test
+  void aLaterDeadlineKeepsTheAppsAndOneInThePastKillsAtOnce() throws Exception {
+    Fence f = fence();
+    long app = group();
+    f.guard(app, in(400));
+    for (int i = 0; i < 10; i++) {
+      f.deadline(in(400)); // renewals
+      Thread.sleep(100);
+    }
+    assertThat(ProcessGroups.alive(app)).as("1 s later, renewed").isTrue();
+    f.deadline(Long.MIN_VALUE); // the lease was revoked
+    await().atMost(Duration.ofSeconds(2)).until(() -> !ProcessGroups.alive(app));
+    long late = group(); // guarded at once, maybe before its setsid ran: it must not slip through
+    f.guard(late, in(-10));
+    await().atMost(Duration.ofSeconds(2)).until(() -> !ProcessGroups.alive(late));
+  }
+
+  @Test
+  void endOfInputKillsEverything() throws Exception {
+    Fence f = fence();
+    long a = group();
+    long b = group();
+    f.guard(a, in(60_000));
+    f.guard(b, in(60_000));
+    f.close(); // the agent died: its end of the pipe closes
+    fence = null;
+    await().atMost(Duration.ofSeconds(2)).until(() -> !ProcessGroups.alive(a) && !ProcessGroups.alive(b));
+  }
+
+  @Test
+  void theBootClockOffsetNeverPutsADeadlineLate() throws Exception {
+    long offset = Fence.calibrate();
+    for (int i = 0; i < 20; i++) {
+      long now = System.nanoTime();
+      String up = Files.readString(Path.of("/proc/uptime")).trim().split("\\s+")[0];
+      long after = System.nanoTime();
+      long centis = Long.parseLong(up.replace(".", ""));
+      // the boot clock read between now and after is at least centis; our estimate of it at 'after' must not exceed
+      // the true value, which is below centis + 1 at the read and grows by (after - now) at most until 'after'
+      assertThat(after + offset).isLessThan((centis + 1) * 10_000_000L + (after - now));
+      assertThat(Fence.toBootCentis(now, offset)).isLessThanOrEqualTo(centis);
+      assertThat(Fence.toBootCentis(now, offset)).as("early by little").isGreaterThanOrEqualTo(centis - 4);
+      Thread.sleep(7);
+    }
+    assertThat(Fence.toBootCentis(Long.MIN_VALUE, offset)).isZero();
+  }
+}
