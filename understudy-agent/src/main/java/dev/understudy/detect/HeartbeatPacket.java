@@ -51,14 +51,24 @@ public record HeartbeatPacket(boolean ack, String sender, long incarnation, long
     }
   }
 
+  /** Keyed once per thread and secret: looking up and keying a Mac per packet was most of a heartbeat's CPU. */
+  private record KeyedMac(byte[] secret, Mac mac) {}
+
+  private static final ThreadLocal<KeyedMac> MACS = new ThreadLocal<>();
+
   private static byte[] mac(byte[] secret, byte[] data, int len) {
-    try {
-      Mac m = Mac.getInstance("HmacSHA256");
-      m.init(new SecretKeySpec(secret, "HmacSHA256"));
-      m.update(data, 0, len);
-      return m.doFinal();
-    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      throw new IllegalStateException(e);
+    KeyedMac k = MACS.get();
+    if (k == null || !java.util.Arrays.equals(k.secret(), secret)) {
+      try {
+        Mac m = Mac.getInstance("HmacSHA256");
+        m.init(new SecretKeySpec(secret, "HmacSHA256"));
+        k = new KeyedMac(secret.clone(), m);
+        MACS.set(k);
+      } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+        throw new IllegalStateException(e);
+      }
     }
+    k.mac().update(data, 0, len);
+    return k.mac().doFinal(); // doFinal resets the Mac for the next packet, keeping its key
   }
 }
