@@ -16,7 +16,7 @@ public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Dura
     return switch (name == null ? "default" : name) {
       case "default" -> new Timing(ms(100), ms(500), ms(800), ms(200), ms(80), ms(200), ms(150), ms(300), ms(2000), 3,
           ms(60_000));
-      case "fast" -> new Timing(ms(50), ms(250), ms(500), ms(100), ms(50), ms(150), ms(100), ms(200), ms(1000), 3, ms(60_000));
+      case "fast" -> new Timing(ms(50), ms(250), ms(400), ms(100), ms(40), ms(100), ms(100), ms(200), ms(1000), 3, ms(60_000));
       case "relaxed" -> new Timing(ms(250), ms(1500), ms(4000), ms(800), ms(400), ms(1000), ms(500), ms(1000), ms(5000), 3,
           ms(60_000));
       default -> throw new ConfigException("timing.profile", "\"" + name + "\" is not a profile; use default, fast or relaxed");

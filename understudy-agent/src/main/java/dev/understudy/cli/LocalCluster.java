@@ -213,7 +213,7 @@ public final class LocalCluster {
     }
   }
 
-  /** SIGSTOP / SIGCONT of the agent alone (its apps keep running until their guards fire). */
+  /** SIGSTOP / SIGCONT of the agent alone (its apps keep running until its fence kills them at the lease deadline). */
   public void signalAgent(String id, String signal) {
     pid(id).ifPresent(pid -> signal(pid, signal));
   }

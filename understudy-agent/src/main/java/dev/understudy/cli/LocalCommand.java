@@ -73,7 +73,7 @@ final class LocalCommand {
     }
   }
 
-  @Command(name = "pause", mixinStandardHelpOptions = true, description = "SIGSTOP one agent (its apps keep running until their guards fence them).")
+  @Command(name = "pause", mixinStandardHelpOptions = true, description = "SIGSTOP one agent (its apps keep running until its fence kills them when its lease runs out).")
   static final class Pause implements Callable<Integer> {
     @Parameters(index = "0") String id;
     @Option(names = "--dir", defaultValue = "demo-cluster") Path dir;

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * timeout let every "forget" line sent while the agent was stopping its apps after losing its lease postpone the kill
  * of the rest, and a line the fence read late made the kill late by as much.
  *
- * <p>One process for all apps, not one per app: with hundreds of apps, a guard per app woken at every refresh cost
+ * <p>One process for all apps, not one per app: with hundreds of apps, a guard per app, each woken at every refresh, cost
  * thousands of wake-ups a second (a 200-app mass failover never finished on 2 cores).
  */
 final class Fence implements AutoCloseable {
