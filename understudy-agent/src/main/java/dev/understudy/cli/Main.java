@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
 public final class Main {
   public static void main(String[] args) {
     dev.understudy.run.ProcessGroups.preferVfork(); // before anything in this JVM spawns a process
+    dev.understudy.store.RaftStore.smallerNettyPools(); // before anything in this JVM talks gRPC
     System.exit(run(args));
   }
 

@@ -35,6 +35,19 @@ import org.apache.ratis.util.TimeDuration;
 
 /** The cluster database replica of one agent: a Ratis server plus a client to reach the leader. */
 public final class RaftStore implements Store {
+  static { smallerNettyPools(); }
+
+  /**
+   * Ratis' gRPC (its shaded Netty) pools direct memory in an arena per core and 4 MiB chunks; an agent's traffic is a
+   * few small messages a second, and one arena of 1 MiB chunks took 6-7 MB off an idle agent's RSS (157-160 MB to
+   * 149-154). Must run before Netty's allocator is first used; an operator's own -D setting wins.
+   */
+  public static void smallerNettyPools() {
+    String p = "org.apache.ratis.thirdparty.io.netty.allocator.";
+    if (System.getProperty(p + "numDirectArenas") == null) System.setProperty(p + "numDirectArenas", "1");
+    if (System.getProperty(p + "maxOrder") == null) System.setProperty(p + "maxOrder", "7");
+  }
+
   private final StoreConfig config;
   private volatile KvStateMachine machine = new KvStateMachine();
   private final RaftGroup group;
