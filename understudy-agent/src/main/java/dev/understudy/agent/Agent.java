@@ -325,6 +325,7 @@ public final class Agent implements AutoCloseable {
       }
       long diskTimeout = diskTimeoutNanos;
       boolean changed = false;
+      boolean current = replicaCurrent();
       long nextExpiry = Long.MAX_VALUE;
       for (var p : members()) {
         String id = p.id();
@@ -337,7 +338,7 @@ public final class Agent implements AutoCloseable {
         }
         DiskState ds = disk == null ? DiskState.NOT_CONFIGURED : disk.state(id, diskTimeout);
         // a replica still catching up has not seen the peer's recent renewals: its "expired" means nothing yet
-        boolean expired = leases.expired(id) && replicaCurrent();
+        boolean expired = leases.expired(id) && current;
         boolean upl = uplinkOk(id);
         Verdict v = VerdictRules.verdict(lanOk, ds, expired, upl);
         metrics.verdict(id, v);
@@ -347,8 +348,12 @@ public final class Agent implements AutoCloseable {
         }
         // an expiry under an unchanged verdict (already DOWN on LAN loss) is what lets a takeover go ahead: decide now
         if (prev != null && prev.leaseExpired() != expired) changed = true;
+        // A verdict is "observed" (its changes are events) once this replica is current and the peer has held a lease:
+        // at cluster formation every peer went UP (expiry not yet knowable), DOWN (no lease yet), UP (acquired), and
+        // each agent announced a SERVER_DOWN of every peer that had never been down.
+        boolean observed = current && leases.version(id) > 0;
         if (prev == null || prev.verdict() != v) {
-          peers.put(id, new PeerStatus(id, v, now, System.currentTimeMillis(), lanOk, ds, expired, upl));
+          peers.put(id, new PeerStatus(id, v, now, observed ? System.currentTimeMillis() : 0, lanOk, ds, expired, upl));
           if (prev != null) {
             log.info("{} sees {} {} -> {} (LAN {}, disk {}, lease {})", self, id, prev.verdict(), v,
                 lanOk ? "ok" : "lost", ds, expired ? "expired" : "current");
@@ -360,7 +365,9 @@ public final class Agent implements AutoCloseable {
           }
           changed = true;
         } else {
-          peers.put(id, new PeerStatus(id, v, prev.sinceNanos(), prev.sinceWallMillis(), lanOk, ds, expired, upl));
+          // a verdict that holds on as it becomes observed is observed from now, without an event of its own
+          long since = prev.sinceWallMillis() == 0 && observed ? System.currentTimeMillis() : prev.sinceWallMillis();
+          peers.put(id, new PeerStatus(id, v, prev.sinceNanos(), since, lanOk, ds, expired, upl));
         }
       }
       if (changed) wake.release();
