@@ -73,9 +73,11 @@ final class Fence implements AutoCloseable {
   }
 
   /**
-   * Guards a process group from now on. False when the fence cannot be told (it is gone): the group is not guarded
-   * and must not run. Pipe order makes this safe without an acknowledgement: the fence reads this line before it can
-   * time out on the next one, so a group the agent goes on to release is guarded even if the agent freezes at once.
+   * Guards a process group from now on, to be killed at {@code deadlineNanos} (sent first if it changed). False when
+   * the fence cannot be told (it is gone): the group is not guarded and must not run. Pipe order makes this safe
+   * without an acknowledgement: the agent lets the program run only after writing this line, and the fence reads it
+   * before anything written later, so a group the agent goes on to release dies at the deadline even if the agent
+   * freezes at once.
    */
   synchronized boolean guard(long pgid, long deadlineNanos) {
     deadline(deadlineNanos);
