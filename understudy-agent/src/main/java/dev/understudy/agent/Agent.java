@@ -323,7 +323,6 @@ public final class Agent implements AutoCloseable {
         if (leaseKeeper.valid()) disk.beat(DiskPulse.State.RUNNING);
         disk.readAll();
       }
-      long diskTimeout = diskTimeoutNanos;
       boolean changed = false;
       boolean current = replicaCurrent();
       long nextExpiry = Long.MAX_VALUE;
@@ -336,7 +335,7 @@ public final class Agent implements AutoCloseable {
           long left = leases.nanosUntilExpired(id);
           if (left > 0) nextExpiry = Math.min(nextExpiry, left);
         }
-        DiskState ds = disk == null ? DiskState.NOT_CONFIGURED : disk.state(id, diskTimeout);
+        DiskState ds = disk == null ? DiskState.NOT_CONFIGURED : disk.state(id, diskTimeoutNanos);
         // a replica still catching up has not seen the peer's recent renewals: its "expired" means nothing yet
         boolean expired = leases.expired(id) && current;
         boolean upl = uplinkOk(id);

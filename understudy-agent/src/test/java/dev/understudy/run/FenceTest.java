@@ -47,16 +47,12 @@ class FenceTest {
     assertThat(f.guard(stubborn, deadline)).isTrue();
     // the agent lost its lease and is stopping its other apps: each verified stop sends a forget. With a timeout
     // restarted by every line (the fence before this test), these kept the stubborn app alive as long as they came.
-    long until = in(2500);
-    boolean aliveAfterDeadline = false;
-    while (System.nanoTime() < until) {
+    // Each poll sends one, every 40 ms; dead 800 ms past the deadline at the latest (generous for a loaded machine: the
+    // countdown fence kept it alive for as long as the lines came, so this await timed out).
+    await().atMost(Duration.ofMillis(500 + 800)).pollInterval(Duration.ofMillis(40)).until(() -> {
       f.forget(999_999);
-      // generous for a loaded machine: the countdown fence kept it alive for as long as the lines came (all 2.5 s)
-      if (System.nanoTime() > deadline + 800_000_000L && ProcessGroups.alive(stubborn)) aliveAfterDeadline = true;
-      Thread.sleep(40);
-    }
-    assertThat(aliveAfterDeadline).as("alive 800 ms past the deadline").isFalse();
-    assertThat(ProcessGroups.alive(stubborn)).isFalse();
+      return !ProcessGroups.alive(stubborn);
+    });
   }
 
   @Test
@@ -77,11 +73,11 @@ class FenceTest {
     Fence f = fence();
     long app = group();
     f.guard(app, in(400));
-    for (int i = 0; i < 10; i++) {
-      f.deadline(in(400)); // renewals
-      Thread.sleep(100);
-    }
-    assertThat(ProcessGroups.alive(app)).as("1 s later, renewed").isTrue();
+    // renewals, one per poll, each putting the deadline 400 ms ahead: alive throughout
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      f.deadline(in(400));
+      return ProcessGroups.alive(app);
+    });
     f.deadline(Long.MIN_VALUE); // the lease was revoked
     await().atMost(Duration.ofSeconds(2)).until(() -> !ProcessGroups.alive(app));
     long late = group(); // guarded at once, maybe before its setsid ran: it must not slip through
@@ -114,7 +110,6 @@ class FenceTest {
       assertThat(after + offset).isLessThan((centis + 1) * 10_000_000L + (after - now));
       assertThat(Fence.toBootCentis(now, offset)).isLessThanOrEqualTo(centis);
       assertThat(Fence.toBootCentis(now, offset)).as("early by little").isGreaterThanOrEqualTo(centis - 4);
-      Thread.sleep(7);
     }
     assertThat(Fence.toBootCentis(Long.MIN_VALUE, offset)).isZero();
   }
