@@ -5,6 +5,8 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -43,7 +45,9 @@ final class ForwardBench {
     t.start();
     InetSocketAddress direct = new InetSocketAddress("127.0.0.42", echo.getLocalPort());
     int clusterPort = CasBench.freePort("127.0.0.41");
-    try (Forwarder f = new Forwarder("127.0.0.41", Forwarder.Limits.defaults())) {
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    try (Forwarder f = new Forwarder("127.0.0.41", Forwarder.Limits.defaults());
+        ReferenceRelay relay = new ReferenceRelay("127.0.0.43", direct)) {
       f.update(List.of(new Forwarder.Route("bench", clusterPort, Optional.of(direct))));
       Thread.sleep(300);
       InetSocketAddress fwd = new InetSocketAddress("127.0.0.41", clusterPort);
@@ -52,18 +56,29 @@ final class ForwardBench {
       // alternating rounds, median of each: one short round of each swung between 58% and 79% on a shared 2-core machine
       Stats ds = new Stats();
       Stats fs = new Stats();
+      Stats rs = new Stats();
+      long cpu = 0;
       for (int round = 0; round < 5; round++) {
         ds.add(throughput(direct, transfers));
+        long c0 = threads.getThreadCpuTime(f.threadId());
         fs.add(throughput(fwd, transfers));
+        cpu += threads.getThreadCpuTime(f.threadId()) - c0;
+        rs.add(throughput(relay.address(), transfers));
       }
       double dTput = ds.percentile(50);
       double fTput = fs.percentile(50);
+      double rTput = rs.percentile(50);
+      // the forwarder moved every byte of every round twice (there and back)
+      double cpuPerGb = cpu / 1e9 / (5 * 2.0 * transfers * 64 * 1024 / 1e9);
       double added = (fLat.percentile(50) - dLat.percentile(50)) * 1000;
       System.out.printf("  round trip direct:    %s%n", dLat.line("ms"));
       System.out.printf("  round trip forwarded: %s%n", fLat.line("ms"));
       System.out.printf("  added p50 latency: %.0f us%n", added);
       System.out.printf("  64 KiB echo throughput: direct %.0f MB/s, forwarded %.0f MB/s (%.0f%% of direct)%n",
           dTput, fTput, 100 * fTput / dTput);
+      System.out.printf("  reference relay (a blocking thread per direction): %.0f MB/s (%.0f%% of direct)%n",
+          rTput, 100 * rTput / dTput);
+      System.out.printf("  forwarder thread CPU per GB moved: %.2f s%n", cpuPerGb);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("directRoundTripMs", dLat.summary());
       m.put("forwardedRoundTripMs", fLat.summary());
@@ -71,6 +86,9 @@ final class ForwardBench {
       m.put("directMBps", dTput);
       m.put("forwardedMBps", fTput);
       m.put("forwardedPercentOfDirect", 100 * fTput / dTput);
+      m.put("referenceRelayMBps", rTput);
+      m.put("referenceRelayPercentOfDirect", 100 * rTput / dTput);
+      m.put("forwarderCpuSecondsPerGb", cpuPerGb);
       return m;
     } finally {
       echo.close();

@@ -106,6 +106,9 @@ public final class Forwarder implements AutoCloseable {
 
   public int openConnections() { return pipes.size(); }
 
+  /** The forwarder's one thread (the benchmark reads its CPU time). */
+  public long threadId() { return thread.getId(); }
+
   private void apply(List<Route> routes) {
     Map<String, Route> want = new HashMap<>();
     for (Route r : routes) want.put(r.tag(), r);
