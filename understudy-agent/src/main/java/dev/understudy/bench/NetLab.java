@@ -12,17 +12,18 @@ import java.util.Optional;
  * A small network of namespaces that the benchmark makes and removes itself: one namespace per node, each with an
  * {@code eth0} joined to a bridge that lives in a namespace of its own. Both ends of every link are created inside
  * the lab's namespaces, so the machine's own interfaces and routes are never touched. Addresses are in
- * {@link #SUBNET}, which exists only inside the lab.
+ * {@link #SUBNET}, which exists only inside the lab. Used by the benchmark against keepalived and by the partition
+ * drill of the tests.
  */
-final class NetLab implements AutoCloseable {
-  static final String SUBNET = "10.213.0.";
+public final class NetLab implements AutoCloseable {
+  public static final String SUBNET = "10.213.0.";
   private final String prefix;
   private final Map<String, String> addresses = new LinkedHashMap<>();
 
   private NetLab(String prefix) { this.prefix = prefix; }
 
   /** Why a lab cannot be made here (not root, no iproute2, no namespaces), or empty when it can. */
-  static Optional<String> unavailable() {
+  public static Optional<String> unavailable() {
     if (!"root".equals(System.getProperty("user.name"))) return Optional.of("network namespaces need root");
     String probe = "usprobe" + ProcessHandle.current().pid();
     try {
@@ -35,7 +36,7 @@ final class NetLab implements AutoCloseable {
   }
 
   /** Nodes get addresses SUBNET.1, .2, ... in the order given. */
-  static NetLab create(List<String> nodes) throws IOException {
+  public static NetLab create(List<String> nodes) throws IOException {
     NetLab lab = new NetLab("us" + ProcessHandle.current().pid() + "-");
     try {
       String sw = lab.ns("sw");
@@ -62,32 +63,32 @@ final class NetLab implements AutoCloseable {
   }
 
   /** The lab another process made (the benchmark inside its client namespace), with the same nodes in the same order. */
-  static NetLab attach(String prefix, List<String> nodes) {
+  public static NetLab attach(String prefix, List<String> nodes) {
     NetLab lab = new NetLab(prefix);
     for (int i = 0; i < nodes.size(); i++) lab.addresses.put(nodes.get(i), SUBNET + (i + 1));
     return lab;
   }
 
-  String prefix() { return prefix; }
+  public String prefix() { return prefix; }
 
-  String ns(String node) { return prefix + node; }
+  public String ns(String node) { return prefix + node; }
 
-  String address(String node) { return addresses.get(node); }
+  public String address(String node) { return addresses.get(node); }
 
   /** The command, run inside the node's namespace. */
-  List<String> in(String node, List<String> cmd) {
+  public List<String> in(String node, List<String> cmd) {
     List<String> out = new ArrayList<>(List.of("ip", "netns", "exec", ns(node)));
     out.addAll(cmd);
     return out;
   }
 
   /** The node's link goes down (a dead machine answers nothing, not even ARP) or up again. */
-  void link(String node, boolean up) throws IOException {
+  public void link(String node, boolean up) throws IOException {
     run("ip", "-n", ns(node), "link", "set", "eth0", up ? "up" : "down");
   }
 
   /** SIGKILL of every process in the node's namespace: its server died. */
-  void killAll(String node) throws IOException {
+  public void killAll(String node) throws IOException {
     String pids = run("ip", "netns", "pids", ns(node)).trim();
     if (pids.isEmpty()) return;
     List<String> cmd = new ArrayList<>(List.of("kill", "-9"));

@@ -1,0 +1,233 @@
+package dev.understudy.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.understudy.bench.NetLab;
+import dev.understudy.cli.LocalCluster;
+import dev.understudy.testing.History;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Network partitions of real agents, each in its own network namespace of a {@link NetLab}: a server's link goes
+ * down while its agent and its app keep running, cut off from the database and from its peers' heartbeats. Runs
+ * inside the lab's namespace {@code x} (the lab's addresses exist only inside it), started by {@link PartitionTest};
+ * exits non-zero on any failed check.
+ *
+ * <p>Three cuts: the app's host while a follower of Raft, the app's host while the Raft leader (the minority keeps a
+ * leader that no longer commits anything), and the Raft leader while another server hosts the app. After each cut
+ * the link comes back and the cluster must settle with the app on its primary again. Across the whole run no two
+ * instances of the app may overlap (S1), checked on an append-only history that every instance writes from the one
+ * machine clock; and a cut-off host must stop its instance within its lease.
+ */
+public final class PartitionDrill {
+  static final List<String> NODES = List.of("a", "b", "c", "x");
+  static final List<String> SERVERS = List.of("s1", "s2", "s3");
+  /** The default lease is 0.8 s: a cut-off host's app must be gone this long after the cut, with room for a loaded machine. */
+  static final long FENCE_BOUND_MS = 3_000;
+
+  private final NetLab lab;
+  private final LocalCluster lc;
+  private final Path history;
+  private final List<String> report = new ArrayList<>();
+
+  private PartitionDrill(NetLab lab, LocalCluster lc, Path history) {
+    this.lab = lab;
+    this.lc = lc;
+    this.history = history;
+  }
+
+  /** {@code args}: lab prefix, working directory. */
+  public static void main(String[] args) throws Exception {
+    NetLab lab = NetLab.attach(args[0], NODES);
+    Path dir = Path.of(args[1]);
+    Path history = dir.resolve("history.log");
+    Files.createFile(history);
+    List<LocalCluster.Placement> places = List.of(
+        new LocalCluster.Placement(lab.address("a"), lab.ns("a")),
+        new LocalCluster.Placement(lab.address("b"), lab.ns("b")),
+        new LocalCluster.Placement(lab.address("c"), lab.ns("c")));
+    LocalCluster lc = LocalCluster.up(dir.resolve("cluster"), places, 7800, Map.of());
+    int rc = 1;
+    try {
+      lc.awaitReady(null, 60_000);
+      new PartitionDrill(lab, lc, history).run();
+      rc = 0;
+    } catch (Throwable t) {
+      t.printStackTrace(System.out);
+    } finally {
+      try {
+        lc.down();
+      } catch (Exception e) {
+        System.out.println("cluster down: " + e);
+      }
+    }
+    System.exit(rc);
+  }
+
+  private void run() throws Exception {
+    lc.client("s3").post("/api/v1/apps", Map.of("tag", "p", "command", Map.of("argv", History.recorderCommand(history),
+        "stopTimeoutMs", 2000), "primary", "s1", "backups", List.of("s2", "s3"), "autoFailback", true));
+    awaitRunningOn("s1", "s2");
+
+    cutHost("the host, a Raft follower", false, Cut.LINK);
+    cutHost("the host, the Raft leader", true, Cut.LINK);
+    cutLeaderNotHost();
+    if (nftables()) cutHost("the host's TCP (Raft, API) while its UDP heartbeats pass", false, Cut.TCP);
+    else report.add("skipped the TCP-only cut: nft (Debian's nftables) is not installed");
+
+    History.assertOneHostAtATime(history);
+    report.add("S1 holds over " + History.instances(history).size() + " instances");
+    report.forEach(line -> System.out.println("partition drill: " + line));
+  }
+
+  /** Moves the app to {@code host}, cuts that server off, checks the takeover, heals and waits for the failback. */
+  /** How a server is cut off: its link down, or only its TCP over the link (UDP heartbeats still pass both ways). */
+  enum Cut { LINK, TCP }
+
+  private void cutHost(String label, boolean leaderToo, Cut how) throws Exception {
+    String host = null;
+    String witness = null;
+    // leadership can move while the app does: pick, move, and check again until the host is what the cut needs
+    for (int attempt = 0; attempt < 5; attempt++) {
+      String leader = leader("s1");
+      String pick = leaderToo ? leader : SERVERS.stream().filter(s -> !s.equals(leader)).findFirst().orElseThrow();
+      String other = SERVERS.stream().filter(s -> !s.equals(pick)).findFirst().orElseThrow();
+      if (!pick.equals(hostOf(other))) lc.client(other).post("/api/v1/apps/p/move", Map.of("to", pick));
+      awaitRunningOn(pick, other);
+      awaitHistoryFrom(pick);
+      if (leader(other).equals(leader)) {
+        host = pick;
+        witness = other;
+        break;
+      }
+    }
+    assertThat(host).as("a stable leader to cut around").isNotNull();
+    final String cutOff = host;
+    final String via = witness;
+    long cut = System.currentTimeMillis();
+    cut(cutOff, how, true);
+    String takeover = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+        .until(() -> {
+          String h = runningHost(via);
+          return h != null && !h.equals(cutOff) ? h : null;
+        }, h -> h != null);
+    JsonNode seen = lc.client(via).get("/api/v1/servers/" + cutOff);
+    awaitHistoryFrom(takeover);
+    History.Instance old = lastInstance(host);
+    History.Instance next = lastInstance(takeover);
+    long fencedMs = old.last() / 1_000_000 - cut;
+    long startedMs = next.first() / 1_000_000 - cut;
+    report.add(String.format("cut %s (%s): its app's last sign of life %+d ms after the cut, %s's first %+d ms;"
+        + " %s saw %s as %s (LAN %s, lease %s)", label, cutOff, fencedMs, takeover, startedMs, via, cutOff,
+        seen.path("verdict").asText(), seen.path("lan").asText(), seen.path("lease").asText()));
+    assertThat(old.last()).as("S1: %s's instance ran until after %s's began", cutOff, takeover).isLessThan(next.first());
+    assertThat(fencedMs).as("%s cut off stops its app within its lease", cutOff).isLessThan(FENCE_BOUND_MS);
+    heal(cutOff, via, how);
+  }
+
+  /** Cuts the Raft leader while another server hosts the app: the host keeps or loses nothing it should not. */
+  private void cutLeaderNotHost() throws Exception {
+    String leader = leader("s1");
+    String host = SERVERS.stream().filter(s -> !s.equals(leader)).findFirst().orElseThrow();
+    if (!host.equals(hostOf(host))) lc.client(host).post("/api/v1/apps/p/move", Map.of("to", host));
+    awaitRunningOn(host, host);
+    awaitHistoryFrom(host);
+    long cut = System.currentTimeMillis();
+    cut(leader, Cut.LINK, true);
+    String newLeader = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+        .until(() -> leader(host), l -> l != null && !l.isEmpty() && !l.equals(leader));
+    long elected = System.currentTimeMillis() - cut;
+    String now = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> runningHost(host), h -> h != null);
+    report.add(String.format("cut the Raft leader %s while %s hosts the app: %s leads %d ms later; the app runs on %s%s",
+        leader, host, newLeader, elected, now, now.equals(host) ? " (not moved)" : " (moved: the host's lease ran out)"));
+    heal(leader, host, Cut.LINK);
+  }
+
+  /** The link comes back: every server sees every other UP, and the app is back on its primary (auto-failback). */
+  private void heal(String server, String via, Cut how) throws Exception {
+    cut(server, how, false);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
+      for (String s : SERVERS) {
+        for (JsonNode srv : lc.client(s).get("/api/v1/status").get("servers")) {
+          if (!"UP".equals(srv.get("verdict").asText())) return false;
+        }
+      }
+      return true;
+    });
+    awaitRunningOn("s1", via);
+    awaitHistoryFrom("s1");
+  }
+
+  private void cut(String server, Cut how, boolean off) throws Exception {
+    if (how == Cut.LINK) {
+      lab.link(node(server), !off);
+    } else if (off) {
+      // on eth0 only: the agent's own connections to itself (its database client to its replica) stay up
+      nft(server, "add table inet cut");
+      nft(server, "add chain inet cut in { type filter hook input priority 0; }");
+      nft(server, "add chain inet cut out { type filter hook output priority 0; }");
+      nft(server, "add rule inet cut in iifname eth0 meta l4proto tcp drop");
+      nft(server, "add rule inet cut out oifname eth0 meta l4proto tcp drop");
+    } else {
+      nft(server, "delete table inet cut");
+    }
+  }
+
+  private void nft(String server, String rule) throws Exception {
+    List<String> cmd = new ArrayList<>(lab.in(node(server), List.of("nft")));
+    cmd.addAll(List.of(rule.split(" ")));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (p.waitFor() != 0) throw new IllegalStateException("nft " + rule + ": " + out.trim());
+  }
+
+  private static boolean nftables() {
+    return dev.understudy.run.ProcessGroups.locate("nft", "/usr/sbin", "/sbin", "/usr/bin", "/bin").isPresent();
+  }
+
+  private void awaitRunningOn(String host, String via) {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+        .until(() -> host.equals(runningHost(via)));
+  }
+
+  /** The history has a line from an instance on {@code server} written in the last half second. */
+  private void awaitHistoryFrom(String server) {
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      Optional<History.Instance> i = History.instances(history).stream().filter(x -> x.server().equals(server))
+          .max(Comparator.comparingLong(History.Instance::last));
+      return i.isPresent() && System.currentTimeMillis() * 1_000_000 - i.get().last() < 500_000_000L;
+    });
+  }
+
+  private History.Instance lastInstance(String server) throws Exception {
+    return History.instances(history).stream().filter(x -> x.server().equals(server))
+        .max(Comparator.comparingLong(History.Instance::first)).orElseThrow();
+  }
+
+  private String hostOf(String via) {
+    return lc.client(via).get("/api/v1/apps/p").get("host").asText(null);
+  }
+
+  /** The app's host if the database says it runs, else null. */
+  private String runningHost(String via) {
+    JsonNode app = lc.client(via).get("/api/v1/apps/p");
+    return "RUNNING".equals(app.get("state").asText()) ? app.get("host").asText(null) : null;
+  }
+
+  private String leader(String via) {
+    return lc.client(via).get("/api/v1/status").get("leader").asText("");
+  }
+
+  private static String node(String server) {
+    return NODES.get(SERVERS.indexOf(server));
+  }
+}
