@@ -34,13 +34,13 @@ public final class PartitionDrill {
   /** The default lease is 0.8 s: a cut-off host's app must be gone this long after the cut, with room for a loaded machine. */
   static final long FENCE_BOUND_MS = 3_000;
 
-  private final NetLab lab;
+  private final Cuts cuts;
   private final LocalCluster lc;
   private final Path history;
   private final List<String> report = new ArrayList<>();
 
   private PartitionDrill(NetLab lab, LocalCluster lc, Path history) {
-    this.lab = lab;
+    this.cuts = new Cuts(lab, SERVERS, NODES);
     this.lc = lc;
     this.history = history;
   }
@@ -81,12 +81,41 @@ public final class PartitionDrill {
     cutHost("the host, a Raft follower", false, Cut.LINK);
     cutHost("the host, the Raft leader", true, Cut.LINK);
     cutLeaderNotHost();
-    if (nftables()) cutHost("the host's TCP (Raft, API) while its UDP heartbeats pass", false, Cut.TCP);
+    if (Cuts.nftables()) cutHost("the host's TCP (Raft, API) while its UDP heartbeats pass", false, Cut.TCP);
     else report.add("skipped the TCP-only cut: nft (Debian's nftables) is not installed");
+
+    randomCuts();
 
     History.assertOneHostAtATime(history);
     report.add("S1 holds over " + History.instances(history).size() + " instances");
     report.forEach(line -> System.out.println("partition drill: " + line));
+  }
+
+  /**
+   * A second app, then {@code partition.seconds} (default 40) of {@link RandomPartitions} from {@code partition.seed}
+   * ("random" for a fresh one); once all is healed both apps must run again within a minute (L1).
+   */
+  private void randomCuts() throws Exception {
+    lc.client("s1").post("/api/v1/apps", Map.of("tag", "q", "command", Map.of("argv", History.recorderCommand(history),
+        "stopTimeoutMs", 2000), "primary", "s2", "backups", List.of("s3", "s1"), "autoFailback", false));
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> runningHost("s1", "q") != null);
+    String seedProperty = System.getProperty("partition.seed", "20261201");
+    long seed = seedProperty.equals("random") ? System.nanoTime() % 100_000_000_000_000L : Long.parseLong(seedProperty);
+    long seconds = Long.getLong("partition.seconds", 40);
+    report.add("random cuts: seed " + seed + ", " + seconds + " s (replay: -Dpartition.seed=" + seed + ")");
+    long before = History.instances(history).size();
+    List<String> schedule = RandomPartitions.run(cuts, SERVERS, seconds, seed);
+    schedule.forEach(line -> report.add("  " + line));
+    long healed = System.currentTimeMillis();
+    for (String tag : List.of("p", "q")) {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+          .until(() -> SERVERS.stream().anyMatch(s -> runningHost(s, tag) != null));
+    }
+    awaitHistoryFrom(runningHost("s1", "p"));
+    awaitHistoryFrom(runningHost("s1", "q"));
+    report.add(String.format("after %d cuts, healed: both apps run again %d ms later; %d new instances; %s",
+        schedule.size(), System.currentTimeMillis() - healed, History.instances(history).size() - before,
+        RandomPartitions.gaps(history)));
   }
 
   /** Moves the app to {@code host}, cuts that server off, checks the takeover, heals and waits for the failback. */
@@ -168,30 +197,9 @@ public final class PartitionDrill {
   }
 
   private void cut(String server, Cut how, boolean off) throws Exception {
-    if (how == Cut.LINK) {
-      lab.link(node(server), !off);
-    } else if (off) {
-      // on eth0 only: the agent's own connections to itself (its database client to its replica) stay up
-      nft(server, "add table inet cut");
-      nft(server, "add chain inet cut in { type filter hook input priority 0; }");
-      nft(server, "add chain inet cut out { type filter hook output priority 0; }");
-      nft(server, "add rule inet cut in iifname eth0 meta l4proto tcp drop");
-      nft(server, "add rule inet cut out oifname eth0 meta l4proto tcp drop");
-    } else {
-      nft(server, "delete table inet cut");
-    }
-  }
-
-  private void nft(String server, String rule) throws Exception {
-    List<String> cmd = new ArrayList<>(lab.in(node(server), List.of("nft")));
-    cmd.addAll(List.of(rule.split(" ")));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    if (p.waitFor() != 0) throw new IllegalStateException("nft " + rule + ": " + out.trim());
-  }
-
-  private static boolean nftables() {
-    return dev.understudy.run.ProcessGroups.locate("nft", "/usr/sbin", "/sbin", "/usr/bin", "/bin").isPresent();
+    if (!off) cuts.heal(server);
+    else if (how == Cut.LINK) cuts.linkDown(server);
+    else cuts.dropTcp(server);
   }
 
   private void awaitRunningOn(String host, String via) {
@@ -219,15 +227,15 @@ public final class PartitionDrill {
 
   /** The app's host if the database says it runs, else null. */
   private String runningHost(String via) {
-    JsonNode app = lc.client(via).get("/api/v1/apps/p");
+    return runningHost(via, "p");
+  }
+
+  private String runningHost(String via, String tag) {
+    JsonNode app = lc.client(via).get("/api/v1/apps/" + tag);
     return "RUNNING".equals(app.get("state").asText()) ? app.get("host").asText(null) : null;
   }
 
   private String leader(String via) {
     return lc.client(via).get("/api/v1/status").get("leader").asText("");
-  }
-
-  private static String node(String server) {
-    return NODES.get(SERVERS.indexOf(server));
   }
 }
