@@ -37,7 +37,6 @@ public final class PartitionDrill {
   private final Cuts cuts;
   private final LocalCluster lc;
   private final Path history;
-  private final List<String> report = new ArrayList<>();
 
   private PartitionDrill(NetLab lab, LocalCluster lc, Path history) {
     this.cuts = new Cuts(lab, SERVERS, NODES);
@@ -57,12 +56,14 @@ public final class PartitionDrill {
         new LocalCluster.Placement(lab.address("c"), lab.ns("c")));
     LocalCluster lc = LocalCluster.up(dir.resolve("cluster"), places, 7800, Map.of());
     int rc = 1;
+    PartitionDrill drill = new PartitionDrill(lab, lc, history);
     try {
       lc.awaitReady(null, 60_000);
-      new PartitionDrill(lab, lc, history).run();
+      drill.run();
       rc = 0;
     } catch (Throwable t) {
       t.printStackTrace(System.out);
+      drill.dumpStatus();
     } finally {
       try {
         lc.down();
@@ -82,13 +83,12 @@ public final class PartitionDrill {
     cutHost("the host, the Raft leader", true, Cut.LINK);
     cutLeaderNotHost();
     if (Cuts.nftables()) cutHost("the host's TCP (Raft, API) while its UDP heartbeats pass", false, Cut.TCP);
-    else report.add("skipped the TCP-only cut: nft (Debian's nftables) is not installed");
+    else report("skipped the TCP-only cut: nft (Debian's nftables) is not installed");
 
     randomCuts();
 
     History.assertOneHostAtATime(history);
-    report.add("S1 holds over " + History.instances(history).size() + " instances");
-    report.forEach(line -> System.out.println("partition drill: " + line));
+    report("S1 holds over " + History.instances(history).size() + " instances");
   }
 
   /**
@@ -102,18 +102,16 @@ public final class PartitionDrill {
     String seedProperty = System.getProperty("partition.seed", "20261201");
     long seed = seedProperty.equals("random") ? System.nanoTime() % 100_000_000_000_000L : Long.parseLong(seedProperty);
     long seconds = Long.getLong("partition.seconds", 40);
-    report.add("random cuts: seed " + seed + ", " + seconds + " s (replay: -Dpartition.seed=" + seed + ")");
+    report("random cuts: seed " + seed + ", " + seconds + " s (replay: -Dpartition.seed=" + seed + ")");
     long before = History.instances(history).size();
-    List<String> schedule = RandomPartitions.run(cuts, SERVERS, seconds, seed);
-    schedule.forEach(line -> report.add("  " + line));
+    List<String> schedule = RandomPartitions.run(cuts, SERVERS, seconds, seed, line -> report("  " + line));
     long healed = System.currentTimeMillis();
     for (String tag : List.of("p", "q")) {
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-          .until(() -> SERVERS.stream().anyMatch(s -> runningHost(s, tag) != null));
+      String host = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+          .until(() -> runningAnywhere(tag), h -> h != null);
+      awaitHistoryFrom(host);
     }
-    awaitHistoryFrom(runningHost("s1", "p"));
-    awaitHistoryFrom(runningHost("s1", "q"));
-    report.add(String.format("after %d cuts, healed: both apps run again %d ms later; %d new instances; %s",
+    report(String.format("after %d cuts, healed: both apps run again %d ms later; %d new instances; %s",
         schedule.size(), System.currentTimeMillis() - healed, History.instances(history).size() - before,
         RandomPartitions.gaps(history)));
   }
@@ -155,7 +153,7 @@ public final class PartitionDrill {
     History.Instance next = lastInstance(takeover);
     long fencedMs = old.last() / 1_000_000 - cut;
     long startedMs = next.first() / 1_000_000 - cut;
-    report.add(String.format("cut %s (%s): its app's last sign of life %+d ms after the cut, %s's first %+d ms;"
+    report(String.format("cut %s (%s): its app's last sign of life %+d ms after the cut, %s's first %+d ms;"
         + " %s saw %s as %s (LAN %s, lease %s)", label, cutOff, fencedMs, takeover, startedMs, via, cutOff,
         seen.path("verdict").asText(), seen.path("lan").asText(), seen.path("lease").asText()));
     assertThat(old.last()).as("S1: %s's instance ran until after %s's began", cutOff, takeover).isLessThan(next.first());
@@ -176,7 +174,7 @@ public final class PartitionDrill {
         .until(() -> leader(host), l -> l != null && !l.isEmpty() && !l.equals(leader));
     long elected = System.currentTimeMillis() - cut;
     String now = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> runningHost(host), h -> h != null);
-    report.add(String.format("cut the Raft leader %s while %s hosts the app: %s leads %d ms later; the app runs on %s%s",
+    report(String.format("cut the Raft leader %s while %s hosts the app: %s leads %d ms later; the app runs on %s%s",
         leader, host, newLeader, elected, now, now.equals(host) ? " (not moved)" : " (moved: the host's lease ran out)"));
     heal(leader, host, Cut.LINK);
   }
@@ -228,6 +226,33 @@ public final class PartitionDrill {
   /** The app's host if the database says it runs, else null. */
   private String runningHost(String via) {
     return runningHost(via, "p");
+  }
+
+  /** The app's host as the first server that answers says, if it says the app runs; null otherwise. */
+  private String runningAnywhere(String tag) {
+    for (String s : SERVERS) {
+      try {
+        return runningHost(s, tag);
+      } catch (RuntimeException e) {
+        // that server does not answer: ask the next
+      }
+    }
+    return null;
+  }
+
+  private static void report(String line) {
+    System.out.println("partition drill: " + line);
+  }
+
+  /** What each server says of the servers and apps, for a failed run. */
+  private void dumpStatus() {
+    for (String s : SERVERS) {
+      try {
+        System.out.println("status from " + s + ": " + lc.client(s).get("/api/v1/status"));
+      } catch (RuntimeException e) {
+        System.out.println("status from " + s + ": " + e.getMessage());
+      }
+    }
   }
 
   private String runningHost(String via, String tag) {

@@ -12,19 +12,18 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Network partitions of real agent processes ({@link PartitionDrill}), each agent in a network namespace this test
  * creates and removes; skipped, saying why, where namespaces cannot be made (not root, no iproute2).
  */
 class PartitionTest {
-  @TempDir Path dir;
-
   @Test
   void aCutOffHostStopsItsAppBeforeAnyOtherStartsIt() throws Exception {
     Optional<String> why = NetLab.unavailable();
     assumeTrue(why.isEmpty(), () -> "skipped: " + why.orElse(""));
+    // kept when the drill fails (agent logs, the history, the drill's output), removed when it passes
+    Path dir = Files.createDirectories(Path.of("target", "partition-" + System.currentTimeMillis()).toAbsolutePath());
     Path out = dir.resolve("drill.log");
     try (NetLab lab = NetLab.create(PartitionDrill.NODES)) {
       String java = ProcessHandle.current().info().command().orElse("java");
@@ -38,6 +37,9 @@ class PartitionTest {
       String log = Files.readString(out, StandardCharsets.UTF_8);
       log.lines().filter(l -> l.startsWith("partition drill:")).forEach(System.out::println);
       assertThat(done && p.exitValue() == 0).as("the partition drill failed; its output (%s):%n%s", out, tail(log)).isTrue();
+    }
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
     }
   }
 

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * Random cuts, one at a time, each for 0.3-5 s with 0.2-3 s of calm between: one server's link, one server's TCP
@@ -18,7 +19,8 @@ final class RandomPartitions {
   private RandomPartitions() {}
 
   /** Returns what happened, one line per cut. */
-  static List<String> run(Cuts cuts, List<String> servers, long seconds, long seed) throws Exception {
+  static List<String> run(Cuts cuts, List<String> servers, long seconds, long seed, Consumer<String> onCut)
+      throws Exception {
     Random rnd = new Random(seed);
     boolean nft = Cuts.nftables();
     List<String> log = new ArrayList<>();
@@ -44,6 +46,7 @@ final class RandomPartitions {
       }
       long ms = 300 + rnd.nextInt(4700);
       log.add(String.format("%7d ms  %-16s for %d ms", System.currentTimeMillis() - t0, what, ms));
+      onCut.accept(log.get(log.size() - 1));
       Thread.sleep(ms); // the fault's duration: this is the schedule, not a wait for a condition
       cuts.healAll();
       Thread.sleep(200 + rnd.nextInt(2800));
