@@ -97,6 +97,9 @@ final class Fence implements AutoCloseable {
     send("@" + toBootCentis(deadlineNanos, bootOffsetNanos));
   }
 
+  /** The last deadline the fence was told ({@link System#nanoTime()}; MIN_VALUE before any). */
+  synchronized long deadlineSent() { return deadlineSent; }
+
   /**
    * The fence's deadline for {@code nanos}: never later than that instant. The fence reads its clock in hundredths,
    * rounded down, so it may wait up to 10 ms too long: the deadline it is given is one hundredth earlier still.

@@ -211,6 +211,8 @@ public final class Supervisor implements AutoCloseable {
   }
 
   private static final long MAX_PACE_NANOS = 2_000_000_000L;
+  /** How much before its deadline the fence may kill (its clock is in hundredths, and it is told one early). */
+  private static final long FENCE_EARLY_NANOS = 20_000_000L;
 
   /**
    * {@code readyToSpawn}: false while this agent had better not spawn yet; a launch waits for it, up to 2 s, before its
@@ -372,11 +374,16 @@ public final class Supervisor implements AutoCloseable {
   private void onExit(Proc proc) {
     if (proc.stopRequested) return; // doStop verifies and reports
     int code = proc.process.exitValue();
+    // Past the fence's deadline the exit is the fence's kill (it fires up to a hundredth early), not the app's crash:
+    // the lease ran out (SERVER_FENCED says so). Counted as a crash it raised APP_CRASHED, and three such lease losses
+    // in a restart window moved the app away as a crash loop.
+    boolean fenced = ticker.nanos() + FENCE_EARLY_NANOS >= fence.deadlineSent();
     killAndVerifyGone(proc);
     releaseAll(proc, dataDir.resolve("logs").resolve(proc.app.tag() + ".log"));
     finish(proc);
-    log.warn("{} exited on its own (code {})", proc.app.tag(), code);
-    listener.exited(proc.app.tag(), proc.app.epoch(), true, code);
+    if (fenced) log.warn("{} was killed by the fence: this server's lease ran out", proc.app.tag());
+    else log.warn("{} exited on its own (code {})", proc.app.tag(), code);
+    listener.exited(proc.app.tag(), proc.app.epoch(), !fenced, code);
     listener.changed();
   }
 
