@@ -106,6 +106,7 @@ public final class PartitionDrill {
     long before = History.instances(history).size();
     List<String> schedule = RandomPartitions.run(cuts, SERVERS, seconds, seed, line -> report("  " + line));
     long healed = System.currentTimeMillis();
+    awaitAllUp();
     for (String tag : List.of("p", "q")) {
       String host = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
           .until(() -> runningAnywhere(tag), h -> h != null);
@@ -182,6 +183,13 @@ public final class PartitionDrill {
   /** The link comes back: every server sees every other UP, and the app is back on its primary (auto-failback). */
   private void heal(String server, String via, Cut how) throws Exception {
     cut(server, how, false);
+    awaitAllUp();
+    awaitRunningOn("s1", via);
+    awaitHistoryFrom("s1");
+  }
+
+  /** Every server answers, and sees every server (itself included: its lease) UP. */
+  private void awaitAllUp() {
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
       for (String s : SERVERS) {
         for (JsonNode srv : lc.client(s).get("/api/v1/status").get("servers")) {
@@ -190,8 +198,6 @@ public final class PartitionDrill {
       }
       return true;
     });
-    awaitRunningOn("s1", via);
-    awaitHistoryFrom("s1");
   }
 
   private void cut(String server, Cut how, boolean off) throws Exception {
