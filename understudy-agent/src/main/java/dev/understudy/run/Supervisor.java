@@ -381,7 +381,7 @@ public final class Supervisor implements AutoCloseable {
     killAndVerifyGone(proc);
     releaseAll(proc, dataDir.resolve("logs").resolve(proc.app.tag() + ".log"));
     finish(proc);
-    if (fenced) log.warn("{} was killed by the fence: this server's lease ran out", proc.app.tag());
+    if (fenced) log.warn("{} was killed at the fence's deadline (the lease ran out, or the fence died), not crashed", proc.app.tag());
     else log.warn("{} exited on its own (code {})", proc.app.tag(), code);
     listener.exited(proc.app.tag(), proc.app.epoch(), !fenced, code);
     listener.changed();

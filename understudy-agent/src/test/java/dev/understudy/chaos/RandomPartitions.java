@@ -49,7 +49,7 @@ final class RandomPartitions {
       onCut.accept(log.get(log.size() - 1));
       Thread.sleep(ms); // the fault's duration: this is the schedule, not a wait for a condition
       cuts.healAll();
-      Thread.sleep(200 + rnd.nextInt(2800));
+      Thread.sleep(200 + rnd.nextInt(2800)); // the calm before the next cut: the schedule too
     }
     return log;
   }
