@@ -81,6 +81,7 @@ public final class Agent implements AutoCloseable {
   private dev.understudy.api.ApiServer api;
   private dev.understudy.route.Forwarder forwarder;
   private volatile List<dev.understudy.route.Forwarder.Route> lastRoutes = List.of();
+  private dev.understudy.route.KernelRoutes kernelRoutes;
   private final Map<String, PeerStatus> peers = new ConcurrentHashMap<>();
   /**
    * Apps as last parsed, by key, reused while their database version is unchanged: every round reads every app, and
@@ -137,6 +138,15 @@ public final class Agent implements AutoCloseable {
   }
 
   private void startAll() throws IOException {
+    if (config.kernelForwarding()) {
+      // first, so that an agent refused here has opened nothing else
+      try {
+        kernelRoutes = dev.understudy.route.KernelRoutes.open(config.address(), config.forwardingLimits());
+      } catch (IOException e) {
+        throw new ConfigException("forwarding.mode", "kernel: " + e.getMessage()
+            + " (use forwarding.mode: user where nftables cannot be used)");
+      }
+    }
     Path data = Path.of(config.dataDir()).toAbsolutePath();
     List<StoreConfig.Peer> sp = config.peers().stream()
         .map(p -> new StoreConfig.Peer(p.id(), p.address(), config.raftPort(p))).toList();
@@ -231,7 +241,8 @@ public final class Agent implements AutoCloseable {
     // a renewal is due every leaseRenew: under half a lease left means renewals are late (a starved machine)
     supervisor.paceStartsWith(() -> leaseKeeper.remainingMillis() > timing.lease().toMillis() / 2 && replicaCurrent());
 
-    forwarder = new dev.understudy.route.Forwarder(config.address(), dev.understudy.route.Forwarder.Limits.defaults());
+    forwarder = new dev.understudy.route.Forwarder(config.address(), config.forwardingLimits());
+    if (kernelRoutes != null) metrics.gauge("understudy_kernel_route_errors_total", kernelRoutes::errors);
     metrics.gauge("understudy_forwarded_connections_open", forwarder::openConnections);
     metrics.gauge("understudy_forwarded_connections_total", forwarder::forwardedConnections);
     metrics.gauge("understudy_lease_remaining_seconds", () -> leaseKeeper.remainingMillis() / 1000.0);
@@ -578,6 +589,7 @@ public final class Agent implements AutoCloseable {
     if (!routes.equals(lastRoutes)) {
       lastRoutes = routes;
       forwarder.update(routes);
+      if (kernelRoutes != null) kernelRoutes.update(routes);
     }
   }
 
@@ -821,6 +833,7 @@ public final class Agent implements AutoCloseable {
       supervisor.close();
     }
     if (api != null) api.close();
+    if (kernelRoutes != null) kernelRoutes.close();
     if (forwarder != null) forwarder.close();
     if (notifier != null) notifier.close();
     if (events != null) events.close();

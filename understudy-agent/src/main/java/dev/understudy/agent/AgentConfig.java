@@ -35,6 +35,7 @@ public record AgentConfig(
     UplinkConfig uplink,
     InventoryConfig inventory,
     NotifyConfig notifications,
+    ForwardingConfig forwarding,
     Boolean testHooks) {
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -62,6 +63,13 @@ public record AgentConfig(
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record NotifyConfig(String webhook, String webhookTimeout, Integer webhookRetries, List<String> command,
                              List<String> kinds) {}
+
+  /**
+   * Client forwarding on the cluster ports. {@code mode}: {@code user} (default: the agent relays every connection) or
+   * {@code kernel} (nftables rewrites connections to the host while it runs the app; needs root and nft, IPv4).
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record ForwardingConfig(String mode, Integer maxConnectionsPerApp, String waitForHost, String idleTimeout) {}
 
   public static final int DEFAULT_API_PORT = 7700;
   public static final int DEFAULT_RAFT_PORT = 7701;
@@ -124,6 +132,18 @@ public record AgentConfig(
   public int heartbeatPort(Peer p) { return p.heartbeatPort() != null ? p.heartbeatPort() : heartbeatPort(); }
 
   public Timing timingValues() { return Timing.from(timing); }
+
+  /** Whether the kernel forwards (nftables) as well as the agent. */
+  public boolean kernelForwarding() { return forwarding != null && "kernel".equals(forwarding.mode()); }
+
+  public dev.understudy.route.Forwarder.Limits forwardingLimits() {
+    var d = dev.understudy.route.Forwarder.Limits.defaults();
+    if (forwarding == null) return d;
+    return new dev.understudy.route.Forwarder.Limits(
+        forwarding.maxConnectionsPerApp() != null ? forwarding.maxConnectionsPerApp() : d.maxConnectionsPerApp(),
+        forwarding.waitForHost() != null ? Durations.parse("forwarding.waitForHost", forwarding.waitForHost()) : d.waitForHost(),
+        forwarding.idleTimeout() != null ? Durations.parse("forwarding.idleTimeout", forwarding.idleTimeout()) : d.idleTimeout());
+  }
 
   public String clusterName() { return cluster != null && cluster.name() != null ? cluster.name() : "understudy"; }
 
@@ -192,12 +212,35 @@ public record AgentConfig(
         throw new ConfigException("notifications.webhookRetries", "must be 0-10");
       }
     }
+    if (forwarding != null) validateForwarding();
     if (inventory != null && inventory.memory() != null) {
       try {
         Sizes.parseBytes(inventory.memory());
       } catch (IllegalArgumentException e) {
         throw new ConfigException("inventory.memory", e.getMessage());
       }
+    }
+  }
+
+  private void validateForwarding() {
+    String mode = or(forwarding.mode(), "user");
+    if (!mode.equals("user") && !mode.equals("kernel")) {
+      throw new ConfigException("forwarding.mode", "must be user or kernel (got " + mode + ")");
+    }
+    if (mode.equals("kernel")) {
+      String why = dev.understudy.route.KernelRoutes.unsupported(address);
+      if (why != null) throw new ConfigException("forwarding.mode", "kernel " + why);
+    }
+    Integer max = forwarding.maxConnectionsPerApp();
+    if (max != null && (max < 1 || max > 1_000_000)) {
+      throw new ConfigException("forwarding.maxConnectionsPerApp", "must be 1-1000000 (got " + max + ")");
+    }
+    var limits = forwardingLimits();
+    if (limits.waitForHost().compareTo(java.time.Duration.ofMinutes(10)) > 0) {
+      throw new ConfigException("forwarding.waitForHost", "must be at most 10m (got " + Durations.format(limits.waitForHost()) + ")");
+    }
+    if (limits.idleTimeout().compareTo(java.time.Duration.ofSeconds(1)) < 0) {
+      throw new ConfigException("forwarding.idleTimeout", "must be at least 1s (got " + Durations.format(limits.idleTimeout()) + ")");
     }
   }
 

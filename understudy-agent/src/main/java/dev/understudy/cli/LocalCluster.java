@@ -91,7 +91,7 @@ public final class LocalCluster {
             new AgentConfig.Cluster("local", secret, token), new AgentConfig.Ports(basePort, basePort + 1, basePort + 2),
             peers, witnessLast && i == servers ? Boolean.TRUE : null, t, diskPulse ? new AgentConfig.DiskPulseConfig(abs.resolve("disk.pulse").toString(), null, null) : null,
             uplinks.containsKey("s" + i) ? new AgentConfig.UplinkConfig(List.of(uplinks.get("s" + i)), "200ms", "1s") : null,
-            null, null, hooks ? Boolean.TRUE : null);
+            null, null, null, hooks ? Boolean.TRUE : null);
         c.validate();
         c.write(abs.resolve("s" + i).resolve("agent.yaml"));
       }
@@ -310,7 +310,7 @@ public final class LocalCluster {
     int i = ids.size() + 1;
     peers.add(new AgentConfig.Peer(id, address(i), null, null, null));
     AgentConfig c = new AgentConfig(id, address(i), dir.resolve(id).resolve("data").toString(), base.cluster(), base.ports(),
-        peers, null, base.timing(), base.diskPulse(), null, null, null, base.testHooks());
+        peers, null, base.timing(), base.diskPulse(), null, null, null, base.forwarding(), base.testHooks());
     c.validate();
     c.write(dir.resolve(id).resolve("agent.yaml"));
     env.setProperty("SERVERS", String.valueOf(i));

@@ -53,6 +53,25 @@ class AgentConfigTest {
   }
 
   @Test
+  void forwardingSettingsAreReadAndBadOnesNamed() throws Exception {
+    AgentConfig c = load(GOOD + "forwarding: {mode: kernel, maxConnectionsPerApp: 50, waitForHost: 3s, idleTimeout: 1m}\n");
+    assertThat(c.kernelForwarding()).isTrue();
+    assertThat(c.forwardingLimits()).isEqualTo(new dev.understudy.route.Forwarder.Limits(50, java.time.Duration.ofSeconds(3),
+        java.time.Duration.ofMinutes(1)));
+    assertThat(load(GOOD).kernelForwarding()).isFalse();
+    assertThat(load(GOOD).forwardingLimits()).isEqualTo(dev.understudy.route.Forwarder.Limits.defaults());
+    assertThatThrownBy(() -> load(GOOD + "forwarding: {mode: fast}\n")).hasMessageContaining("forwarding.mode")
+        .hasMessageContaining("user or kernel");
+    assertThatThrownBy(() -> load(GOOD + "forwarding: {maxConnectionsPerApp: 0}\n"))
+        .hasMessageContaining("forwarding.maxConnectionsPerApp");
+    assertThatThrownBy(() -> load(GOOD + "forwarding: {idleTimeout: 10ms}\n")).hasMessageContaining("forwarding.idleTimeout");
+    assertThatThrownBy(() -> load(GOOD + "forwarding: {waitForHost: 1h}\n")).hasMessageContaining("forwarding.waitForHost");
+    String v6 = GOOD.replace("address: 127.0.0.11\ndataDir", "address: ::1\ndataDir");
+    assertThatThrownBy(() -> load(v6 + "forwarding: {mode: kernel}\n")).hasMessageContaining("forwarding.mode")
+        .hasMessageContaining("IPv4");
+  }
+
+  @Test
   void missingFileAndBadYaml() {
     assertThatThrownBy(() -> AgentConfig.load(dir.resolve("nope.yaml"))).hasMessageContaining("does not exist");
     assertThatThrownBy(() -> load("server: 's1\nfoo: [\n")).hasMessageContaining("not valid YAML");

@@ -62,12 +62,12 @@ class ApiTest {
     var cluster = new AgentConfig.Cluster("api", "0123456789abcdef-secret", TOKEN);
     // two agents in this JVM: a two-voter database
     second = Agent.start(new AgentConfig("s2", "127.0.0.22", dir.resolve("data2").toString(), cluster, ports, peers,
-        null, null, null, null, null, null, null));
+        null, null, null, null, null, null, null, null));
     AgentConfig c = new AgentConfig("s1", addr, dir.resolve("data").toString(), cluster, ports, peers,
         null, null, null, null, null,
         new AgentConfig.NotifyConfig("http://127.0.0.1:" + hook.getAddress().getPort() + "/hook", "1s", 1,
             List.of("bash", "-c", "cat >> " + commandOut + "; echo \" $UNDERSTUDY_EVENT_KIND\" >> " + commandOut), List.of("APP_ADDED")),
-        true);
+        null, true);
     agent = Agent.start(c);
     base = "http://" + addr + ":" + port;
     await().atMost(Duration.ofSeconds(20)).until(() -> agent.store().leaderId().isPresent() && agent.leaseKeeper().valid());
