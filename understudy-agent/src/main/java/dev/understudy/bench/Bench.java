@@ -32,6 +32,12 @@ public final class Bench {
       results.put("forward", f);
       table.atMost("forwarding: added latency p50 (us)", num(f, "addedP50Micros"), 100);
       table.atLeast("forwarding: throughput, % of direct", num(f, "forwardedPercentOfDirect"), 80);
+      Map<String, Object> k = ForwardBench.kernel(5000, 8000);
+      results.put("forwardKernel", k);
+      if (!k.containsKey("skipped")) {
+        table.atMost("kernel forwarding: added latency p50 (us)", num(k, "addedP50Micros"), 100);
+        table.atLeast("kernel forwarding: throughput, % of direct", num(k, "kernelPercentOfDirect"), 80);
+      }
     }
     if (o.only().contains("failover") || o.only().contains("aware") || o.only().contains("mass") || o.only().contains("footprint")) {
       ClusterBench cb = ClusterBench.up("default", o.basePort());

@@ -1,6 +1,7 @@
 package dev.understudy.bench;
 
 import dev.understudy.route.Forwarder;
+import dev.understudy.route.KernelRoutes;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,15 +12,22 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Forwarding: added latency (1-byte ping-pong) and 64 KiB transfer throughput, forwarded vs direct, on loopback. */
-final class ForwardBench {
-  static Map<String, Object> run(int pings, int transfers) throws Exception {
-    ServerSocket echo = new ServerSocket(0, 100, InetAddress.getByName("127.0.0.42"));
+/**
+ * Forwarding: added latency (1-byte ping-pong) and 64 KiB transfer throughput, forwarded vs direct, on loopback. User
+ * space here; kernel forwarding (nftables) in a network namespace of its own ({@link #kernel}), never on the machine's
+ * own tables.
+ */
+public final class ForwardBench {
+  private ForwardBench() {}
+
+  private static ServerSocket echo(String address) throws IOException {
+    ServerSocket echo = new ServerSocket(0, 100, InetAddress.getByName(address));
     Thread t = new Thread(() -> {
       while (!echo.isClosed()) {
         try {
@@ -43,6 +51,11 @@ final class ForwardBench {
     });
     t.setDaemon(true);
     t.start();
+    return echo;
+  }
+
+  static Map<String, Object> run(int pings, int transfers) throws Exception {
+    ServerSocket echo = echo("127.0.0.42");
     InetSocketAddress direct = new InetSocketAddress("127.0.0.42", echo.getLocalPort());
     int clusterPort = CasBench.freePort("127.0.0.41");
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -90,6 +103,85 @@ final class ForwardBench {
       m.put("referenceRelayPercentOfDirect", 100 * rTput / dTput);
       m.put("forwarderCpuSecondsPerGb", cpuPerGb);
       return m;
+    } finally {
+      echo.close();
+    }
+  }
+
+  /**
+   * Kernel forwarding: the same measurements through an agent's nftables routes, run by a JVM inside a network
+   * namespace made for it (its loopback only). Empty, with the reason printed, where one cannot be made.
+   */
+  static Map<String, Object> kernel(int pings, int transfers) throws Exception {
+    Map<String, Object> m = new LinkedHashMap<>();
+    Optional<String> why = NetLab.unavailable();
+    if (why.isEmpty() && !nftInstalled()) why = Optional.of("nftables' nft command is not installed");
+    if (why.isPresent()) {
+      System.out.println("  kernel forwarding: skipped (" + why.get() + ")");
+      m.put("skipped", why.get());
+      return m;
+    }
+    try (NetLab lab = NetLab.create(List.of("fwd"))) {
+      String java = ProcessHandle.current().info().command().orElse("java");
+      Process p = new ProcessBuilder(lab.in("fwd", List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+          ForwardBench.class.getName(), String.valueOf(pings), String.valueOf(transfers))))
+          .redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (p.waitFor() != 0) throw new IOException("the kernel forwarding benchmark failed:\n" + out);
+      for (String line : out.lines().toList()) {
+        if (line.startsWith("  ")) System.out.println(line);
+        if (line.startsWith("RESULT ")) {
+          String[] f = line.split(" ");
+          m.put("directMBps", Double.parseDouble(f[1]));
+          m.put("kernelMBps", Double.parseDouble(f[2]));
+          m.put("kernelPercentOfDirect", Double.parseDouble(f[3]));
+          m.put("addedP50Micros", Double.parseDouble(f[4]));
+        }
+      }
+      if (!m.containsKey("kernelMBps")) throw new IOException("no result from the kernel forwarding benchmark:\n" + out);
+    }
+    return m;
+  }
+
+  private static boolean nftInstalled() {
+    try {
+      return new ProcessBuilder("nft", "--version").redirectErrorStream(true).start().waitFor() == 0;
+    } catch (IOException | InterruptedException e) {
+      return false;
+    }
+  }
+
+  /** Inside the benchmark's namespace: direct vs through kernel routes (and the Forwarder behind them). */
+  public static void main(String[] args) throws Exception {
+    int pings = Integer.parseInt(args[0]);
+    int transfers = Integer.parseInt(args[1]);
+    ServerSocket echo = echo("127.0.0.42");
+    InetSocketAddress direct = new InetSocketAddress("127.0.0.42", echo.getLocalPort());
+    int clusterPort = CasBench.freePort("127.0.0.41");
+    List<Forwarder.Route> routes = List.of(new Forwarder.Route("bench", clusterPort, Optional.of(direct)));
+    try (Forwarder f = new Forwarder("127.0.0.41", Forwarder.Limits.defaults());
+        KernelRoutes k = KernelRoutes.open("127.0.0.41", Forwarder.Limits.defaults())) {
+      f.update(routes);
+      k.update(routes);
+      for (int i = 0; i < 500 && k.applied() == 0; i++) Thread.sleep(10);
+      if (k.applied() == 0 || k.errors() > 0) throw new IOException("the kernel routes were not applied");
+      InetSocketAddress fwd = new InetSocketAddress("127.0.0.41", clusterPort);
+      Stats dLat = pingPong(direct, pings);
+      Stats kLat = pingPong(fwd, pings);
+      Stats ds = new Stats();
+      Stats ks = new Stats();
+      for (int round = 0; round < 5; round++) {
+        ds.add(throughput(direct, transfers));
+        ks.add(throughput(fwd, transfers));
+      }
+      if (f.forwardedConnections() != 0) throw new IOException("connections went through user space, not the kernel");
+      double added = (kLat.percentile(50) - dLat.percentile(50)) * 1000;
+      double d = ds.percentile(50);
+      double kt = ks.percentile(50);
+      System.out.printf("  kernel forwarding (nftables, in a namespace): round trip %s%n", kLat.line("ms"));
+      System.out.printf("  kernel forwarding: added p50 latency %.0f us; 64 KiB echo direct %.0f MB/s, kernel %.0f MB/s"
+          + " (%.0f%% of direct)%n", added, d, kt, 100 * kt / d);
+      System.out.printf(java.util.Locale.ROOT, "RESULT %.1f %.1f %.1f %.1f%n", d, kt, 100 * kt / d, added);
     } finally {
       echo.close();
     }

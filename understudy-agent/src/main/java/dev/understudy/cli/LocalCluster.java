@@ -40,7 +40,13 @@ public final class LocalCluster {
   /** Agents s1..sN at the given places (the netns benchmark); otherwise as {@link #up(Path, int, int, Map, boolean, java.util.function.Consumer)}. */
   public static LocalCluster up(Path dir, List<Placement> places, int basePort, Map<String, Object> timing)
       throws IOException, InterruptedException {
-    return up(dir, places, basePort, timing, false, false, Map.of(), false, null);
+    return up(dir, places, basePort, timing, false, false, Map.of(), false, null, null);
+  }
+
+  /** The same, every agent with these forwarding settings (kernel forwarding across namespaces, in a test). */
+  public static LocalCluster up(Path dir, List<Placement> places, int basePort, Map<String, Object> timing,
+                                AgentConfig.ForwardingConfig forwarding) throws IOException, InterruptedException {
+    return up(dir, places, basePort, timing, false, false, Map.of(), false, null, forwarding);
   }
 
   /** Writes the configs of a new cluster (or reuses an existing one) and starts every agent. */
@@ -69,12 +75,13 @@ public final class LocalCluster {
     if (servers < 1 || servers > 50) throw new CliException(2, "--servers must be 1-50");
     List<Placement> places = new ArrayList<>();
     for (int i = 1; i <= servers; i++) places.add(new Placement(address(i), null));
-    return up(dir, places, basePort, timing, hooks, diskPulse, uplinks, witnessLast, progress);
+    return up(dir, places, basePort, timing, hooks, diskPulse, uplinks, witnessLast, progress, null);
   }
 
   private static LocalCluster up(Path dir, List<Placement> places, int basePort, Map<String, Object> timing, boolean hooks,
                                  boolean diskPulse, Map<String, String> uplinks, boolean witnessLast,
-                                 Consumer<String> progress) throws IOException, InterruptedException {
+                                 Consumer<String> progress, AgentConfig.ForwardingConfig forwarding)
+      throws IOException, InterruptedException {
     int servers = places.size();
     Path abs = dir.toAbsolutePath();
     Files.createDirectories(abs);
@@ -91,7 +98,7 @@ public final class LocalCluster {
             new AgentConfig.Cluster("local", secret, token), new AgentConfig.Ports(basePort, basePort + 1, basePort + 2),
             peers, witnessLast && i == servers ? Boolean.TRUE : null, t, diskPulse ? new AgentConfig.DiskPulseConfig(abs.resolve("disk.pulse").toString(), null, null) : null,
             uplinks.containsKey("s" + i) ? new AgentConfig.UplinkConfig(List.of(uplinks.get("s" + i)), "200ms", "1s") : null,
-            null, null, null, hooks ? Boolean.TRUE : null);
+            null, null, forwarding, hooks ? Boolean.TRUE : null);
         c.validate();
         c.write(abs.resolve("s" + i).resolve("agent.yaml"));
       }

@@ -31,7 +31,7 @@ class KernelRoutesTest {
     }
   }
 
-  private static boolean nftInstalled() {
+  static boolean nftInstalled() {
     try {
       return new ProcessBuilder("nft", "--version").redirectErrorStream(true).start().waitFor() == 0;
     } catch (Exception e) {
