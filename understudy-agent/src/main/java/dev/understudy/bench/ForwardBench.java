@@ -115,7 +115,7 @@ public final class ForwardBench {
   static Map<String, Object> kernel(int pings, int transfers) throws Exception {
     Map<String, Object> m = new LinkedHashMap<>();
     Optional<String> why = NetLab.unavailable();
-    if (why.isEmpty() && !nftInstalled()) why = Optional.of("nftables' nft command is not installed");
+    if (why.isEmpty() && KernelRoutes.nft().isEmpty()) why = Optional.of("nftables' nft command is not installed");
     if (why.isPresent()) {
       System.out.println("  kernel forwarding: skipped (" + why.get() + ")");
       m.put("skipped", why.get());
@@ -141,14 +141,6 @@ public final class ForwardBench {
       if (!m.containsKey("kernelMBps")) throw new IOException("no result from the kernel forwarding benchmark:\n" + out);
     }
     return m;
-  }
-
-  private static boolean nftInstalled() {
-    try {
-      return new ProcessBuilder("nft", "--version").redirectErrorStream(true).start().waitFor() == 0;
-    } catch (IOException | InterruptedException e) {
-      return false;
-    }
   }
 
   /** Inside the benchmark's namespace: direct vs through kernel routes (and the Forwarder behind them). */

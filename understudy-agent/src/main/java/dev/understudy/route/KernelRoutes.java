@@ -87,6 +87,11 @@ public final class KernelRoutes implements AutoCloseable {
     reader.start();
   }
 
+  /** The nft command: on PATH, or where Debian puts it (a service's PATH may lack the sbin directories). */
+  public static java.util.Optional<String> nft() {
+    return dev.understudy.run.ProcessGroups.locate("nft", "/usr/sbin", "/sbin");
+  }
+
   /** One table per agent address, so that agents sharing a machine never touch each other's rules. */
   static String tableName(String address) { return "understudy_" + address.replace('.', '_'); }
 
@@ -106,12 +111,9 @@ public final class KernelRoutes implements AutoCloseable {
   public static KernelRoutes open(String address, Forwarder.Limits limits) throws IOException {
     String why = unsupported(address);
     if (why != null) throw new IOException("kernel forwarding " + why);
-    Process p;
-    try {
-      p = new ProcessBuilder("nft", "-i").redirectErrorStream(true).start();
-    } catch (IOException e) {
-      throw new IOException("kernel forwarding needs nftables' nft command: " + e.getMessage(), e);
-    }
+    String nftPath = nft().orElseThrow(() -> new IOException("kernel forwarding needs nftables' nft command (not on PATH,"
+        + " nor in /usr/sbin or /sbin): apt-get install nftables"));
+    Process p = new ProcessBuilder(nftPath, "-i").redirectErrorStream(true).start();
     KernelRoutes k = new KernelRoutes(address, p, ipForwarding());
     try {
       List<String> failed = k.send(k.setup(limits));

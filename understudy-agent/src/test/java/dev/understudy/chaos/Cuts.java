@@ -28,7 +28,7 @@ final class Cuts {
 
   /** Whether nftables' {@code nft} is installed (Debian's nftables): without it only links can be cut. */
   static boolean nftables() {
-    return dev.understudy.run.ProcessGroups.locate("nft", "/usr/sbin", "/sbin", "/usr/bin", "/bin").isPresent();
+    return dev.understudy.route.KernelRoutes.nft().isPresent();
   }
 
   String address(String server) { return lab.address(node(server)); }

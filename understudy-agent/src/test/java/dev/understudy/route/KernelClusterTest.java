@@ -21,7 +21,7 @@ class KernelClusterTest {
   void clientsOfAnotherMachineFollowTheAppThroughTheKernel() throws Exception {
     Optional<String> why = NetLab.unavailable();
     assumeTrue(why.isEmpty(), () -> "skipped: " + why.orElse(""));
-    assumeTrue(KernelRoutesTest.nftInstalled(), "skipped: nftables' nft command is not installed");
+    assumeTrue(KernelRoutes.nft().isPresent(), "skipped: nftables' nft command is not installed");
     Path dir = Files.createDirectories(Path.of("target", "kernel-cluster-" + System.currentTimeMillis()).toAbsolutePath());
     Path out = dir.resolve("drill.log");
     boolean passed;

@@ -169,7 +169,7 @@ public final class KernelRoutesDrill {
 
   static boolean tableExists(String table) {
     try {
-      return new ProcessBuilder("nft", "list", "table", "ip", table).redirectErrorStream(true)
+      return new ProcessBuilder(KernelRoutes.nft().orElse("nft"), "list", "table", "ip", table).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor() == 0;
     } catch (IOException | InterruptedException e) {
       throw new IllegalStateException(e);

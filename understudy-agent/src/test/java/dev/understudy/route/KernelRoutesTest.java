@@ -19,7 +19,7 @@ class KernelRoutesTest {
   void theKernelForwardsWhileAHostRunsTheAppAndUserSpaceServesTheRest() throws Exception {
     Optional<String> why = NetLab.unavailable();
     assumeTrue(why.isEmpty(), () -> "skipped: " + why.orElse(""));
-    assumeTrue(nftInstalled(), "skipped: nftables' nft command is not installed");
+    assumeTrue(KernelRoutes.nft().isPresent(), "skipped: nftables' nft command is not installed");
     try (NetLab lab = NetLab.create(List.of("k"))) {
       String java = ProcessHandle.current().info().command().orElse("java");
       Process p = new ProcessBuilder(lab.in("k", List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
@@ -31,11 +31,4 @@ class KernelRoutesTest {
     }
   }
 
-  static boolean nftInstalled() {
-    try {
-      return new ProcessBuilder("nft", "--version").redirectErrorStream(true).start().waitFor() == 0;
-    } catch (Exception e) {
-      return false;
-    }
-  }
 }
