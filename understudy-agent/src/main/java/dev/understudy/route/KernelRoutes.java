@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * Kernel forwarding ({@code forwarding.mode: kernel}): while an app has a host, new connections to its cluster port
  * are rewritten by nftables (DNAT) to the host's address and app port, so their bytes never pass through the agent.
  * Everything else still reaches the {@link Forwarder}'s listener on the cluster port, which is why this is only a fast
- * path: while no server hosts the app, connections are not rewritten and wait in user space; over the connection
- * limit they are not rewritten and the Forwarder refuses them at its own (exact) limit.
+ * path: while no server hosts the app, connections are not rewritten and wait in user space. The kernel counts every
+ * open connection of a cluster port, whichever way it is forwarded, and resets new ones over the app's limit.
  *
  * <p>The rules live in a table of this agent's own, flagged {@code owner}: the kernel removes it when the {@code nft
  * -i} process that made it exits, which it does when this JVM dies in any way (its stdin closes). An agent killed with
@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * <p>A connection whose rewritten destination is no longer the app's current host is reset at its next packet (a
  * guard rule compares the connection's tracked destination with the current routes): connections to a host that died
  * are closed, not left hanging. Unlike in user space, a client that only waits to read is told at its next send or
- * keep-alive probe, not at once. Connections idle for the idle timeout are dropped by conntrack, after which the
- * client's next packet is reset by the host.
+ * keep-alive probe, not at once. Connections idle for the idle timeout are forgotten by conntrack; the client's next
+ * packet then looks like a new connection that does not start with a SYN, and is reset.
  *
  * <p>Clients on other machines are rewritten too only where {@code net.ipv4.ip_forward} is on (the kernel must route
  * their packets on to another server, and the source is rewritten to this agent's address so replies come back
@@ -266,9 +266,11 @@ public final class KernelRoutes implements AutoCloseable {
       errors.incrementAndGet();
       log.warn("kernel forwarding: {}; taking every route out of the kernel", e.getMessage());
     }
-    // what the kernel holds is unknown: no rewriting at all, so nothing goes to a stale host (user space serves)
+    // the routes the kernel should hold are unknown now: it rewrites nothing more (user space serves), and every
+    // connection it rewrote before is reset at its next packet, since none of them is known to reach the current host
     try {
-      send(List.of("flush map " + t + " routes"));
+      List<String> failed = send(List.of("flush map " + t + " routes; flush set " + t + " current"));
+      if (!failed.isEmpty()) throw new IOException(failed.get(0));
     } catch (IOException e) {
       log.warn("kernel forwarding: cannot clear the routes ({}); ending nft, which removes its table", e.getMessage());
       nft.destroyForcibly();
@@ -279,7 +281,7 @@ public final class KernelRoutes implements AutoCloseable {
 
   private static String join(List<String> items) { return String.join(", ", items); }
 
-  /** Updates that failed (each left the kernel with no route, so user space served). */
+  /** Updates that failed (each left the kernel with no route and reset what it had rewritten; user space served). */
   public long errors() { return errors.get(); }
 
   public boolean forwardsRemoteClients() { return remoteClients; }

@@ -127,6 +127,23 @@ public final class KernelRoutesDrill {
       } else {
         step("the kernel here has no conntrack timeout policies: idle timeout not checked");
       }
+      route(user, kernel, Optional.of(H1));
+      try (Conn before = Conn.open()) {
+        check(before.ask("f").equals(H1.getHostString() + ":f"), "a connection through the kernel before a failed update");
+        // nft refuses an IPv6 upstream in the IPv4 table: an update that fails
+        long applied = kernel.applied();
+        kernel.update(List.of(new Forwarder.Route("app", PORT, Optional.of(new InetSocketAddress("::1", APP_PORT)))));
+        await("the bad update tried", () -> kernel.applied() > applied);
+        check(kernel.errors() == 1, "the failed update counted");
+        check(before.resetAtNextSend(), "after a failed update the kernel's earlier connections are reset");
+      }
+      route(user, kernel, Optional.of(H1), 1);
+      try (Conn after = Conn.open()) {
+        check(after.ask("g").equals(H1.getHostString() + ":g"), "the next good update works again");
+      }
+      check(user.forwardedConnections() == 1, "all of these through the kernel (the one user-space relay is the waiting one)");
+      step("a failed update takes every route out and resets what the kernel had rewritten; the next one works");
+
       String table = kernel.table();
       kernel.close();
       check(!tableExists(table), "closing removes the table");
@@ -150,12 +167,16 @@ public final class KernelRoutesDrill {
   }
 
   private static void route(Forwarder user, KernelRoutes kernel, Optional<InetSocketAddress> to) {
+    route(user, kernel, to, 0);
+  }
+
+  private static void route(Forwarder user, KernelRoutes kernel, Optional<InetSocketAddress> to, long errorsSoFar) {
     List<Forwarder.Route> routes = List.of(new Forwarder.Route("app", PORT, to));
     long before = kernel.applied();
     user.update(routes);
     kernel.update(routes);
     await("routes applied", () -> kernel.applied() > before);
-    check(kernel.errors() == 0, "nft accepted the routes");
+    check(kernel.errors() == errorsSoFar, "nft accepted the routes");
   }
 
   private static boolean refused() {
