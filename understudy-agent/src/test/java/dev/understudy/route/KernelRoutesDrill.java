@@ -110,15 +110,7 @@ public final class KernelRoutesDrill {
       }
 
       if (kernel.enforcesIdleTimeout()) {
-        await("the limit's connections released", () -> {
-          try (Conn c = Conn.open()) {
-            return c.ask("x").startsWith(H1.getHostString());
-          } catch (IOException e) {
-            return false;
-          }
-        });
-        try (Conn idle = Conn.open()) {
-          check(idle.ask("i").equals(H1.getHostString() + ":i"), "an idle-test connection reaches the host");
+        try (Conn idle = openOnceFree("i")) {
           // the protocol bound under test: conntrack forgets the connection after the 2 s idle timeout
           Thread.sleep(LIMITS.idleTimeout().toMillis() + 1500);
           check(idle.resetAtNextSend(), "a connection idle past the idle timeout is reset at its next send");
@@ -128,8 +120,7 @@ public final class KernelRoutesDrill {
         step("the kernel here has no conntrack timeout policies: idle timeout not checked");
       }
       route(user, kernel, Optional.of(H1));
-      try (Conn before = Conn.open()) {
-        check(before.ask("f").equals(H1.getHostString() + ":f"), "a connection through the kernel before a failed update");
+      try (Conn before = openOnceFree("f")) {
         // nft refuses an IPv6 upstream in the IPv4 table: an update that fails
         long applied = kernel.applied();
         kernel.update(List.of(new Forwarder.Route("app", PORT, Optional.of(new InetSocketAddress("::1", APP_PORT)))));
@@ -138,9 +129,7 @@ public final class KernelRoutesDrill {
         check(before.resetAtNextSend(), "after a failed update the kernel's earlier connections are reset");
       }
       route(user, kernel, Optional.of(H1), 1);
-      try (Conn after = Conn.open()) {
-        check(after.ask("g").equals(H1.getHostString() + ":g"), "the next good update works again");
-      }
+      openOnceFree("g").close(); // the next good update works again
       check(user.forwardedConnections() == 1, "all of these through the kernel (the one user-space relay is the waiting one)");
       step("a failed update takes every route out and resets what the kernel had rewritten; the next one works");
 
@@ -177,6 +166,29 @@ public final class KernelRoutesDrill {
     kernel.update(routes);
     await("routes applied", () -> kernel.applied() > before);
     check(kernel.errors() == errorsSoFar, "nft accepted the routes");
+  }
+
+  /**
+   * A connection that reached H1 and answered {@code line}. The limit's count (conntrack's) releases closed
+   * connections a moment after they close, so a connection can be refused right after the limit was reached: retried.
+   */
+  private static Conn openOnceFree(String line) {
+    Conn[] got = new Conn[1];
+    await("a connection to the host answering " + line, () -> {
+      Conn c = null;
+      try {
+        c = Conn.open();
+        if (c.ask(line).equals(H1.getHostString() + ":" + line)) {
+          got[0] = c;
+          return true;
+        }
+      } catch (IOException e) {
+        // refused or reset: try again
+      }
+      if (c != null) c.close();
+      return false;
+    });
+    return got[0];
   }
 
   private static boolean refused() {
