@@ -284,8 +284,6 @@ public final class KernelRoutes implements AutoCloseable {
   /** Updates that failed (each left the kernel with no route and reset what it had rewritten; user space served). */
   public long errors() { return errors.get(); }
 
-  public boolean forwardsRemoteClients() { return remoteClients; }
-
   public boolean enforcesIdleTimeout() { return idleTimeout; }
 
   public String table() { return table; }

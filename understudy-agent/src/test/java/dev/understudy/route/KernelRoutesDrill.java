@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
 
 /**
  * Kernel forwarding against the real kernel, inside a network namespace that {@link KernelRoutesTest} made (its
@@ -53,7 +54,7 @@ public final class KernelRoutesDrill {
     await("the holder's route applied", () -> k.applied() >= 1);
     System.out.println("holding");
     System.out.flush();
-    Thread.sleep(Long.MAX_VALUE);
+    new java.util.concurrent.CountDownLatch(1).await(); // until the test kills this JVM with SIGKILL
   }
 
   private static void run() throws Exception {
@@ -111,7 +112,8 @@ public final class KernelRoutesDrill {
 
       if (kernel.enforcesIdleTimeout()) {
         try (Conn idle = openOnceFree("i")) {
-          // the protocol bound under test: conntrack forgets the connection after the 2 s idle timeout
+          // the protocol bound under test: conntrack forgets the connection after the 2 s idle timeout. Nothing can be
+          // polled meanwhile: any packet on the connection would restart its idle time
           Thread.sleep(LIMITS.idleTimeout().toMillis() + 1500);
           check(idle.resetAtNextSend(), "a connection idle past the idle timeout is reset at its next send");
         }
@@ -308,15 +310,7 @@ public final class KernelRoutesDrill {
   }
 
   private static void await(String what, BooleanSupplier cond) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!cond.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting: " + what);
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting: " + what);
-      }
-    }
+    Awaitility.await(what).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(cond::getAsBoolean);
   }
+
 }
