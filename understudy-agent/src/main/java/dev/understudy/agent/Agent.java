@@ -75,6 +75,7 @@ public final class Agent implements AutoCloseable {
   private DiskPulse disk;
   private UplinkCheck uplink;
   private LeaseKeeper leaseKeeper;
+  private dev.understudy.detect.LeaseBatcher leaseBatcher;
   private LeaseTracker leases;
   private Supervisor supervisor;
   private Inventory inventory;
@@ -196,6 +197,12 @@ public final class Agent implements AutoCloseable {
     heartbeat = new HeartbeatService(self, new InetSocketAddress(config.address(), config.heartbeatPort()), hbPeers,
         config.cluster().secret().getBytes(StandardCharsets.UTF_8), timing.heartbeatInterval(), ticker);
     heartbeat.start();
+    long period = timing.leaseRenew().toMillis();
+    leaseBatcher = new dev.understudy.detect.LeaseBatcher(store, store::txnBatch, store::isLeader,
+        dev.understudy.detect.LeaseBatcher.Scheduler.of(timers),
+        Math.max(1, Math.min(25, period / 10)));
+    heartbeat.onRenewal(leaseBatcher::offer);
+    leaseKeeper.batchThrough(this::sendRenewal);
     if (config.diskPulse() != null) {
       // slots follow membership order (the config's order, then servers added later), the same on every server
       List<String> ordered = members().stream().map(AgentConfig.Peer::id).toList();
@@ -246,6 +253,9 @@ public final class Agent implements AutoCloseable {
     metrics.gauge("understudy_forwarded_connections_open", forwarder::openConnections);
     metrics.gauge("understudy_forwarded_connections_total", forwarder::forwardedConnections);
     metrics.gauge("understudy_lease_remaining_seconds", () -> leaseKeeper.remainingMillis() / 1000.0);
+    metrics.gauge("understudy_lease_renewals_batched_total", leaseKeeper::batchedRenewals);
+    metrics.gauge("understudy_lease_renewals_direct_total", leaseKeeper::directRenewals);
+    metrics.gauge("understudy_lease_batch_entries_total", leaseBatcher::entries);
     replicaDoctor = new ReplicaDoctor(self, store, ticker, metrics, this::mustApplyIndex, this::members, this::peerCluster,
         this::emit);
     metrics.gauge("understudy_db_replica_stalled", () -> replicaDoctor.stalled() ? 1 : 0);
@@ -261,7 +271,7 @@ public final class Agent implements AutoCloseable {
             disk == null ? DiskState.NOT_CONFIGURED : DiskState.STALE, true, true));
       }
     }
-    timers.scheduleWithFixedDelay(this::renewLease, 0, timing.leaseRenew().toMillis(), TimeUnit.MILLISECONDS);
+    scheduleRenewal(0);
     timers.scheduleWithFixedDelay(this::detectRound, detectEveryMillis(), detectEveryMillis(), TimeUnit.MILLISECONDS);
     long uplinkEvery = config.uplink() == null ? 1000
         : Durations.parse("uplink.interval", AgentConfig.or(config.uplink().interval(), "1s")).toMillis();
@@ -309,6 +319,44 @@ public final class Agent implements AutoCloseable {
   }
 
   // ---- lease and detection -------------------------------------------------------------------------------------
+
+  /**
+   * Renewal rounds fall on multiples of leaseRenew on the wall clock, the same instants on every server (NTP keeps a
+   * LAN's clocks within a millisecond or so), so the Raft leader appends every server's renewal in one batch: one
+   * replication round and one fsync per period instead of one per server. Only the rhythm uses the wall clock; the
+   * lease itself is counted on the monotonic clock as before. A wall-clock step shortens one gap, never lengthens it.
+   */
+  private void scheduleRenewal(long delayMillis) {
+    if (!running && delayMillis > 0) return;
+    try {
+      timers.schedule(() -> {
+        renewLease();
+        long period = timing.leaseRenew().toMillis();
+        timers.schedule(this::checkBatchedRenewal, period / 2, TimeUnit.MILLISECONDS);
+        scheduleRenewal(period - Math.floorMod(System.currentTimeMillis(), period));
+      }, delayMillis, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // the agent is closing
+    }
+  }
+
+  /** A renewal request to the Raft leader's agent (this one's own batcher when it leads); false: none is known. */
+  private boolean sendRenewal(long leaseIncarnation, long seq, long revocationVersion) {
+    String leader = store.leaderId().orElse(null);
+    if (leader == null) return false;
+    var r = new dev.understudy.detect.HeartbeatPacket.Renewal(leaseIncarnation, seq, revocationVersion);
+    if (!leader.equals(self)) return heartbeat.sendRenewal(leader, r);
+    leaseBatcher.offer(self, r);
+    return true;
+  }
+
+  private void checkBatchedRenewal() {
+    try {
+      leaseKeeper.checkBatched();
+    } catch (RuntimeException e) {
+      log.warn("lease round failed: {}", e.toString());
+    }
+  }
 
   private void renewLease() {
     try {

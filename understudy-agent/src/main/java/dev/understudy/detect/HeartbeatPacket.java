@@ -10,17 +10,36 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * A LAN heartbeat probe or ack: magic, type, sender id, incarnation, sequence, echoed sequence, then an
- * HMAC-SHA256 (truncated to 16 bytes) of everything before it under the cluster secret.
+ * A LAN heartbeat probe or ack, or a lease renewal request for the Raft leader's agent: magic, type, sender id,
+ * incarnation, sequence, echoed sequence, for a renewal request the lease's incarnation, sequence and revocation
+ * version, then an HMAC-SHA256 (truncated to 16 bytes) of everything before it under the cluster secret.
+ * {@code incarnation} and {@code seq} are the heartbeat service's own (they make replays detectable); {@code renewal}
+ * is null unless the type is {@link Type#RENEW}.
  */
-public record HeartbeatPacket(boolean ack, String sender, long incarnation, long seq, long echo) {
+public record HeartbeatPacket(Type type, String sender, long incarnation, long seq, long echo, Renewal renewal) {
   private static final int MAGIC = 0x55534842; // "USHB"
   private static final int MAC_LEN = 16;
 
+  public enum Type { PROBE, ACK, RENEW }
+
+  /** "Write my lease record as (incarnation, seq) if my revocation record is still at revocationVersion." */
+  public record Renewal(long leaseIncarnation, long leaseSeq, long revocationVersion) {}
+
+  public HeartbeatPacket(boolean ack, String sender, long incarnation, long seq, long echo) {
+    this(ack ? Type.ACK : Type.PROBE, sender, incarnation, seq, echo, null);
+  }
+
+  public HeartbeatPacket {
+    if ((type == Type.RENEW) != (renewal != null)) throw new IllegalArgumentException("a renewal request, and only one, carries a renewal");
+  }
+
+  public boolean ack() { return type == Type.ACK; }
+
   public byte[] encode(byte[] secret) {
     byte[] id = sender.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer b = ByteBuffer.allocate(4 + 1 + 1 + id.length + 24 + MAC_LEN);
-    b.putInt(MAGIC).put((byte) (ack ? 1 : 0)).put((byte) id.length).put(id).putLong(incarnation).putLong(seq).putLong(echo);
+    ByteBuffer b = ByteBuffer.allocate(4 + 1 + 1 + id.length + 24 + (renewal != null ? 24 : 0) + MAC_LEN);
+    b.putInt(MAGIC).put((byte) type.ordinal()).put((byte) id.length).put(id).putLong(incarnation).putLong(seq).putLong(echo);
+    if (renewal != null) b.putLong(renewal.leaseIncarnation()).putLong(renewal.leaseSeq()).putLong(renewal.revocationVersion());
     byte[] mac = mac(secret, b.array(), b.position());
     b.put(mac, 0, MAC_LEN);
     return b.array();
@@ -32,24 +51,29 @@ public record HeartbeatPacket(boolean ack, String sender, long incarnation, long
       if (len < 4 + 1 + 1 + 24 + MAC_LEN) return Optional.empty();
       ByteBuffer b = ByteBuffer.wrap(data, 0, len);
       if (b.getInt() != MAGIC) return Optional.empty();
-      boolean ack = b.get() == 1;
+      int t = b.get();
+      if (t < 0 || t >= TYPES.length) return Optional.empty();
+      Type type = TYPES[t];
       int idLen = b.get() & 0xff;
-      if (idLen == 0 || len != 4 + 1 + 1 + idLen + 24 + MAC_LEN) return Optional.empty();
+      if (idLen == 0 || len != 4 + 1 + 1 + idLen + 24 + (type == Type.RENEW ? 24 : 0) + MAC_LEN) return Optional.empty();
       byte[] id = new byte[idLen];
       b.get(id);
       long inc = b.getLong();
       long seq = b.getLong();
       long echo = b.getLong();
+      Renewal renewal = type == Type.RENEW ? new Renewal(b.getLong(), b.getLong(), b.getLong()) : null;
       byte[] expected = mac(secret, data, b.position());
       byte[] got = new byte[MAC_LEN];
       b.get(got);
       byte[] exp16 = java.util.Arrays.copyOf(expected, MAC_LEN);
       if (!MessageDigest.isEqual(exp16, got)) return Optional.empty();
-      return Optional.of(new HeartbeatPacket(ack, new String(id, StandardCharsets.UTF_8), inc, seq, echo));
+      return Optional.of(new HeartbeatPacket(type, new String(id, StandardCharsets.UTF_8), inc, seq, echo, renewal));
     } catch (RuntimeException e) {
       return Optional.empty();
     }
   }
+
+  private static final Type[] TYPES = Type.values();
 
   /** Keyed once per thread and secret: looking up and keying a Mac per packet was most of a heartbeat's CPU. */
   private record KeyedMac(byte[] secret, Mac mac) {}

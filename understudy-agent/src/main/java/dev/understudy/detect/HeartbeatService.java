@@ -40,6 +40,7 @@ public final class HeartbeatService implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final Thread receiver;
   private volatile boolean closed;
+  private volatile java.util.function.BiConsumer<String, HeartbeatPacket.Renewal> renewals;
 
   public HeartbeatService(String self, InetSocketAddress bind, Map<String, InetSocketAddress> peers, byte[] secret,
                           Duration interval, Ticker ticker) throws SocketException {
@@ -98,7 +99,10 @@ public final class HeartbeatService implements AutoCloseable {
       }
       HeartbeatPacket p = decoded.get();
       if (dropped.contains(p.sender())) continue;
-      if (p.ack()) {
+      if (p.type() == HeartbeatPacket.Type.RENEW) {
+        var listener = renewals;
+        if (listener != null) listener.accept(p.sender(), p.renewal());
+      } else if (p.ack()) {
         lastAck.put(p.sender(), ticker.nanos());
       } else {
         InetSocketAddress back = peers.get(p.sender());
@@ -118,6 +122,20 @@ public final class HeartbeatService implements AutoCloseable {
     lastFrom.put(p.sender(), new SenderState(p.incarnation(), p.seq()));
     return true;
   }
+
+  /**
+   * Sends this server's lease renewal request to {@code peer} (the Raft leader's agent), authenticated like a
+   * heartbeat. False when the peer is unknown or dropped by fault injection: the caller renews directly instead.
+   */
+  public boolean sendRenewal(String peer, HeartbeatPacket.Renewal r) {
+    InetSocketAddress to = peers.get(peer);
+    if (to == null || peer.equals(self) || dropped.contains(peer)) return false;
+    send(new HeartbeatPacket(HeartbeatPacket.Type.RENEW, self, incarnation, seq.incrementAndGet(), 0, r), to);
+    return true;
+  }
+
+  /** Receives every authentic, fresh renewal request (sender, request), on the receiving thread: must not block. */
+  public void onRenewal(java.util.function.BiConsumer<String, HeartbeatPacket.Renewal> listener) { this.renewals = listener; }
 
   /** Ticker time of the last ack from the peer, or empty if none since start. */
   public Long lastAckNanos(String peer) { return lastAck.get(peer); }

@@ -3,6 +3,7 @@ package dev.understudy.detect;
 import dev.understudy.model.Keys;
 import dev.understudy.model.Lease;
 import dev.understudy.model.Revocation;
+import dev.understudy.store.Change;
 import dev.understudy.store.Entry;
 import dev.understudy.store.Json;
 import dev.understudy.store.Op;
@@ -19,29 +20,56 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The holder's side of this server's lease. A renewal writes the lease record on condition that this server's
- * revocation record is still at the version it had when the lease was acquired; renewals are pipelined (one sent every
- * round without waiting for the last), so a Raft leader change delays them without fencing this server. The lease is
- * counted from when the renewal was SENT, on this agent's monotonic clock: it ends before any observer's count (which
- * starts when the observer applied it). A renewal refused by the revocation check means another server took over
- * after the lease had expired: this agent must stop every app before it may acquire a new one.
+ * revocation record is still at the version it had when the lease was acquired. It goes one of two ways:
+ * <ul>
+ * <li><b>batched</b> (when a channel is set and the last renewal was confirmed): a request (incarnation, sequence,
+ *     revocation version) to the Raft leader's agent, which writes every server's request of the round in one log entry
+ *     ({@link LeaseBatcher}). This replica's applying it is the confirmation. If it has not within half a round
+ *     ({@link #checkBatched}), the same renewal is written directly.</li>
+ * <li><b>direct</b>: this agent's own transaction, pipelined (one sent every round without waiting for the last), so a
+ *     Raft leader change delays it without fencing this server. Its reply is the confirmation.</li>
+ * </ul>
+ * A server that sees no confirmation renews directly only, so a server whose database link is cut while its heartbeats
+ * pass stops being renewed by the leader's agent and its lease ends for the others too.
+ * The lease is counted from when the renewal was first SENT, either way, on this agent's monotonic clock: it ends
+ * before any observer's count, which starts when the observer applied it. A renewal refused by the revocation check
+ * means another server took over after the lease had expired: this agent must stop every app before it may acquire a
+ * new one.
  */
 public final class LeaseKeeper {
   private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
   private static final int MAX_IN_FLIGHT = 16;
+  private static final int REMEMBERED = 64;
+
+  /** Sends a renewal request to the Raft leader's agent; false when there is none to send to (renew directly). */
+  public interface Channel {
+    boolean send(long leaseIncarnation, long seq, long revocationVersion);
+  }
 
   private final String self;
+  private final String leaseKey;
   private final Store store;
   private final Ticker ticker;
   private final Duration lease;
   private final Duration margin;
   private final Duration startSlack;
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** Guards what confirmations change; never held while waiting on the database (the store watch takes it). */
+  private final Object state = new Object();
   private volatile long validUntil = Long.MIN_VALUE;
   private volatile boolean held;
   private volatile long lastWriteIndex;
-  private long incarnation;
+  private volatile long incarnation;
+  private long confirmedSeq;
   private long revocationVersion;
   private long seq;
+  /** When each of the last renewals was first sent, by sequence number. */
+  private final long[] sentSeq = new long[REMEMBERED];
+  private final long[] sentAt = new long[REMEMBERED];
+  private long awaitingBatch;
+  private volatile Channel channel = (inc, s, rv) -> false;
+  private final java.util.concurrent.atomic.AtomicLong batchedSent = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong directSent = new java.util.concurrent.atomic.AtomicLong();
   private volatile String lostReason = "not acquired yet";
 
   private final java.util.function.LongSupplier incarnations;
@@ -60,12 +88,17 @@ public final class LeaseKeeper {
                      java.util.function.LongSupplier incarnations) {
     this.incarnations = incarnations;
     this.self = self;
+    this.leaseKey = Keys.lease(self);
     this.store = store;
     this.ticker = ticker;
     this.lease = lease;
     this.margin = margin;
     this.startSlack = startSlack;
+    store.watch(this::onChanges);
   }
+
+  /** Renewals go through {@code c} from now on while it works (the default sends none: every renewal is direct). */
+  public void batchThrough(Channel c) { channel = c; }
 
   /**
    * One renewal round. {@code noLocalApps} must be true before a new lease is acquired after a loss, so an agent
@@ -77,42 +110,109 @@ public final class LeaseKeeper {
         if (noLocalApps.getAsBoolean()) acquire();
         return;
       }
-      if (inFlight.get() >= MAX_IN_FLIGHT) return;
       long s = ++seq;
-      long inc = incarnation;
       long sent = ticker.nanos();
-      inFlight.incrementAndGet();
-      java.util.concurrent.CompletableFuture<TxnResult> sending;
-      try {
-        sending = store.txnAsync(List.of(Op.check(Keys.revocation(self), revocationVersion),
-            Op.put(Keys.lease(self), Json.write(new Lease(self, inc, s)))));
-      } catch (RuntimeException e) {
-        inFlight.decrementAndGet(); // refused before it was sent
-        throw e;
+      boolean lastConfirmed;
+      synchronized (state) {
+        sentSeq[(int) (s % REMEMBERED)] = s;
+        sentAt[(int) (s % REMEMBERED)] = sent;
+        lastConfirmed = confirmedSeq >= s - 1;
       }
-      sending.whenComplete((r, err) -> {
-        inFlight.decrementAndGet();
-        if (err == null) completed(inc, sent, r);
-      });
+      if (lastConfirmed && channel.send(incarnation, s, revocationVersion)) {
+        awaitingBatch = s;
+        batchedSent.incrementAndGet();
+        return;
+      }
+      direct(s, sent);
     } catch (StoreUnavailableException e) {
       log.debug("lease renewal outcome unknown: {}", e.getMessage());
     }
   }
 
-  private synchronized void completed(long inc, long sent, TxnResult r) {
-    if (!held || inc != incarnation) return;
+  /**
+   * Half a round after a request went to the leader's agent: if this replica has not applied it yet, the same renewal
+   * is written directly (a lost request, a leader that just changed, a slow batch). It still counts from the first send.
+   */
+  public synchronized void checkBatched() {
+    long s = awaitingBatch;
+    awaitingBatch = 0;
+    if (!held || s == 0 || s != seq) return;
+    long sent;
+    synchronized (state) {
+      if (confirmedSeq >= s) return;
+      sent = sentAt[(int) (s % REMEMBERED)];
+    }
+    try {
+      direct(s, sent);
+    } catch (StoreUnavailableException e) {
+      log.debug("lease renewal outcome unknown: {}", e.getMessage());
+    }
+  }
+
+  private void direct(long s, long sent) {
+    if (inFlight.get() >= MAX_IN_FLIGHT) return;
+    long inc = incarnation;
+    inFlight.incrementAndGet();
+    java.util.concurrent.CompletableFuture<TxnResult> sending;
+    try {
+      sending = store.txnAsync(List.of(Op.check(Keys.revocation(self), revocationVersion),
+          Op.put(leaseKey, Json.write(new Lease(self, inc, s)))));
+    } catch (RuntimeException e) {
+      inFlight.decrementAndGet(); // refused before it was sent
+      throw e;
+    }
+    directSent.incrementAndGet();
+    sending.whenComplete((r, err) -> {
+      inFlight.decrementAndGet();
+      if (err == null) completed(inc, s, sent, r);
+    });
+  }
+
+  private void completed(long inc, long s, long sent, TxnResult r) {
     if (r.ok()) {
       long tookMs = (ticker.nanos() - sent) / 1_000_000;
       // a renewal that takes a third of the lease eats the slack that keeps this server's apps running
       if (tookMs > lease.toMillis() / 3) log.warn("{}: a lease renewal took {} ms (lease {} ms)", self, tookMs, lease.toMillis());
-      validUntil = Math.max(validUntil, sent + lease.toNanos());
-      lastWriteIndex = Math.max(lastWriteIndex, r.version());
+      confirm(inc, s, sent, r.version());
       return;
     }
-    lostReason = revokedBy().map(by -> "revoked by " + by + " after a takeover").orElse("revoked");
-    held = false;
-    validUntil = Long.MIN_VALUE;
+    String reason = revokedBy().map(by -> "revoked by " + by + " after a takeover").orElse("revoked");
+    synchronized (state) {
+      if (!held || inc != incarnation) return;
+      lostReason = reason;
+      held = false;
+      validUntil = Long.MIN_VALUE;
+    }
     log.warn("{} lost its lease: {}; stopping every app before acquiring a new one", self, lostReason);
+  }
+
+  /** This replica applied a write of this server's lease record: a renewal of this incarnation confirms. */
+  private void onChanges(List<Change> changes) {
+    for (Change c : changes) {
+      if (!c.key().equals(leaseKey) || c.newValue() == null) continue;
+      Lease l;
+      try {
+        l = Json.read(c.newValue(), Lease.class);
+      } catch (RuntimeException e) {
+        continue;
+      }
+      confirm(l.incarnation(), l.seq(), Long.MIN_VALUE, c.version());
+    }
+  }
+
+  /** {@code sent}: when the renewal was first sent; MIN_VALUE: look it up (unknown: not ours, or too old to count). */
+  private void confirm(long inc, long s, long sent, long index) {
+    synchronized (state) {
+      if (!held || inc != incarnation) return;
+      if (sent == Long.MIN_VALUE) {
+        int i = (int) Math.floorMod(s, (long) REMEMBERED);
+        if (sentSeq[i] != s) return;
+        sent = sentAt[i];
+      }
+      validUntil = Math.max(validUntil, sent + lease.toNanos());
+      lastWriteIndex = Math.max(lastWriteIndex, index);
+      confirmedSeq = Math.max(confirmedSeq, s);
+    }
   }
 
   private Optional<String> revokedBy() {
@@ -127,18 +227,29 @@ public final class LeaseKeeper {
     long rv = store.get(Keys.revocation(self)).map(Entry::version).orElse(0L);
     long inc = Math.max(incarnations.getAsLong(), incarnation + 1);
     long sent = ticker.nanos();
-    TxnResult r = store.txn(List.of(Op.check(Keys.revocation(self), rv), Op.put(Keys.lease(self), Json.write(new Lease(self, inc, 1)))));
+    TxnResult r = store.txn(List.of(Op.check(Keys.revocation(self), rv), Op.put(leaseKey, Json.write(new Lease(self, inc, 1)))));
     if (r.ok()) {
-      incarnation = inc;
-      revocationVersion = rv;
-      seq = 1;
-      lastWriteIndex = r.version();
-      validUntil = sent + lease.toNanos();
-      held = true;
-      lostReason = null;
+      synchronized (state) {
+        incarnation = inc;
+        revocationVersion = rv;
+        seq = 1;
+        java.util.Arrays.fill(sentSeq, 0);
+        sentSeq[1] = 1;
+        sentAt[1] = sent;
+        confirmedSeq = 1;
+        lastWriteIndex = r.version();
+        validUntil = sent + lease.toNanos();
+        held = true;
+        lostReason = null;
+      }
       log.info("{} acquired its lease (incarnation {})", self, inc);
     }
   }
+
+  /** Renewal requests sent to the leader's agent, and renewals written directly (fallbacks included), since start. */
+  public long batchedRenewals() { return batchedSent.get(); }
+
+  public long directRenewals() { return directSent.get(); }
 
   /** Log index of this agent's latest successful lease write: its replica must have applied it before it starts apps. */
   public long lastWriteIndex() { return held ? lastWriteIndex : 0; }

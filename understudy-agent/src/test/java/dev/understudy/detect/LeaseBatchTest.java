@@ -1,0 +1,269 @@
+package dev.understudy.detect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.understudy.model.Keys;
+import dev.understudy.model.Lease;
+import dev.understudy.model.Revocation;
+import dev.understudy.store.InMemoryStore;
+import dev.understudy.store.Json;
+import dev.understudy.store.Op;
+import dev.understudy.store.StoreUnavailableException;
+import dev.understudy.store.TxnResult;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Renewals through the Raft leader's agent ({@link LeaseBatcher}) on a fake clock, with the network between the holder
+ * and the leader's agent, and the database's commits, in the test's hands.
+ */
+class LeaseBatchTest {
+  static final Duration LEASE = Duration.ofMillis(800);
+  static final Duration MARGIN = Duration.ofMillis(80);
+  final FakeTicker clock = new FakeTicker();
+  final InMemoryStore store = new InMemoryStore();
+  final LeaseTracker observer = new LeaseTracker(clock, LEASE, MARGIN);
+  final ArrayDeque<Runnable> timerTasks = new ArrayDeque<>();
+  /** Batches written but not yet committed: applied when the test says. */
+  final ArrayDeque<Runnable> uncommitted = new ArrayDeque<>();
+  boolean leads = true;
+  boolean udpUp = true;
+  boolean commitAtOnce = true;
+  boolean storeUp = true;
+  int batchEntries;
+  final LeaseBatcher batcher = new LeaseBatcher(store, this::writeBatch, () -> leads, (task, ms) -> timerTasks.add(task), 20);
+  final List<HeartbeatPacket.Renewal> sent = new ArrayList<>();
+  /** What the holder's own replica has applied but not yet told it: its replica may lag the observer's. */
+  final ArrayDeque<List<dev.understudy.store.Change>> holderLag = new ArrayDeque<>();
+  boolean holderReplicaLags;
+  final LeaseKeeper holder = new LeaseKeeper("s1", holderReplica(), clock, LEASE, MARGIN, Duration.ofMillis(200), () -> 1000);
+
+  /** The shared store, seen by the holder through a watch that lags when the test says. */
+  private dev.understudy.store.Store holderReplica() {
+    return new dev.understudy.store.Store() {
+      public java.util.Optional<dev.understudy.store.Entry> get(String key) { return store.get(key); }
+      public List<dev.understudy.store.Entry> list(String prefix) { return store.list(prefix); }
+      public java.util.Optional<dev.understudy.store.Entry> localGet(String key) { return store.localGet(key); }
+      public List<dev.understudy.store.Entry> localList(String prefix) { return store.localList(prefix); }
+      public TxnResult txn(List<Op> ops) { return store.txn(ops); }
+      public CompletableFuture<TxnResult> txnAsync(List<Op> ops) { return store.txnAsync(ops); }
+      public void close() {}
+      public void watch(java.util.function.Consumer<List<dev.understudy.store.Change>> w) {
+        store.watch(changes -> {
+          if (holderReplicaLags || !holderLag.isEmpty()) {
+            holderLag.add(changes);
+          } else {
+            w.accept(changes);
+          }
+        });
+        lagged = w;
+      }
+    };
+  }
+
+  java.util.function.Consumer<List<dev.understudy.store.Change>> lagged;
+
+  LeaseBatchTest() {
+    store.watch(observer::onChanges);
+    holder.batchThrough((inc, seq, rv) -> {
+      var r = new HeartbeatPacket.Renewal(inc, seq, rv);
+      sent.add(r);
+      if (udpUp) batcher.offer("s1", r);
+      return true;
+    });
+  }
+
+  /** Independent transactions, as the state machine applies a batch entry. */
+  private CompletableFuture<List<TxnResult>> writeBatch(List<List<Op>> txns) {
+    batchEntries++;
+    var f = new CompletableFuture<List<TxnResult>>();
+    Runnable commit = () -> {
+      try {
+        List<TxnResult> out = new ArrayList<>();
+        for (List<Op> t : txns) out.add(store.txn(t));
+        f.complete(out);
+      } catch (StoreUnavailableException e) {
+        f.completeExceptionally(e);
+      }
+    };
+    if (commitAtOnce) commit.run();
+    else uncommitted.add(commit);
+    return f;
+  }
+
+  private void runTimers() {
+    while (!timerTasks.isEmpty()) timerTasks.poll().run();
+  }
+
+  /** One renewal round: the request, the batch, then half a round later the holder's check. */
+  private void round() {
+    holder.renew(() -> true);
+    runTimers();
+    clock.advance(Duration.ofMillis(100));
+    holder.checkBatched();
+    clock.advance(Duration.ofMillis(100));
+  }
+
+  private Lease leaseRecord() { return Json.read(store.localGet(Keys.lease("s1")).orElseThrow().value(), Lease.class); }
+
+  @Test
+  void renewalsGoThroughTheLeadersAgentAndConfirmWhenTheReplicaAppliesThem() {
+    holder.renew(() -> true); // acquires: always direct
+    for (int i = 0; i < 20; i++) {
+      round();
+      assertThat(holder.valid()).isTrue();
+      assertThat(observer.expired("s1")).isFalse();
+    }
+    assertThat(holder.directRenewals()).as("no renewal written directly").isZero();
+    assertThat(holder.batchedRenewals()).isEqualTo(20);
+    assertThat(batchEntries).isEqualTo(20);
+    assertThat(leaseRecord().seq()).isEqualTo(21);
+    assertThat(holder.remainingMillis()).as("counted from the request's send, 200 ms ago").isEqualTo(600);
+  }
+
+  @Test
+  void aLostRequestIsWrittenDirectlyHalfARoundLaterAndStillCountsFromItsFirstSend() {
+    holder.renew(() -> true);
+    round();
+    udpUp = false;
+    long sentAt = clock.nanos();
+    holder.renew(() -> true);
+    assertThat(leaseRecord().seq()).as("nothing reached the leader's agent").isEqualTo(2);
+    clock.advance(Duration.ofMillis(100));
+    holder.checkBatched();
+    assertThat(leaseRecord().seq()).as("written directly").isEqualTo(3);
+    assertThat(holder.directRenewals()).isEqualTo(1);
+    assertThat(holder.runUntil()).isEqualTo(sentAt + LEASE.toNanos() - MARGIN.toNanos());
+    udpUp = true;
+    clock.advance(Duration.ofMillis(100));
+    round();
+    assertThat(holder.directRenewals()).as("confirmed again: back to batching").isEqualTo(1);
+    assertThat(leaseRecord().seq()).isEqualTo(4);
+  }
+
+  @Test
+  void aHolderCutOffFromTheDatabaseStopsAskingSoItsLeaseEndsForEveryone() {
+    holder.renew(() -> true);
+    round();
+    store.setAvailable(false); // this holder's database link is cut; its heartbeats still pass
+    leads = false; // and its batches cannot commit either
+    int before = sent.size();
+    for (int i = 0; i < 6; i++) round();
+    assertThat(sent.size() - before).as("one request unconfirmed, then direct renewals only").isEqualTo(1);
+    assertThat(holder.valid()).isFalse();
+    store.setAvailable(true);
+    assertThat(observer.expired("s1")).as("nothing renewed it meanwhile").isTrue();
+  }
+
+  @Test
+  void theBatcherWritesOnlyRenewalsOfTheLeaseItsReplicaHolds() {
+    holder.renew(() -> true);
+    round();
+    Lease l = leaseRecord();
+    long rv = 0;
+    batcher.offer("s1", new HeartbeatPacket.Renewal(l.incarnation(), l.seq(), rv)); // a replay: not newer
+    batcher.offer("s2", new HeartbeatPacket.Renewal(1, 5, 0)); // no lease acquired
+    runTimers();
+    batcher.offer("s1", new HeartbeatPacket.Renewal(l.incarnation() + 1, l.seq() + 1, rv)); // another incarnation
+    runTimers();
+    batcher.offer("s1", new HeartbeatPacket.Renewal(l.incarnation(), l.seq() + 1, rv + 7)); // another revocation version
+    runTimers();
+    leads = false;
+    batcher.offer("s1", new HeartbeatPacket.Renewal(l.incarnation(), l.seq() + 1, rv));
+    runTimers();
+    assertThat(leaseRecord()).isEqualTo(l);
+    assertThat(batcher.requestsDropped()).isEqualTo(5);
+    leads = true;
+    batcher.offer("s1", new HeartbeatPacket.Renewal(l.incarnation(), l.seq() + 1, rv));
+    runTimers();
+    assertThat(leaseRecord().seq()).isEqualTo(l.seq() + 1);
+  }
+
+  @Test
+  void requestsOfOneRoundShareAnEntryAndThoseArrivingWhileItCommitsGoInTheNext() {
+    for (String s : List.of("s2", "s3")) store.put(Keys.lease(s), Json.write(new Lease(s, 1, 1)));
+    commitAtOnce = false;
+    batcher.offer("s2", new HeartbeatPacket.Renewal(1, 2, 0));
+    batcher.offer("s3", new HeartbeatPacket.Renewal(1, 2, 0));
+    runTimers();
+    assertThat(batchEntries).isEqualTo(1);
+    batcher.offer("s2", new HeartbeatPacket.Renewal(1, 3, 0));
+    runTimers();
+    assertThat(batchEntries).as("one entry in flight at a time").isEqualTo(1);
+    uncommitted.poll().run();
+    runTimers();
+    assertThat(batchEntries).isEqualTo(2);
+    uncommitted.poll().run();
+    assertThat(Json.read(store.localGet(Keys.lease("s2")).orElseThrow().value(), Lease.class).seq()).isEqualTo(3);
+    assertThat(Json.read(store.localGet(Keys.lease("s3")).orElseThrow().value(), Lease.class).seq()).isEqualTo(2);
+  }
+
+  @Test
+  void aRevokedLeaseIsNotRenewedThroughTheBatchAndTheHolderLearnsOfItDirectly() {
+    holder.renew(() -> true);
+    round();
+    store.put(Keys.revocation("s1"), Json.write(new Revocation("s1", leaseRecord().incarnation(), "s2")));
+    holder.renew(() -> true);
+    runTimers();
+    assertThat(holder.valid()).as("not confirmed yet, but not lost either").isTrue();
+    clock.advance(Duration.ofMillis(100));
+    holder.checkBatched();
+    assertThat(holder.valid()).isFalse();
+    assertThat(holder.lostReason()).contains("revoked by s2");
+  }
+
+  /**
+   * Safety under random faults: requests lost, the holder's database link cut, commits late by up to a lease, the
+   * holder's replica applying them later than the observer's, the leader's agent not leading. Whenever the observer counts the lease as expired, the holder must not think it valid.
+   */
+  @Test
+  void theHolderNeverOutlivesTheObserversCountUnderRandomFaults() {
+    for (long seed = 1; seed <= 40; seed++) {
+      var t = new LeaseBatchTest();
+      t.randomRun(new Random(seed), seed);
+    }
+  }
+
+  private void randomRun(Random rnd, long seed) {
+    commitAtOnce = false;
+    long step = Duration.ofMillis(10).toNanos();
+    long nextRound = 0;
+    long nextCheck = Long.MAX_VALUE;
+    int validSteps = 0;
+    for (int i = 0; i < 3000; i++) {
+      if (rnd.nextInt(100) == 0) udpUp = !udpUp;
+      if (rnd.nextInt(150) == 0) store.setAvailable(storeUp = !storeUp);
+      if (rnd.nextInt(200) == 0) leads = !leads;
+      if (clock.nanos() >= nextRound) {
+        try {
+          holder.renew(() -> true);
+        } catch (StoreUnavailableException e) {
+          // an acquire while cut off
+        }
+        nextRound += Duration.ofMillis(200).toNanos();
+        nextCheck = clock.nanos() + Duration.ofMillis(100).toNanos();
+      }
+      if (clock.nanos() >= nextCheck) {
+        holder.checkBatched();
+        nextCheck = Long.MAX_VALUE;
+      }
+      if (rnd.nextInt(3) == 0) runTimers();
+      if (rnd.nextInt(80) == 0) holderReplicaLags = !holderReplicaLags;
+      if (!holderLag.isEmpty() && (!holderReplicaLags || rnd.nextInt(30) == 0)) lagged.accept(holderLag.poll());
+      // commits land late, in order, sometimes after a whole lease
+      if (!uncommitted.isEmpty() && storeUp && rnd.nextInt(rnd.nextBoolean() ? 2 : 40) == 0) uncommitted.poll().run();
+      if (observer.expired("s1")) {
+        assertThat(holder.valid()).as("seed %d step %d: the observer counts the lease expired while the holder runs apps", seed, i).isFalse();
+      }
+      if (holder.valid()) validSteps++;
+      clock.advance(Duration.ofNanos(step));
+    }
+    assertThat(validSteps).as("seed %d: the lease was held most of the time", seed).isGreaterThan(300);
+  }
+
+}
