@@ -200,7 +200,7 @@ public final class Agent implements AutoCloseable {
     long period = timing.leaseRenew().toMillis();
     leaseBatcher = new dev.understudy.detect.LeaseBatcher(store, store::txnBatch, store::isLeader,
         dev.understudy.detect.LeaseBatcher.Scheduler.of(timers),
-        Math.max(1, Math.min(25, period / 10)));
+        Math.max(1, Math.min(25, period / 10)), period);
     heartbeat.onRenewal(leaseBatcher::offer);
     leaseKeeper.batchThrough(this::sendRenewal);
     if (config.diskPulse() != null) {
@@ -245,6 +245,7 @@ public final class Agent implements AutoCloseable {
           @Override
           public void changed() { wake.release(); }
         });
+    leaseKeeper.onMoved(supervisor::leaseMoved);
     // a renewal is due every leaseRenew: under half a lease left means renewals are late (a starved machine)
     supervisor.paceStartsWith(() -> leaseKeeper.remainingMillis() > timing.lease().toMillis() / 2 && replicaCurrent());
 

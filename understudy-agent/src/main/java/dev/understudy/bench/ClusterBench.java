@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -216,6 +217,48 @@ final class ClusterBench {
       return c;
     } catch (CliException e) {
       return -1;
+    }
+  }
+
+  /**
+   * CPU and RSS of every agent of an idle 5-agent cluster (each watching 4 peers, as the target says), default profile,
+   * over {@code measureSeconds} after {@code warmSeconds} (start-up compilation, formation). The Raft leader does
+   * more than the others (it replicates every entry and writes the round's lease batch), so it is reported apart.
+   */
+  static Map<String, Object> idleCluster(int basePort, int warmSeconds, int measureSeconds) throws Exception {
+    Path dir = Files.createTempDirectory("understudy-idle-");
+    LocalCluster lc = LocalCluster.up(dir, 5, basePort, Map.of("profile", "default"), false, null);
+    try {
+      Thread.sleep(warmSeconds * 1000L);
+      Map<String, Long> pids = new LinkedHashMap<>();
+      for (String id : lc.ids()) pids.put(id, Long.parseLong(Files.readString(dir.resolve(id).resolve("agent.pid")).trim()));
+      Map<String, Long> t0 = new LinkedHashMap<>();
+      for (var e : pids.entrySet()) t0.put(e.getKey(), cpuTicks(e.getValue()));
+      long w0 = System.nanoTime();
+      Thread.sleep(measureSeconds * 1000L);
+      double wall = (System.nanoTime() - w0) / 1e9;
+      String leader = lc.client("s1").get("/healthz").path("leader").asText();
+      List<Double> followers = new ArrayList<>();
+      Map<String, Object> m = new LinkedHashMap<>();
+      double leaderCpu = -1;
+      long rssMax = 0;
+      for (var e : pids.entrySet()) {
+        double cpu = 100 * (cpuTicks(e.getValue()) - t0.get(e.getKey())) / 100.0 / wall;
+        long rss = rssKb(e.getValue()) / 1024;
+        rssMax = Math.max(rssMax, rss);
+        boolean leads = e.getKey().equals(leader);
+        System.out.printf("  agent %s%s: CPU %.2f%% of a core, RSS %d MB%n", e.getKey(), leads ? " (Raft leader)" : "", cpu, rss);
+        if (leads) leaderCpu = cpu;
+        else followers.add(cpu);
+      }
+      java.util.Collections.sort(followers);
+      m.put("followerCpuMedian", followers.isEmpty() ? -1 : followers.get(followers.size() / 2));
+      m.put("followerCpuMax", followers.isEmpty() ? -1 : followers.get(followers.size() - 1));
+      m.put("leaderCpu", leaderCpu);
+      m.put("rssMaxMB", rssMax);
+      return m;
+    } finally {
+      lc.down();
     }
   }
 

@@ -43,6 +43,7 @@ public final class LeaseBatcher {
   private final BooleanSupplier leader;
   private final Scheduler timer;
   private final long gatherMillis;
+  private final long giveUpMillis;
   private final Map<String, HeartbeatPacket.Renewal> pending = new HashMap<>();
   private boolean scheduled;
   private boolean inFlight;
@@ -53,15 +54,17 @@ public final class LeaseBatcher {
   /**
    * {@code writer} writes independent transactions in one entry; {@code leader} says whether this agent's replica
    * leads now; {@code gatherMillis}: how long after the first request of a round the entry is written, for the others'
-   * requests to arrive.
+   * requests to arrive; {@code giveUpMillis}: how long an unanswered entry holds back the next one (its holders have
+   * renewed directly by then; a write stuck on a leadership just lost must not stop batching for good).
    */
   public LeaseBatcher(Store replica, Function<List<List<Op>>, CompletableFuture<List<TxnResult>>> writer,
-                      BooleanSupplier leader, Scheduler timer, long gatherMillis) {
+                      BooleanSupplier leader, Scheduler timer, long gatherMillis, long giveUpMillis) {
     this.replica = replica;
     this.writer = writer;
     this.leader = leader;
     this.timer = timer;
     this.gatherMillis = gatherMillis;
+    this.giveUpMillis = giveUpMillis;
   }
 
   /** Runs a task after a delay (a real timer, or a test's queue). May throw RejectedExecutionException when closing. */
@@ -126,10 +129,15 @@ public final class LeaseBatcher {
       return;
     }
     entries.incrementAndGet();
+    java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
     f.whenComplete((results, err) -> {
       if (results != null) written.addAndGet(results.stream().filter(TxnResult::ok).count());
-      done();
+      if (answered.compareAndSet(false, true)) done();
     });
+    // a late entry that commits after a newer one is refused by its version checks: nothing is lost by not waiting
+    timer.schedule(() -> {
+      if (answered.compareAndSet(false, true)) done();
+    }, giveUpMillis);
   }
 
   /** The batch is answered (its holders see the outcome in their replicas): requests that came meanwhile go now. */

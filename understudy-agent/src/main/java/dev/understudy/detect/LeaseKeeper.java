@@ -68,6 +68,7 @@ public final class LeaseKeeper {
   private final long[] sentAt = new long[REMEMBERED];
   private long awaitingBatch;
   private volatile Channel channel = (inc, s, rv) -> false;
+  private volatile Runnable moved = () -> { };
   private final java.util.concurrent.atomic.AtomicLong batchedSent = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong directSent = new java.util.concurrent.atomic.AtomicLong();
   private volatile String lostReason = "not acquired yet";
@@ -96,6 +97,12 @@ public final class LeaseKeeper {
     this.startSlack = startSlack;
     store.watch(this::onChanges);
   }
+
+  /**
+   * Called (on whichever thread confirmed or lost the lease, without locks held) every time {@link #runUntil()} may
+   * have changed: the fence is told the new deadline then, instead of being polled for it.
+   */
+  public void onMoved(Runnable r) { moved = r; }
 
   /** Renewals go through {@code c} from now on while it works (the default sends none: every renewal is direct). */
   public void batchThrough(Channel c) { channel = c; }
@@ -183,6 +190,7 @@ public final class LeaseKeeper {
       held = false;
       validUntil = Long.MIN_VALUE;
     }
+    moved.run();
     log.warn("{} lost its lease: {}; stopping every app before acquiring a new one", self, lostReason);
   }
 
@@ -202,6 +210,7 @@ public final class LeaseKeeper {
 
   /** {@code sent}: when the renewal was first sent; MIN_VALUE: look it up (unknown: not ours, or too old to count). */
   private void confirm(long inc, long s, long sent, long index) {
+    boolean later;
     synchronized (state) {
       if (!held || inc != incarnation) return;
       if (sent == Long.MIN_VALUE) {
@@ -209,10 +218,12 @@ public final class LeaseKeeper {
         if (sentSeq[i] != s) return;
         sent = sentAt[i];
       }
+      later = sent + lease.toNanos() > validUntil;
       validUntil = Math.max(validUntil, sent + lease.toNanos());
       lastWriteIndex = Math.max(lastWriteIndex, index);
       confirmedSeq = Math.max(confirmedSeq, s);
     }
+    if (later) moved.run();
   }
 
   private Optional<String> revokedBy() {
@@ -242,6 +253,7 @@ public final class LeaseKeeper {
         held = true;
         lostReason = null;
       }
+      moved.run();
       log.info("{} acquired its lease (incarnation {})", self, inc);
     }
   }

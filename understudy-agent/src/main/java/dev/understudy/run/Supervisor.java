@@ -99,9 +99,8 @@ public final class Supervisor implements AutoCloseable {
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "health"));
   /**
    * Its own thread: a slow health check must never delay the refresh that keeps every app alive. It tells the fence a
-   * new deadline only when a renewal moved it (five times a second at defaults), and checks every 20 ms.
+   * new deadline when a renewal moved it (five times a second at defaults: {@link #leaseMoved}) and when an app starts.
    */
-  private static final long REFRESH_MILLIS = 20;
   private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fence-refresh"));
 
   /**
@@ -131,8 +130,25 @@ public final class Supervisor implements AutoCloseable {
     fence.killLeftover();
     killLeftovers();
     fence.start();
-    refresher.scheduleAtFixedRate(this::refreshFence, REFRESH_MILLIS, REFRESH_MILLIS, TimeUnit.MILLISECONDS);
-    timer.scheduleAtFixedRate(this::checkHealth, 50, 50, TimeUnit.MILLISECONDS);
+  }
+
+  /** The lease's deadline may have moved: the fence hears of it at once, on its own thread, while an app runs. */
+  public void leaseMoved() {
+    if (procs.isEmpty()) return;
+    try {
+      refresher.execute(this::refreshFence);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // the supervisor is closing
+    }
+  }
+
+  /** The health tick runs only while there are apps to check: an idle agent's timers should sleep. */
+  private java.util.concurrent.ScheduledFuture<?> healthTicks;
+
+  private void healthTicking() {
+    synchronized (timer) {
+      if (healthTicks == null && !timer.isShutdown()) healthTicks = timer.scheduleAtFixedRate(this::checkHealth, 50, 50, TimeUnit.MILLISECONDS);
+    }
   }
 
   private static Thread daemon(Runnable r, String name) {
@@ -206,6 +222,7 @@ public final class Supervisor implements AutoCloseable {
     proc.standby = standby;
     proc.stillDecided = stillDecided;
     procs.put(app.tag(), proc);
+    healthTicking();
     listener.changed();
     launchers.execute(() -> launch(proc));
   }
@@ -532,6 +549,16 @@ public final class Supervisor implements AutoCloseable {
    * {@code failures} consecutive failures kill it, which the agent sees as a crash.
    */
   private void checkHealth() {
+    if (procs.isEmpty()) {
+      synchronized (timer) {
+        // a start puts its app in procs before it asks for ticks, so one cannot slip between this check and the cancel
+        if (procs.isEmpty() && healthTicks != null) {
+          healthTicks.cancel(false);
+          healthTicks = null;
+        }
+      }
+      return;
+    }
     long now = ticker.nanos();
     for (Proc p : procs.values()) {
       if (p.process == null || p.stopRequested) continue;

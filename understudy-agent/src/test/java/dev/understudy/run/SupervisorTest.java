@@ -28,6 +28,8 @@ class SupervisorTest {
   final java.util.concurrent.atomic.AtomicLong deadline = new java.util.concurrent.atomic.AtomicLong();
   final List<String> exits = new CopyOnWriteArrayList<>();
   Supervisor sup;
+  /** What the agent's confirmed renewals do: tell the supervisor the deadline moved, five times a second. */
+  final java.util.concurrent.ScheduledExecutorService renewals = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
 
   void start() throws Exception {
     sup = new Supervisor("s1", "127.0.0.1", "http://127.0.0.1:1", dir, Ticker.SYSTEM,
@@ -39,10 +41,12 @@ class SupervisorTest {
           @Override
           public void changed() {}
         });
+    renewals.scheduleAtFixedRate(() -> { if (mayRun.get()) sup.leaseMoved(); }, 200, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   @AfterEach
   void close() {
+    renewals.shutdownNow();
     if (sup != null) {
       sup.stopAll("test end");
       sup.close();

@@ -37,13 +37,17 @@ class VirtualIpTest {
 
   @AfterEach
   void cleanup() throws Exception {
+    renewals.shutdownNow();
     if (a != null) a.close();
     if (b != null) b.close();
     run("ip", "netns", "del", ns);
   }
 
+  /** What the agents' confirmed renewals do: tell the supervisors the deadline moved, five times a second. */
+  final java.util.concurrent.ScheduledExecutorService renewals = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+
   Supervisor supervisor(String id) throws IOException {
-    return new Supervisor(id, "127.0.0.1", "http://127.0.0.1:1", dir.resolve(id), Ticker.SYSTEM,
+    Supervisor s = new Supervisor(id, "127.0.0.1", "http://127.0.0.1:1", dir.resolve(id), Ticker.SYSTEM,
         () -> true, () -> System.nanoTime() + 300_000_000L, new Supervisor.Listener() {
           @Override
           public void exited(String tag, long epoch, boolean crashed, int code) {}
@@ -51,6 +55,8 @@ class VirtualIpTest {
           @Override
           public void changed() {}
         });
+    renewals.scheduleAtFixedRate(s::leaseMoved, 200, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+    return s;
   }
 
   String addresses() throws Exception { return run("ip", "-n", ns, "-o", "addr", "show", "dev", "v0"); }

@@ -10,6 +10,8 @@ import dev.understudy.decide.PeerView;
 import dev.understudy.decide.Settings;
 import dev.understudy.decide.Verdict;
 import dev.understudy.detect.DiskState;
+import dev.understudy.detect.HeartbeatPacket;
+import dev.understudy.detect.LeaseBatcher;
 import dev.understudy.detect.LeaseKeeper;
 import dev.understudy.detect.LeaseTracker;
 import dev.understudy.detect.Ticker;
@@ -42,8 +44,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
- * A deterministic simulation of a whole cluster in one thread: the real decision rules, lease keeper and tracker and
- * commit transactions, over one linearizable in-memory database, replicas that lag, a fake clock, an in-memory LAN
+ * A deterministic simulation of a whole cluster in one thread: the real decision rules, lease keeper, batcher and
+ * tracker and commit transactions, over one linearizable in-memory database, replicas that lag, a fake clock, an in-memory LAN
  * and simulated processes with guards. Faults come from a seeded random schedule; S1 is checked at every step.
  */
 final class SimCluster {
@@ -66,6 +68,19 @@ final class SimCluster {
   int failovers;
   long incarnationClock = 1000;
 
+  /** A renewal request on its way to the leader's agent, delivered at {@code at} if the LAN still lets it through. */
+  record Request(long at, Node to, String from, HeartbeatPacket.Renewal renewal) {}
+
+  final List<Request> inFlight = new ArrayList<>();
+
+  /** The Raft leader, as far as the simulation has one: the first node that is up and reaches the database. */
+  Node leader() {
+    for (Node n : nodes.values()) if (n.dbReachable()) return n;
+    return null;
+  }
+
+  boolean lanReaches(Node a, Node b) { return !lanCut.contains(a.id + "|" + b.id) && !lanCut.contains(b.id + "|" + a.id); }
+
   /** One simulated process of an app. */
   record Proc(String tag, long epoch, long stopAt) {}
 
@@ -87,6 +102,12 @@ final class SimCluster {
     final Map<String, Long> lastAck = new HashMap<>();
     final Map<String, Verdict> verdict = new HashMap<>();
     final Map<String, Long> since = new HashMap<>();
+    /** The store watch of this node's replica (its lease keeper's): told what {@link #replicate} applies. */
+    final List<Consumer<List<Change>>> watchers = new ArrayList<>();
+    /** This node's lease batcher, and its timer's tasks (run at the end of the node's step). */
+    LeaseBatcher batcher;
+    final List<Runnable> timerTasks = new ArrayList<>();
+    final List<Long> timerDue = new ArrayList<>();
 
     Node(String id) {
       this.id = id;
@@ -94,7 +115,23 @@ final class SimCluster {
     }
 
     void boot() {
+      watchers.clear();
+      timerTasks.clear();
+      timerDue.clear();
       keeper = new LeaseKeeper(id, store(), ticker, LEASE, MARGIN, GUARD, () -> ++incarnationClock);
+      // renewals go as requests to the simulated Raft leader's agent, over the simulated LAN, as the agent sends them
+      batcher = new LeaseBatcher(store(), this::writeBatch, () -> leader() == this, (task, ms) -> {
+        timerTasks.add(task);
+        timerDue.add(clock[0] + ms * 1_000_000L);
+      }, 0, 200);
+      keeper.batchThrough((inc, seq, rv) -> {
+        Node l = leader();
+        if (l == null) return false;
+        var r = new HeartbeatPacket.Renewal(inc, seq, rv);
+        if (l == this) batcher.offer(id, r);
+        else if (lanReaches(this, l) && rnd.nextInt(20) != 0) inFlight.add(new Request(clock[0] + rnd.nextInt(3) * TICK, l, id, r));
+        return true;
+      });
       tracker = new LeaseTracker(ticker, LEASE, MARGIN);
       tracker.seed(list(Keys.LEASES), list(Keys.REVOCATIONS));
       mustApply = 0;
@@ -133,7 +170,7 @@ final class SimCluster {
             return CompletableFuture.failedFuture(e);
           }
         }
-        public void watch(Consumer<List<Change>> l) { }
+        public void watch(Consumer<List<Change>> l) { n.watchers.add(l); }
         public void close() { }
         private void check() { if (!n.dbReachable()) throw new StoreUnavailableException(n.id + " is cut off (simulated)", null); }
       };
@@ -150,7 +187,32 @@ final class SimCluster {
           else replica.put(c.key(), new Entry(c.key(), c.newValue(), c.version()));
         }
         tracker.onChanges(cs);
+        for (var w : watchers) w.accept(cs);
         applied++;
+      }
+    }
+
+    /** Runs this node's timer tasks that are due (they may schedule more). */
+    void runTimers() {
+      for (int i = 0; i < timerTasks.size(); ) {
+        if (timerDue.get(i) <= clock[0]) {
+          timerDue.remove(i);
+          timerTasks.remove(i).run();
+          i = 0;
+        } else {
+          i++;
+        }
+      }
+    }
+
+    /** A batch entry: its transactions one after the other, each refused or applied on its own. */
+    CompletableFuture<List<TxnResult>> writeBatch(List<List<Op>> txns) {
+      List<TxnResult> out = new ArrayList<>();
+      try {
+        for (List<Op> t : txns) out.add(store().txn(t));
+        return CompletableFuture.completedFuture(out);
+      } catch (StoreUnavailableException e) {
+        return CompletableFuture.failedFuture(e);
       }
     }
 
@@ -259,7 +321,16 @@ final class SimCluster {
       }
       if (!n.up()) continue;
       n.replicate();
+      for (var it = inFlight.iterator(); it.hasNext(); ) {
+        Request r = it.next();
+        if (r.to() != n || r.at() > clock[0]) continue;
+        it.remove();
+        if (lanReaches(nodes.get(r.from()), n)) n.batcher.offer(r.from(), r.renewal());
+      }
+      // every node's rounds fall on the same instants, as they do on the wall clock
       if (tick % 4 == 0) n.keeper.renew(() -> n.procs.isEmpty());
+      if (tick % 4 == 2) n.keeper.checkBatched();
+      n.runTimers();
       n.fenceDeadline = n.keeper.runUntil();
       n.detect();
       n.reconcile();
