@@ -19,6 +19,11 @@ import org.slf4j.LoggerFactory;
 /**
  * LAN heartbeat (claims 11, 42): a UDP probe to every peer each interval; a peer whose acks have been missing for
  * the timeout is LAN-lost. Packets are authenticated (HMAC) and replay-checked per sender (incarnation, sequence).
+ * Since every agent probes every other, the ack rides on the peer's own probe: each probe echoes the newest sequence
+ * number heard from the peer it goes to, and an echo of one of ours that is newer than the last counts as an ack (the
+ * peer is alive and hears us). One packet each way per interval instead of two: an idle agent's heartbeat thread
+ * was mostly woken by packets. A probe that echoes nothing (a peer that has not heard from us yet, or an agent of an
+ * earlier version) is answered with an ack packet, as before.
  */
 public final class HeartbeatService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HeartbeatService.class);
@@ -35,6 +40,8 @@ public final class HeartbeatService implements AutoCloseable {
   private final AtomicLong seq = new AtomicLong();
   private final Map<String, Long> lastAck = new ConcurrentHashMap<>();
   private final Map<String, SenderState> lastFrom = new ConcurrentHashMap<>();
+  /** The newest of our sequence numbers each peer has echoed. */
+  private final Map<String, Long> echoed = new ConcurrentHashMap<>();
   private final Set<String> dropped = ConcurrentHashMap.newKeySet();
   private final AtomicLong rejected = new AtomicLong();
   private final ScheduledExecutorService timer;
@@ -69,7 +76,8 @@ public final class HeartbeatService implements AutoCloseable {
   private void probeAll() {
     for (var e : peers.entrySet()) {
       if (e.getKey().equals(self) || dropped.contains(e.getKey())) continue;
-      send(new HeartbeatPacket(false, self, incarnation, seq.incrementAndGet(), 0), e.getValue());
+      SenderState heard = lastFrom.get(e.getKey());
+      send(new HeartbeatPacket(false, self, incarnation, seq.incrementAndGet(), heard == null ? 0 : heard.seq()), e.getValue());
     }
   }
 
@@ -104,9 +112,13 @@ public final class HeartbeatService implements AutoCloseable {
         if (listener != null) listener.accept(p.sender(), p.renewal());
       } else if (p.ack()) {
         lastAck.put(p.sender(), ticker.nanos());
-      } else {
+      } else if (p.echo() == 0) {
         InetSocketAddress back = peers.get(p.sender());
         if (back != null) send(new HeartbeatPacket(true, self, incarnation, seq.incrementAndGet(), p.seq()), back);
+      } else if (p.echo() <= seq.get() && p.echo() > echoed.getOrDefault(p.sender(), 0L)) {
+        // an echo above our counter is of an earlier incarnation of ours; one not newer than the last proves nothing new
+        echoed.put(p.sender(), p.echo());
+        lastAck.put(p.sender(), ticker.nanos());
       }
     }
   }

@@ -57,6 +57,47 @@ class HeartbeatServiceTest {
   }
 
   @Test
+  void theAckRidesOnThePeersProbeAndAStaleEchoIsNoAck() throws Exception {
+    Map<String, InetSocketAddress> peers = Map.of("a", a, "b", b);
+    ha = new HeartbeatService("a", a, peers, KEY, Duration.ofMillis(20), Ticker.SYSTEM);
+    ha.start();
+    try (DatagramSocket fakeB = new DatagramSocket(b)) { // b, by hand: it hears a's probes, then stops hearing them
+      fakeB.setSoTimeout(2000);
+      DatagramPacket dp = new DatagramPacket(new byte[512], 512);
+      fakeB.receive(dp);
+      HeartbeatPacket probe = HeartbeatPacket.decode(dp.getData(), dp.getLength(), KEY).orElseThrow();
+      long seq = 1;
+      byte[] echoing = new HeartbeatPacket(false, "b", 1, seq++, probe.seq()).encode(KEY);
+      fakeB.send(new DatagramPacket(echoing, echoing.length, a));
+      await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5)).atMost(Duration.ofSeconds(2)).until(() -> recentAck(ha, "b", 100));
+      // b's probes keep coming, fresh, but echo the same old probe of a's: b no longer hears a
+      Long acked = ha.lastAckNanos("b");
+      long before = ha.rejectedPackets();
+      for (int i = 0; i < 15; i++) {
+        byte[] stale = new HeartbeatPacket(false, "b", 1, seq++, probe.seq()).encode(KEY);
+        fakeB.send(new DatagramPacket(stale, stale.length, a));
+      }
+      // a replayed packet after them: once a has counted it as rejected, it has read every probe before it
+      byte[] marker = new HeartbeatPacket(true, "b", 1, 1, 0).encode(KEY);
+      fakeB.send(new DatagramPacket(marker, marker.length, a));
+      await().atMost(Duration.ofSeconds(2)).until(() -> ha.rejectedPackets() > before);
+      assertThat(ha.lastAckNanos("b")).as("a probe echoing nothing new is no ack").isEqualTo(acked);
+      Long lastAck = ha.lastAckNanos("b");
+      long rejected = ha.rejectedPackets();
+      byte[] ahead = new HeartbeatPacket(false, "b", 1, seq++, Long.MAX_VALUE / 2).encode(KEY);
+      fakeB.send(new DatagramPacket(ahead, ahead.length, a));
+      fakeB.send(new DatagramPacket(marker, marker.length, a)); // read past `ahead` once rejected
+      await().atMost(Duration.ofSeconds(2)).until(() -> ha.rejectedPackets() > rejected);
+      assertThat(ha.lastAckNanos("b")).as("an echo of a sequence a never sent (an earlier incarnation's) is no ack").isEqualTo(lastAck);
+      fakeB.receive(dp);
+      long newest = HeartbeatPacket.decode(dp.getData(), dp.getLength(), KEY).orElseThrow().seq();
+      byte[] fresh = new HeartbeatPacket(false, "b", 1, seq++, newest).encode(KEY);
+      fakeB.send(new DatagramPacket(fresh, fresh.length, a));
+      await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5)).atMost(Duration.ofSeconds(2)).until(() -> recentAck(ha, "b", 100));
+    }
+  }
+
+  @Test
   void forgedAndReplayedPacketsAreRejectedAndCounted() throws Exception {
     start();
     await().atMost(Duration.ofSeconds(5)).until(() -> recentAck(ha, "b", 100));
