@@ -323,9 +323,10 @@ public final class Agent implements AutoCloseable {
 
   /**
    * Renewal rounds fall on multiples of leaseRenew on the wall clock, the same instants on every server (NTP keeps a
-   * LAN's clocks within a millisecond or so), so the Raft leader appends every server's renewal in one batch: one
-   * replication round and one fsync per period instead of one per server. Only the rhythm uses the wall clock; the
-   * lease itself is counted on the monotonic clock as before. A wall-clock step shortens one gap, never lengthens it.
+   * LAN's clocks within a millisecond or so), so the Raft leader's agent finds every server's request of a round in
+   * its gather window and writes them in one entry: one replication round and one fsync per round instead of one per
+   * server. Half a round later, a request not yet confirmed is written directly. Only the rhythm uses the wall clock;
+   * the lease itself is counted on the monotonic clock as before. A wall-clock step shortens one gap, never lengthens it.
    */
   private void scheduleRenewal(long delayMillis) {
     if (!running && delayMillis > 0) return;
