@@ -134,7 +134,7 @@ public final class LeaseBatcher {
       if (results != null) written.addAndGet(results.stream().filter(TxnResult::ok).count());
       if (answered.compareAndSet(false, true)) done();
     });
-    // a late entry that commits after a newer one is refused by its version checks: nothing is lost by not waiting
+    // not waiting loses nothing: a late entry still renews from its requests' sends, or a newer write refuses it
     timer.schedule(() -> {
       if (answered.compareAndSet(false, true)) done();
     }, giveUpMillis);
