@@ -100,6 +100,21 @@ class RaftStoreTest {
   }
 
   @Test
+  void aBatchSubmittedHereCommitsOnTheLeaderAndIsRefusedElsewhere() throws Exception {
+    var s = startThree();
+    RaftStore leader = s.stream().filter(RaftStore::isLeader).findFirst().orElseThrow();
+    RaftStore follower = s.stream().filter(r -> !r.isLeader()).findFirst().orElseThrow();
+    var results = leader.txnBatchHere(List.of(List.of(Op.put("h1", "1")), List.of(Op.put("h2", "1", 999L))))
+        .get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(results).extracting(TxnResult::ok).containsExactly(true, false);
+    assertThat(follower.get("h1")).isPresent();
+    var refused = follower.txnBatchHere(List.of(List.of(Op.put("h3", "1"))));
+    assertThat(refused).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withCauseInstanceOf(StoreUnavailableException.class);
+    assertThat(leader.get("h3")).as("nothing written where the replica does not lead").isEmpty();
+  }
+
+  @Test
   void twoWritersOnOneKeyExactlyOneWins() throws Exception {
     var s = startThree();
     long v = s.get(0).put("k", "0").version();
