@@ -270,9 +270,14 @@ public final class PartitionDrill {
     }
   }
 
+  /**
+   * FAILBACK_PENDING runs too: a displaced app without auto-failback keeps running on its backup while it waits for an
+   * operator (a 40 s random run once ended that way for q and the drill wrongly waited for RUNNING).
+   */
   private String runningHost(String via, String tag) {
     JsonNode app = lc.client(via).get("/api/v1/apps/" + tag);
-    return "RUNNING".equals(app.get("state").asText()) ? app.get("host").asText(null) : null;
+    String state = app.get("state").asText();
+    return state.equals("RUNNING") || state.equals("FAILBACK_PENDING") ? app.get("host").asText(null) : null;
   }
 
   private String leader(String via) {
