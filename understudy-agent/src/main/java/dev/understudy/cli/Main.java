@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         "3 (simulate) some app would find no server."})
 public final class Main {
   public static void main(String[] args) {
+    dev.understudy.store.RaftStore.pooledAsyncSteps(); // before anything in this JVM uses the common pool
     dev.understudy.run.ProcessGroups.preferVfork(); // before anything in this JVM spawns a process
     dev.understudy.store.RaftStore.smallerNettyPools(); // before anything in this JVM talks gRPC
     System.exit(run(args));
