@@ -198,7 +198,7 @@ public final class Agent implements AutoCloseable {
         config.cluster().secret().getBytes(StandardCharsets.UTF_8), timing.heartbeatInterval(), ticker);
     heartbeat.start();
     long period = timing.leaseRenew().toMillis();
-    leaseBatcher = new dev.understudy.detect.LeaseBatcher(store, store::txnBatchHere, store::isLeader,
+    leaseBatcher = new dev.understudy.detect.LeaseBatcher(store, store::txnBatchHere, store::isLeaderReady,
         dev.understudy.detect.LeaseBatcher.Scheduler.of(timers),
         Math.max(1, Math.min(25, period / 10)), period);
     heartbeat.onRenewal(leaseBatcher::offer);

@@ -483,6 +483,18 @@ public final class RaftStore implements Store {
   public boolean isLeader() { return leaderId().map(config.serverId()::equals).orElse(false); }
 
   /**
+   * Leads and has committed an entry of its own term, so it takes writes: a leader just elected refuses them
+   * (LeaderNotReadyException) until then, one round trip to its followers later.
+   */
+  public boolean isLeaderReady() {
+    try {
+      return server.getDivision(group.getGroupId()).getInfo().isLeaderReady();
+    } catch (IOException | RuntimeException e) { // closed, or being rebuilt
+      return false;
+    }
+  }
+
+  /**
    * What this replica knows of the Raft log, for operators and for the stall watchdog: its role and term, the last
    * index in its log, the last it knows committed, the last its state machine applied, and the term of its entry 0
    * (-1 when not in the log). On the leader, {@code followerMatch} holds each follower's acknowledged index, by id.

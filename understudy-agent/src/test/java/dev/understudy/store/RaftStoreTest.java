@@ -102,7 +102,9 @@ class RaftStoreTest {
   @Test
   void aBatchSubmittedHereCommitsOnTheLeaderAndIsRefusedElsewhere() throws Exception {
     var s = startThree();
-    RaftStore leader = s.stream().filter(RaftStore::isLeader).findFirst().orElseThrow();
+    // a leader takes writes once it has committed an entry of its term; until then it refuses them (CI saw that once)
+    await().atMost(Duration.ofSeconds(30)).until(() -> s.stream().anyMatch(RaftStore::isLeaderReady));
+    RaftStore leader = s.stream().filter(RaftStore::isLeaderReady).findFirst().orElseThrow();
     RaftStore follower = s.stream().filter(r -> !r.isLeader()).findFirst().orElseThrow();
     var results = leader.txnBatchHere(List.of(List.of(Op.put("h1", "1")), List.of(Op.put("h2", "1", 999L))))
         .get(10, java.util.concurrent.TimeUnit.SECONDS);
