@@ -46,6 +46,14 @@ public final class Bench {
       table.atMost("idle agent RSS, largest of 5 (MB)", num(fp, "rssMaxMB"), 150);
       table.atMost("idle agent CPU, median follower (% of a core)", num(fp, "followerCpuMedian"), 1);
       table.atMost("idle agent CPU, Raft leader (% of a core)", num(fp, "leaderCpu"), 1);
+      // what the replicated database alone costs at the same timeouts: the part of the figures above no agent change moves
+      Map<String, Object> bare = RaftFloor.measure(false, 30, 20);
+      Map<String, Object> batched = RaftFloor.measure(true, 30, 20);
+      results.put("raftFloorHeartbeats", bare);
+      results.put("raftFloorLeaseBatches", batched);
+      table.report("Ratis alone, heartbeats only, median follower (% of a core)", num(bare, "followerCpuMedian"));
+      table.report("Ratis alone, lease batches, median follower (% of a core)", num(batched, "followerCpuMedian"));
+      table.report("Ratis alone, lease batches, leader (% of a core)", num(batched, "leaderCpu"));
     }
     if (o.only().contains("failover") || o.only().contains("aware") || o.only().contains("mass")) {
       ClusterBench cb = ClusterBench.up("default", o.basePort());

@@ -280,7 +280,7 @@ final class ClusterBench {
     return m;
   }
 
-  private static long cpuTicks(long pid) throws IOException {
+  static long cpuTicks(long pid) throws IOException {
     String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
     String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
     return Long.parseLong(f[11]) + Long.parseLong(f[12]);

@@ -9,7 +9,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -99,7 +98,7 @@ final class DemoCommand implements Callable<Integer> {
       if (lc != null && !keep) {
         say("Stopping the cluster...");
         lc.down();
-        deleteTree(dir);
+        LocalCluster.deleteTree(dir);
         say("Stopped; nothing left running.");
       } else if (lc != null) {
         say("Cluster left running in %s (stop it with: understudy local down --dir %s)", dir, dir);
@@ -188,14 +187,6 @@ final class DemoCommand implements Callable<Integer> {
       for (JsonNode e : evs) say("    event  %s", EventsCommand.format(e));
     } catch (CliException ignored) {
       // events are a nicety here
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    try (var s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // a temp dir; the OS cleans it eventually
     }
   }
 }

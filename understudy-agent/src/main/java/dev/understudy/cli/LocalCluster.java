@@ -170,10 +170,19 @@ public final class LocalCluster {
    * The JVM options of an agent: the same as {@code bin/understudy agent} uses, and like it replaced as a whole by
    * {@code UNDERSTUDY_JAVA_OPTS} when that is set.
    */
-  static List<String> agentJvmOptions() {
+  public static List<String> agentJvmOptions() {
     String custom = System.getenv("UNDERSTUDY_JAVA_OPTS");
     if (custom != null && !custom.isBlank()) return List.of(custom.trim().split("\\s+"));
     return AGENT_JVM_OPTIONS;
+  }
+
+  /** Removes a scratch directory and everything in it, as far as it can (a temp dir: the OS cleans up the rest). */
+  public static void deleteTree(Path dir) {
+    try (var s = Files.walk(dir)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // a temp dir; the OS cleans it eventually
+    }
   }
 
   /** Keep in step with bin/understudy. */
