@@ -7,6 +7,7 @@ import dev.understudy.decide.LocalView;
 import dev.understudy.decide.PeerView;
 import dev.understudy.decide.Settings;
 import dev.understudy.decide.Verdict;
+import dev.understudy.detect.DeadlineRound;
 import dev.understudy.detect.DiskPulse;
 import dev.understudy.detect.DiskState;
 import dev.understudy.detect.HeartbeatService;
@@ -273,6 +274,8 @@ public final class Agent implements AutoCloseable {
       }
     }
     scheduleRenewal(0);
+    deadlineRound = new DeadlineRound(ticker, (task, nanos) -> timers.schedule(task, nanos, TimeUnit.NANOSECONDS),
+        TimeUnit.MILLISECONDS.toNanos(detectEveryMillis()), this::detectRound);
     timers.scheduleWithFixedDelay(this::detectRound, detectEveryMillis(), detectEveryMillis(), TimeUnit.MILLISECONDS);
     long uplinkEvery = config.uplink() == null ? 1000
         : Durations.parse("uplink.interval", AgentConfig.or(config.uplink().interval(), "1s")).toMillis();
@@ -401,13 +404,8 @@ public final class Agent implements AutoCloseable {
         if (id.equals(self)) continue;
         Long ack = heartbeat.lastAckNanos(id);
         boolean lanOk = ack != null && now - ack <= timing.heartbeatTimeout().toNanos();
-        if (lanOk) {
-          // the instant this peer turns LAN-lost if nothing more is heard from it
-          nextExpiry = Math.min(nextExpiry, ack + timing.heartbeatTimeout().toNanos() - now + 1);
-        } else {
-          long left = leases.nanosUntilExpired(id);
-          if (left > 0) nextExpiry = Math.min(nextExpiry, left);
-        }
+        nextExpiry = Math.min(nextExpiry, DeadlineRound.nanosUntilChange(now, ack, timing.heartbeatTimeout().toNanos(),
+            lanOk ? Long.MAX_VALUE : leases.nanosUntilExpired(id)));
         DiskState ds = disk == null ? DiskState.NOT_CONFIGURED : disk.state(id, diskTimeoutNanos);
         // a replica still catching up has not seen the peer's recent renewals: its "expired" means nothing yet
         boolean expired = leases.expired(id) && current;
@@ -443,7 +441,7 @@ public final class Agent implements AutoCloseable {
         }
       }
       if (changed) wake.release();
-      scheduleDeadlineCheck(nextExpiry);
+      deadlineRound.in(nextExpiry);
     } catch (IOException | RuntimeException e) {
       log.warn("detection round failed: {}", e.toString());
     }
@@ -466,33 +464,13 @@ public final class Agent implements AutoCloseable {
 
   /**
    * Rounds come once a heartbeat interval; a deadline between two rounds (a peer's acks running out, a LAN-lost peer's
-   * lease running out) gets a round of its own at that instant (scheduleDeadlineCheck). Rounds every half interval
+   * lease running out) gets a round of its own at that instant (DeadlineRound). Rounds every half interval
    * were a fifth of an idle agent's timer wake-ups and were still up to 50 ms late for the deadline that matters.
    */
   private long detectEveryMillis() { return Math.max(10, timing.heartbeatInterval().toMillis()); }
 
-  /** When the next deadline's round is due (ticker nanos), Long.MAX_VALUE while none is scheduled. */
-  private final java.util.concurrent.atomic.AtomicLong deadlineCheckAt = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
-
-  /**
-   * A peer's acks, or the lease of a peer this agent has lost on the LAN, run out between two detection rounds: check
-   * again at that instant, so neither the LAN verdict nor a takeover waits up to a round after the deadline.
-   */
-  private void scheduleDeadlineCheck(long nanos) {
-    if (nanos <= 0 || nanos >= TimeUnit.MILLISECONDS.toNanos(detectEveryMillis())) return;
-    long at = ticker.nanos() + nanos;
-    long due = deadlineCheckAt.get();
-    // one pending check is enough unless this deadline comes first
-    if (at >= due - 1_000_000 || !deadlineCheckAt.compareAndSet(due, at)) return;
-    try {
-      timers.schedule(() -> {
-        deadlineCheckAt.compareAndSet(at, Long.MAX_VALUE);
-        detectRound();
-      }, nanos, TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException closing) {
-      // the agent is closing
-    }
-  }
+  /** A round at a peer's deadline when it falls between two periodic rounds. */
+  private DeadlineRound deadlineRound; // set in startAll, before the first detection round
 
   /** Publishes this server's record and readiness; trims the event history (leader only). */
   private void housekeeping() {
