@@ -525,10 +525,24 @@ public final class Agent implements AutoCloseable {
 
   // ---- the reconcile loop --------------------------------------------------------------------------------------
 
+  /** When time alone next changes a decision (ticker nanos; see Decider.nanosUntilTimedChange). */
+  private volatile long timedChangeAt = Long.MAX_VALUE;
+
+  /**
+   * The longest the loop sleeps with nothing to wake it: what a decision reads wakes it when it changes (the database,
+   * a verdict, the lease, this server's processes), and the Decider names the instants time alone matters. What is
+   * left is polled on these rounds: the resources an app requires (a directory, a free port). Rounds every 100 ms,
+   * whatever happened, were a twentieth of an idle agent's CPU. Capped well under the pause check's one second, so a
+   * round that comes after a whole idle sleep never looks like a pause.
+   */
+  private long idleRoundNanos() {
+    return Math.max(TimeUnit.MILLISECONDS.toNanos(100), Math.min(timing.heartbeatTimeout().toNanos(), TimeUnit.MILLISECONDS.toNanos(500)));
+  }
+
   private void reconcileLoop() {
     while (running) {
       try {
-        wake.tryAcquire(100, TimeUnit.MILLISECONDS);
+        wake.tryAcquire(Math.max(1_000_000, Math.min(idleRoundNanos(), timedChangeAt - ticker.nanos())), TimeUnit.NANOSECONDS);
         wake.drainPermits();
         long now = ticker.nanos();
         long gap = now - lastRoundNanos;
@@ -584,6 +598,8 @@ public final class Agent implements AutoCloseable {
       lastUnprotectedCheck = now;
       warnUnprotected(snap, view);
     }
+    long untilTimed = Decider.nanosUntilTimedChange(snap, view, settings, now);
+    timedChangeAt = untilTimed == Long.MAX_VALUE ? Long.MAX_VALUE : now + untilTimed;
     List<Action.Commit> commits = new ArrayList<>();
     for (Action a : Decider.decide(snap, view, settings, now)) {
       if (a instanceof Action.Commit c) commits.add(c);

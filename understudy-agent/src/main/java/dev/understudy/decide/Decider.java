@@ -37,6 +37,31 @@ public final class Decider {
     return out;
   }
 
+  /**
+   * How long from {@code now} until time alone could change what {@link #decide} returns: the failback hold of a
+   * primary that came back running out, a crash leaving the restart window. MAX_VALUE when nothing waits on the clock.
+   * Everything else a decision reads (the database, verdicts, leases, this server's processes) wakes the agent's loop
+   * when it changes, so the loop sleeps until this instant and needs no frequent rounds to notice time passing.
+   */
+  public static long nanosUntilTimedChange(ClusterSnapshot db, LocalView me, Settings s, long now) {
+    long next = Long.MAX_VALUE;
+    for (App a : db.apps().values()) {
+      if (!me.self().equals(a.host()) || me.self().equals(a.primary()) || !a.displaced()) continue;
+      PeerView p = me.peers().get(a.primary());
+      if (p == null || p.verdict() != Verdict.UP) continue;
+      long left = p.sinceNanos() + s.failbackHold().toNanos() - now; // handoff: UP for at least the hold
+      if (left > 0) next = Math.min(next, left);
+    }
+    long window = s.restartWindow().toNanos();
+    for (List<Long> crashes : me.crashNanos().values()) {
+      for (long t : crashes) {
+        long left = t + window - now + 1; // crashedTooOften: counted while now - t <= window
+        if (left > 0) next = Math.min(next, left);
+      }
+    }
+    return next;
+  }
+
   private static void decideApp(App a, ClusterSnapshot db, LocalView me, Settings s, long now, List<Action> out) {
     String self = me.self();
     Instance inst = me.instances().get(a.tag());

@@ -14,6 +14,7 @@ import dev.understudy.model.Command;
 import dev.understudy.model.Inventory;
 import dev.understudy.model.ServerRecord;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -344,5 +345,107 @@ class DeciderTest {
     app = app.withState(AppState.RUNNING, null);
     uplink = false;
     assertThat(decide("s1")).singleElement().isInstanceOf(Stop.class);
+  }
+
+  // ---- time alone: the instants the agent's loop sleeps until --------------------------------------------------
+
+  long untilTimed(String self) {
+    decide(self); // fills the snapshot as decide sees it
+    peers.remove(self);
+    var local = new LocalView(self, leaseValid, instances, peers, unmet, uplink, crashes, replicaCurrent);
+    return Decider.nanosUntilTimedChange(new ClusterSnapshot(apps, servers, readiness), local, settings, now);
+  }
+
+  /** The decision at {@code now + dt}, everything else unchanged. */
+  List<Action> decideAt(String self, long dt) {
+    long was = now;
+    now += dt;
+    try {
+      return decide(self);
+    } finally {
+      now = was;
+    }
+  }
+
+  @Test
+  void theFailbackHoldIsAnInstantTheLoopWakesFor() {
+    allUp();
+    app = app.displacedTo("s2", AppState.RUNNING, "failover");
+    running(2);
+    peers.put("s1", new PeerView("s1", Verdict.UP, now - SEC / 2, false, 5, false)); // back for half a second
+    long until = untilTimed("s2");
+    assertThat(until).isEqualTo(settings.failbackHold().toNanos() - SEC / 2);
+    assertThat(decideAt("s2", until - 1)).as("one nanosecond before: still held").isEmpty();
+    assertThat(decideAt("s2", until)).singleElement().isInstanceOf(Stop.class);
+  }
+
+  @Test
+  void aCrashLeavingTheRestartWindowIsAnInstantTheLoopWakesFor() {
+    allUp();
+    app = app.withState(AppState.RUNNING, null);
+    // three crashes within the window: a crash loop, and no other server can take it (both backups DOWN)
+    peer("s2", Verdict.DOWN, 100, true);
+    peer("s3", Verdict.DOWN, 100, true);
+    crashes.put("web", List.of(now - 59 * SEC, now - 30 * SEC, now - 10 * SEC));
+    long until = untilTimed("s1");
+    assertThat(until).isEqualTo(SEC + 1);
+    assertThat(decideAt("s1", until - 1)).singleElement().isInstanceOfSatisfying(Commit.class,
+        c -> assertThat(c.updated().state()).isEqualTo(AppState.UNPLACED));
+    assertThat(decideAt("s1", until)).as("the oldest crash has left the window: restart here").containsExactly(new Start(app));
+  }
+
+  @Test
+  void nothingWaitsOnTheClockWhenNothingIsHeldOrCounted() {
+    allUp();
+    running(1);
+    app = app.withState(AppState.RUNNING, null);
+    assertThat(untilTimed("s1")).isEqualTo(Long.MAX_VALUE);
+    peers.put("s1", new PeerView("s1", Verdict.UP, now - 10 * SEC, false, 5, false));
+    app = app.displacedTo("s2", AppState.RUNNING, "failover");
+    assertThat(untilTimed("s2")).as("the hold is already over: due now, no later instant").isEqualTo(Long.MAX_VALUE);
+  }
+
+  /**
+   * The promise the loop relies on, over random holds and crash histories: until the instant named, the decision is
+   * the one made now, whatever instant in between the loop happens to wake at.
+   */
+  @Test
+  void noDecisionChangesBeforeTheInstantNamed() {
+    var rnd = new java.util.Random(20261202);
+    for (int i = 0; i < 500; i++) {
+      apps.clear();
+      crashes.clear();
+      instances.clear();
+      allUp();
+      app = App.create("web", AppType.CAPABLE, Command.of("x"), "s1", List.of("s2", "s3"), List.of(), rnd.nextBoolean(),
+          null, Map.of()).displacedTo("s2", AppState.RUNNING, "failover").withVersion(10);
+      if (rnd.nextBoolean()) running(2);
+      peers.put("s1", new PeerView("s1", rnd.nextInt(4) == 0 ? Verdict.DOWN : Verdict.UP,
+          now - (long) (rnd.nextDouble() * 3 * SEC), false, 5, false));
+      if (rnd.nextBoolean()) peer("s3", Verdict.DOWN, 100, true);
+      List<Long> cs = new ArrayList<>();
+      for (int k = rnd.nextInt(5); k > 0; k--) cs.add(now - (long) (rnd.nextDouble() * 70 * SEC));
+      crashes.put("web", cs);
+      List<String> first = what(decide("s2"));
+      long until = untilTimed("s2");
+      long horizon = Math.min(until, 80 * SEC);
+      for (int k = 0; k < 20; k++) {
+        long dt = (long) (rnd.nextDouble() * horizon);
+        assertThat(what(decideAt("s2", dt))).as("case %d at +%d ns (next timed change in %d ns)", i, dt, until)
+            .isEqualTo(first);
+      }
+    }
+  }
+
+  /** What actions do, without the texts that quote elapsed times ("UP for 2172 ms"). */
+  private static List<String> what(List<Action> actions) {
+    List<String> out = new ArrayList<>();
+    for (Action a : actions) {
+      if (a instanceof Stop st) out.add("stop " + st.tag());
+      else if (a instanceof Commit c) out.add("commit " + c.updated().host() + " " + c.updated().state() + " "
+          + c.updated().epoch() + " " + c.updated().target());
+      else out.add(a.getClass().getSimpleName() + " " + a);
+    }
+    return out;
   }
 }
