@@ -27,6 +27,8 @@ final class EventWriter implements AutoCloseable {
   private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>(20_000);
   private final Thread thread;
   private volatile boolean running = true;
+  /** Queued by close, so that a writer waiting for events looks at {@code running} again; never written. */
+  private static final Event WAKE = new Event("wake", 0, "WAKE", "", null, "", java.util.Map.of());
 
   EventWriter(RaftStore store) {
     this.store = store;
@@ -43,13 +45,14 @@ final class EventWriter implements AutoCloseable {
     while (running || !queue.isEmpty()) {
       List<Event> batch = new ArrayList<>();
       try {
-        Event first = queue.poll(100, TimeUnit.MILLISECONDS);
-        if (first == null) continue;
-        batch.add(first);
+        Event first = queue.take(); // no polling: an idle agent's writer sleeps until an event, or close's wake-up
+        if (first != WAKE) batch.add(first);
       } catch (InterruptedException e) {
         return;
       }
       queue.drainTo(batch, PER_ENTRY - 1);
+      batch.removeIf(e -> e == WAKE);
+      if (batch.isEmpty()) continue;
       List<Op> puts = new ArrayList<>(batch.size());
       for (Event e : batch) puts.add(Op.put(Keys.event(e.timeMillis(), e.id()), Json.write(e)));
       try {
@@ -67,6 +70,7 @@ final class EventWriter implements AutoCloseable {
   @Override
   public void close() {
     running = false;
+    queue.offer(WAKE);
     try {
       thread.join(2000);
     } catch (InterruptedException e) {

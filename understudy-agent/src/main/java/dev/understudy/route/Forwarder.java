@@ -152,7 +152,8 @@ public final class Forwarder implements AutoCloseable {
   private void loop() {
     while (running) {
       try {
-        selector.select(100);
+        // housekeeping has nothing to time out without connections: sleep until one comes (or a route, or close)
+        selector.select(pipes.isEmpty() ? 0 : 100);
         Runnable t;
         boolean routed = false;
         while ((t = tasks.poll()) != null) {
