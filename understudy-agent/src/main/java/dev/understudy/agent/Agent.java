@@ -525,6 +525,8 @@ public final class Agent implements AutoCloseable {
 
   // ---- the reconcile loop --------------------------------------------------------------------------------------
 
+  private static final long BUSY_ROUND_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
   /** When time alone next changes a decision (ticker nanos; see Decider.nanosUntilTimedChange). */
   private volatile long timedChangeAt = Long.MAX_VALUE;
 
@@ -599,9 +601,14 @@ public final class Agent implements AutoCloseable {
       warnUnprotected(snap, view);
     }
     long untilTimed = Decider.nanosUntilTimedChange(snap, view, settings, now);
+    List<Action> actions = Decider.decide(snap, view, settings, now);
+    // A round that acted goes again within 100 ms, as every round did before the loop learnt to sleep: what it did
+    // (a commit whose outcome is unknown, a start the supervisor refused) may need deciding again with no change to
+    // wake the loop. Only a round that decided nothing waits for a change or a timed instant.
+    if (!actions.isEmpty()) untilTimed = Math.min(untilTimed, BUSY_ROUND_NANOS);
     timedChangeAt = untilTimed == Long.MAX_VALUE ? Long.MAX_VALUE : now + untilTimed;
     List<Action.Commit> commits = new ArrayList<>();
-    for (Action a : Decider.decide(snap, view, settings, now)) {
+    for (Action a : actions) {
       if (a instanceof Action.Commit c) commits.add(c);
       else execute(a);
     }

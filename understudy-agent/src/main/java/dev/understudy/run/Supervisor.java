@@ -134,6 +134,11 @@ public final class Supervisor implements AutoCloseable {
 
   /** The lease's deadline may have moved: the fence hears of it at once, on its own thread, while an app runs. */
   public void leaseMoved() {
+    // a start refused for want of lease is decided again once the lease allows it, not at the loop's next idle round
+    if (startRefused && mayStart.getAsBoolean()) {
+      startRefused = false;
+      listener.changed();
+    }
     if (procs.isEmpty()) return;
     try {
       refresher.execute(this::refreshFence);
@@ -215,9 +220,15 @@ public final class Supervisor implements AutoCloseable {
    * {@code stillDecided}: checked again just before the process is spawned (resources may take seconds, the agent may
    * be paused meanwhile): false when what the start was decided on no longer holds, and then nothing is spawned.
    */
+  /** A start was refused because the lease left too little time (see leaseMoved). */
+  private volatile boolean startRefused;
+
   public synchronized void start(App app, boolean standby, BooleanSupplier stillDecided) {
     if (procs.containsKey(app.tag())) return;
-    if (!mayStart.getAsBoolean()) return;
+    if (!mayStart.getAsBoolean()) {
+      startRefused = true;
+      return;
+    }
     Proc proc = new Proc(app, ticker.nanos());
     proc.standby = standby;
     proc.stillDecided = stillDecided;
