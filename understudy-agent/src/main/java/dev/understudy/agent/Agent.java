@@ -544,7 +544,9 @@ public final class Agent implements AutoCloseable {
   private void reconcileLoop() {
     while (running) {
       try {
-        wake.tryAcquire(Math.max(1_000_000, Math.min(idleRoundNanos(), timedChangeAt - ticker.nanos())), TimeUnit.NANOSECONDS);
+        long at = timedChangeAt; // nanoTime has an arbitrary origin: MAX_VALUE minus a negative reading would overflow
+        long untilTimed = at == Long.MAX_VALUE ? Long.MAX_VALUE : at - ticker.nanos();
+        wake.tryAcquire(Math.max(1_000_000, Math.min(idleRoundNanos(), untilTimed)), TimeUnit.NANOSECONDS);
         wake.drainPermits();
         long now = ticker.nanos();
         long gap = now - lastRoundNanos;
