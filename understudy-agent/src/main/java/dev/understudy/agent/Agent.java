@@ -128,7 +128,7 @@ public final class Agent implements AutoCloseable {
     this.timing = config.timingValues();
     this.ticker = ticker;
     this.self = config.server();
-    this.settings = new Settings(timing.failbackHold(), timing.restartLimit(), timing.restartWindow());
+    this.settings = new Settings(timing.failbackHold(), timing.restartLimit(), timing.restartWindow(), timing.restartBackoff());
     this.diskTimeoutNanos = config.diskPulse() == null ? 0
         : Durations.parse("diskPulse.timeout", AgentConfig.or(config.diskPulse().timeout(), "500ms")).toNanos();
   }
@@ -493,7 +493,7 @@ public final class Agent implements AutoCloseable {
         }
         publishedRecord = rec;
       }
-      Map<String, List<String>> ready = new java.util.TreeMap<>(unmet);
+      Map<String, List<String>> ready = readinessNow();
       if (!ready.equals(publishedReadiness)) {
         store.put(Keys.readiness(self), Json.write(ready));
         publishedReadiness = ready;
@@ -594,6 +594,7 @@ public final class Agent implements AutoCloseable {
     }
     ClusterSnapshot snap = snapshot();
     refreshUnmet(snap);
+    forgetFailures(snap, now);
     LocalView view = localView(current);
     updateRoutes(snap);
     for (App a : snap.apps().values()) metrics.appState(a.tag(), a.state());
@@ -628,11 +629,11 @@ public final class Agent implements AutoCloseable {
       boolean any = false;
       for (String s : a.servers()) {
         if (s.equals(a.host())) continue;
-        if (Decider.qualifies(s, a, snap, view)) {
+        if (Decider.qualifies(s, a, snap, view, settings(), nowNanos())) {
           any = true;
           break;
         }
-        List<String> miss = Decider.missingOn(s, a, snap, view);
+        List<String> miss = Decider.missingOn(s, a, snap, view, settings(), nowNanos());
         PeerStatus ps = peers.get(s);
         reasons.add(s + (!miss.isEmpty() ? " lacks " + String.join(", ", miss)
             : " is " + (s.equals(self) ? "this agent without a lease" : ps == null ? "unknown" : ps.verdict())));
@@ -700,6 +701,44 @@ public final class Agent implements AutoCloseable {
       readiness.put(e.key().substring(Keys.READINESS.length()), m);
     }
     return new ClusterSnapshot(apps, servers, readiness);
+  }
+
+  /** The {@code resets} of each app when its failures here were last checked against it. */
+  private final Map<String, Long> failuresReset = new ConcurrentHashMap<>();
+
+  /**
+   * Failures here count per app until they expire or an operator resets the app; never because a commit happened (a
+   * host change used to clear them, and an app failing everywhere bounced between servers without end).
+   */
+  private void forgetFailures(ClusterSnapshot snap, long now) {
+    long window = settings.restartWindow().toNanos();
+    for (String tag : crashes.keySet()) {
+      App a = snap.apps().get(tag);
+      Long seen = failuresReset.get(tag);
+      if (a == null || (seen != null && seen != a.resets())) {
+        crashes.remove(tag);
+        if (a != null) log.info("{}: failures of {} here forgotten (reset by an operator)", self, tag);
+      } else {
+        crashes.get(tag).removeIf(t -> now - t > window);
+      }
+    }
+    for (App a : snap.apps().values()) failuresReset.put(a.tag(), a.resets());
+    failuresReset.keySet().retainAll(snap.apps().keySet());
+  }
+
+  /** What this server publishes as lacking for each app: missing requirements, and being passed over after failures. */
+  private Map<String, List<String>> readinessNow() {
+    Map<String, List<String>> ready = new java.util.TreeMap<>(unmet);
+    long now = ticker.nanos();
+    crashes.forEach((tag, f) -> {
+      List<Long> copy = List.copyOf(f);
+      if (dev.understudy.decide.FailurePolicy.passedOver(copy, settings, now)) {
+        List<String> l = new ArrayList<>(ready.getOrDefault(tag, List.of()));
+        l.add(dev.understudy.decide.FailurePolicy.reason(dev.understudy.decide.FailurePolicy.counted(copy, settings, now), settings));
+        ready.put(tag, l);
+      }
+    });
+    return ready;
   }
 
   private void refreshUnmet(ClusterSnapshot snap) {
@@ -803,7 +842,6 @@ public final class Agent implements AutoCloseable {
       mustApply.accumulateAndGet(r.version(), Math::max);
       noteFailoverTiming(c, updated);
       if (ev != null) log.info("{}: {}", ev.kind(), ev.message());
-      crashes.remove(updated.tag()); // a host change or state change starts a fresh crash window
     } else {
       log.debug("commit for {} lost a race on {} (expected {}, was {}); deciding again", updated.tag(),
           r.conflictKey(), r.expectedVersion(), r.actualVersion());
@@ -844,6 +882,9 @@ public final class Agent implements AutoCloseable {
   public String id() { return self; }
   public AgentConfig config() { return config; }
   public Timing timing() { return timing; }
+  public Settings settings() { return settings; }
+  /** This agent's monotonic clock (the one every decision's {@code now} is read from). */
+  public long nowNanos() { return ticker.nanos(); }
   public RaftStore store() { return store; }
   public Supervisor supervisor() { return supervisor; }
   public HeartbeatService heartbeat() { return heartbeat; }

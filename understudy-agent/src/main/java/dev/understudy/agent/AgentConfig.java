@@ -52,7 +52,7 @@ public record AgentConfig(
   public record TimingConfig(String profile, String heartbeatInterval, String heartbeatTimeout, String lease,
                              String leaseRenew, String leaseMargin, String guardTimeout, String electionTimeoutMin,
                              String electionTimeoutMax, String failbackHold, Integer restartLimit,
-                             String restartWindow) {}
+                             String restartWindow, String restartBackoff) {}
 
   public record DiskPulseConfig(String path, String interval, String timeout) {}
 

@@ -77,7 +77,7 @@ public final class Metrics {
         io.micrometer.core.instrument.Tags.of("peer", s), new AtomicInteger())).set(code);
   }
 
-  /** 0 RUNNING, 1 STARTING, 2 FAILBACK_PENDING, 3 UNLOADED, 4 UNPLACED. */
+  /** 0 RUNNING, 1 STARTING, 2 FAILBACK_PENDING, 3 UNLOADED, 4 UNPLACED, 5 FAILED. */
   void appState(String tag, dev.understudy.model.AppState s) {
     appStates.computeIfAbsent(tag, t -> registry.gauge("understudy_app_state",
         io.micrometer.core.instrument.Tags.of("app", t), new AtomicInteger())).set(switch (s) {
@@ -86,6 +86,7 @@ public final class Metrics {
           case FAILBACK_PENDING -> 2;
           case UNLOADED -> 3;
           case UNPLACED -> 4;
+          case FAILED -> 5;
         });
   }
 

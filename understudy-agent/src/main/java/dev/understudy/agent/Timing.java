@@ -9,19 +9,27 @@ import java.time.Duration;
  */
 public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Duration lease, Duration leaseRenew,
                      Duration leaseMargin, Duration guardTimeout, Duration electionTimeoutMin,
-                     Duration electionTimeoutMax, Duration failbackHold, int restartLimit, Duration restartWindow) {
+                     Duration electionTimeoutMax, Duration failbackHold, int restartLimit, Duration restartWindow,
+                     Duration restartBackoff) {
 
   /** default: a LAN. fast: a quiet LAN or one machine, about half the failover time. */
   public static Timing profile(String name) {
     return switch (name == null ? "default" : name) {
       case "default" -> new Timing(ms(100), ms(500), ms(800), ms(200), ms(80), ms(200), ms(150), ms(300), ms(2000), 3,
-          ms(60_000));
-      case "fast" -> new Timing(ms(50), ms(250), ms(400), ms(100), ms(40), ms(100), ms(100), ms(200), ms(1000), 3, ms(60_000));
+          FAILURE_EXPIRY, BACKOFF);
+      case "fast" -> new Timing(ms(50), ms(250), ms(400), ms(100), ms(40), ms(100), ms(100), ms(200), ms(1000), 3, FAILURE_EXPIRY, BACKOFF);
       case "relaxed" -> new Timing(ms(250), ms(1500), ms(4000), ms(800), ms(400), ms(1000), ms(500), ms(1000), ms(5000), 3,
-          ms(60_000));
+          FAILURE_EXPIRY, BACKOFF);
       default -> throw new ConfigException("timing.profile", "\"" + name + "\" is not a profile; use default, fast or relaxed");
     };
   }
+
+  /**
+   * How long a failure of an app on a server counts (Pacemaker's failure-timeout): an app that fails on every server is
+   * FAILED for about this long unless an operator resets it first.
+   */
+  private static final Duration FAILURE_EXPIRY = Duration.ofMinutes(10);
+  private static final Duration BACKOFF = dev.understudy.decide.Settings.DEFAULT_RESTART_BACKOFF;
 
   private static Duration ms(long n) { return Duration.ofMillis(n); }
 
@@ -39,7 +47,8 @@ public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Dura
         d("timing.electionTimeoutMax", c.electionTimeoutMax(), p.electionTimeoutMax),
         d("timing.failbackHold", c.failbackHold(), p.failbackHold),
         c.restartLimit() != null ? c.restartLimit() : p.restartLimit,
-        d("timing.restartWindow", c.restartWindow(), p.restartWindow));
+        d("timing.restartWindow", c.restartWindow(), p.restartWindow),
+        d("timing.restartBackoff", c.restartBackoff(), p.restartBackoff));
   }
 
   private static Duration d(String key, String v, Duration dflt) { return v == null ? dflt : Durations.parse(key, v); }
@@ -56,6 +65,8 @@ public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Dura
     atLeast("timing.guardTimeout", guardTimeout, "40ms (a start must leave time to spawn the app and tell the fence)",
         Duration.ofMillis(40));
     atLeast("timing.leaseMargin", leaseMargin, "1% of timing.lease (clock-rate drift)", lease.dividedBy(100));
+    atLeast("timing.restartBackoff", restartBackoff, "10ms (a failing app must not spin)", Duration.ofMillis(10));
+    atLeast("timing.restartWindow", restartWindow, "timing.restartBackoff", restartBackoff);
     if (restartLimit < 1) throw new ConfigException("timing.restartLimit", "must be at least 1 (got " + restartLimit + ")");
   }
 

@@ -105,6 +105,7 @@ public final class ApiServer implements AutoCloseable {
     http.post("/api/v1/apps/{tag}/load", ctx -> retrying(ctx, () -> transitionOnce(ctx, "load")));
     http.post("/api/v1/apps/{tag}/move", ctx -> retrying(ctx, () -> transitionOnce(ctx, "move")));
     http.post("/api/v1/apps/{tag}/approve-failback", ctx -> retrying(ctx, () -> transitionOnce(ctx, "approve")));
+    http.post("/api/v1/apps/{tag}/reset", ctx -> retrying(ctx, () -> transitionOnce(ctx, "reset")));
     http.get("/api/v1/events", this::events);
     http.sse("/api/v1/events/stream", this::stream);
     http.get("/api/v1/apps/{tag}/why", ctx -> ctx.json(Explain.why(agent, app(ctx.pathParam("tag")))));
@@ -248,13 +249,13 @@ public final class ApiServer implements AutoCloseable {
     List<String> qualified = new ArrayList<>();
     Map<String, List<String>> missing = new LinkedHashMap<>();
     for (String s : a.servers()) {
-      List<String> miss = Decider.missingOn(s, a, snap, view);
+      List<String> miss = Decider.missingOn(s, a, snap, view, agent.settings(), agent.nowNanos());
       if (!miss.isEmpty()) missing.put(s, miss);
-      else if (!s.equals(a.host()) && Decider.qualifies(s, a, snap, view)) qualified.add(s);
+      else if (!s.equals(a.host()) && Decider.qualifies(s, a, snap, view, agent.settings(), agent.nowNanos())) qualified.add(s);
     }
     m.put("qualifiedBackups", qualified);
     if (!missing.isEmpty()) m.put("missing", missing);
-    Optional<String> next = Decider.firstCandidate(a, snap, view, a.host());
+    Optional<String> next = Decider.firstCandidate(a, snap, view, agent.settings(), agent.nowNanos(), a.host());
     m.put("nextHost", next.orElse(null));
     return m;
   }
@@ -404,6 +405,7 @@ public final class ApiServer implements AutoCloseable {
     } catch (JsonProcessingException e) {
       throw new ApiError(400, "attributes must be a JSON object of strings (null removes a key): " + e.getOriginalMessage());
     }
+    if (patch == null) throw new ApiError(400, "attributes must be a JSON object of strings (null removes a key)");
     Map<String, String> attrs = new HashMap<>(cur.attributes());
     patch.forEach((k, v) -> {
       if (v == null) attrs.remove(k);
@@ -444,8 +446,13 @@ public final class ApiServer implements AutoCloseable {
       }
       case "load" -> {
         if (cur.hasHost()) throw new ApiError(409, cur.tag() + " is already loaded on " + cur.host());
-        next = cur.movedTo(cur.primary(), AppState.STARTING, "loaded by an operator");
+        // a load is an operator saying "try again": the failures every server counted are forgotten
+        next = cur.movedTo(cur.primary(), AppState.STARTING, "loaded by an operator").withFailuresReset();
         msg = "load " + cur.tag() + " on " + cur.primary();
+      }
+      case "reset" -> {
+        next = cur.withFailuresReset();
+        msg = "reset the failures of " + cur.tag() + (cur.state() == AppState.FAILED ? " (FAILED: placed again on the first server that qualifies)" : "");
       }
       case "move" -> {
         String to = Optional.ofNullable(ctx.queryParam("to")).orElseGet(() -> bodyField(ctx, "to"));
@@ -565,6 +572,7 @@ public final class ApiServer implements AutoCloseable {
     } catch (JsonProcessingException e) {
       throw new ApiError(400, "a server is {id, address[, apiPort, raftPort, heartbeatPort]}: " + e.getOriginalMessage());
     }
+    if (spec == null) throw new ApiError(400, "a server is {id, address[, apiPort, raftPort, heartbeatPort]}");
     if (spec.id() == null || !AppValidator.SERVER_ID.matcher(spec.id()).matches()) throw new ApiError(400, "id must be 1-64 of A-Z a-z 0-9 . _ -");
     if (spec.address() == null || spec.address().isBlank()) throw new ApiError(400, "address is required");
     if (serverIds().contains(spec.id())) throw new ApiError(409, spec.id() + " is already a member");

@@ -102,6 +102,7 @@ final class ClientApi {
     } catch (JsonProcessingException e) {
       throw new ApiError(400, "invalid registration: " + e.getOriginalMessage());
     }
+    if (spec == null) throw new ApiError(400, "a registration is a JSON app definition");
     if (spec.tag() == null) throw new ApiError(400, "tag is required");
     Optional<Entry> existing = agent.store().get(Keys.app(spec.tag()));
     if (existing.isEmpty()) {
@@ -231,6 +232,7 @@ final class ClientApi {
     } catch (JsonProcessingException e) {
       throw new ApiError(400, "attributes must be a JSON object of strings: " + e.getOriginalMessage());
     }
+    if (patch == null) throw new ApiError(400, "attributes must be a JSON object of strings");
     App cur = current(ctx);
     Map<String, String> attrs = new HashMap<>(cur.attributes());
     patch.forEach((k, v) -> {
@@ -249,10 +251,11 @@ final class ClientApi {
     } catch (JsonProcessingException e) {
       throw new ApiError(400, "resources must be a JSON list of strings: " + e.getOriginalMessage());
     }
+    if (res == null) throw new ApiError(400, "resources must be a JSON list of strings");
     App cur = current(ctx);
     App next = new App(cur.tag(), cur.type(), cur.command(), cur.host(), cur.primary(), cur.backups(), res, cur.managed(),
         cur.autoFailback(), cur.service(), cur.epoch(), cur.state(), cur.stateReason(), cur.target(), cur.displaced(),
-        cur.attributes(), cur.version());
+        cur.attributes(), cur.resets(), cur.version());
     replace(cur, next);
     ctx.json(Map.of("resources", res));
   }

@@ -49,16 +49,18 @@ final class Explain {
               .append(", lease ").append(ps.leaseExpired() ? "expired" : "current").append(")");
         }
       }
-      List<String> miss = Decider.missingOn(s, a, snap, view);
+      List<String> miss = Decider.missingOn(s, a, snap, view, agent.settings(), agent.nowNanos());
       if (!miss.isEmpty()) b.append("; lacks ").append(String.join(", ", miss));
       lines.add(b.toString());
     }
     for (Event e : recentEvents(agent, a.tag(), 5)) {
       lines.add(TIME.format(Instant.ofEpochMilli(e.timeMillis())) + " " + e.kind() + ": " + e.message());
     }
-    Optional<String> next = Decider.firstCandidate(a, snap, view, a.host());
+    Optional<String> next = Decider.firstCandidate(a, snap, view, agent.settings(), agent.nowNanos(), a.host());
     String whatNext;
     if (a.state() == AppState.UNLOADED) whatNext = "nothing: an operator unloaded it; `understudy app load " + a.tag() + "` starts it on " + a.primary();
+    else if (a.state() == AppState.FAILED) whatNext = "nothing until a failure expires or an operator resets it: fix the cause,"
+        + " then `understudy app reset " + a.tag() + "` (or `app load`) lets every server try it again";
     else if (a.state() == AppState.FAILBACK_PENDING) whatNext = "waits for an operator: `understudy app approve " + a.tag() + "` moves it back to " + a.primary();
     else if (next.isPresent()) whatNext = "if " + (a.hasHost() ? a.host() : "its host") + " fails, " + next.get() + " takes it over";
     else whatNext = "if " + (a.hasHost() ? a.host() : "its host") + " fails, NO server could take it (see above)";
@@ -88,12 +90,12 @@ final class Explain {
     peers.put(failed, new PeerView(failed, Verdict.DOWN, 0, true, 0, true));
     boolean selfFails = failed.equals(agent.id());
     LocalView view = new LocalView(real.self(), real.leaseValid() && !selfFails, real.instances(), peers, real.unmet(),
-        real.uplinkOk(), real.crashNanos());
+        real.uplinkOk(), real.failureNanos());
     List<Map<String, Object>> moves = new ArrayList<>();
     List<String> stranded = new ArrayList<>();
     for (App a : snap.apps().values()) {
       if (!failed.equals(a.host())) continue;
-      Optional<String> to = Decider.firstCandidate(a, snap, view, failed);
+      Optional<String> to = Decider.firstCandidate(a, snap, view, agent.settings(), agent.nowNanos(), failed);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("tag", a.tag());
       m.put("to", to.orElse(null));
@@ -102,7 +104,7 @@ final class Explain {
         List<String> why = new ArrayList<>();
         for (String s : a.servers()) {
           if (s.equals(failed)) continue;
-          List<String> miss = Decider.missingOn(s, a, snap, view);
+          List<String> miss = Decider.missingOn(s, a, snap, view, agent.settings(), agent.nowNanos());
           PeerView pv = peers.get(s);
           why.add(s + (!miss.isEmpty() ? " lacks " + String.join(", ", miss) : " is " + (s.equals(agent.id()) ? "this agent" : pv == null ? "unknown" : pv.verdict())));
         }

@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "app", mixinStandardHelpOptions = true, description = "Add, show, move, unload, load and remove clustered apps.",
     subcommands = {AppCommand.Add.class, AppCommand.ListApps.class, AppCommand.Show.class, AppCommand.Remove.class,
-        AppCommand.Unload.class, AppCommand.Load.class, AppCommand.Move.class, AppCommand.Approve.class})
+        AppCommand.Unload.class, AppCommand.Load.class, AppCommand.Move.class, AppCommand.Approve.class,
+        AppCommand.Reset.class})
 final class AppCommand {
 
   static void print(JsonNode n) throws Exception {
@@ -130,7 +131,7 @@ final class AppCommand {
     }
   }
 
-  @Command(name = "load", mixinStandardHelpOptions = true, description = "Load an unloaded app on its primary.")
+  @Command(name = "load", mixinStandardHelpOptions = true, description = "Load an unloaded or FAILED app on its primary (its counted failures are forgotten).")
   static final class Load implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
     @Parameters(index = "0") String tag;
@@ -167,6 +168,21 @@ final class AppCommand {
     public Integer call() {
       conn.client().post("/api/v1/apps/" + tag + "/approve-failback", "");
       System.out.println("failback of " + tag + " approved");
+      return 0;
+    }
+  }
+
+  @Command(name = "reset", mixinStandardHelpOptions = true,
+      description = "Forget the failures every server counted for the app: a server passed over for it qualifies again, and a FAILED app is placed again.",
+      footer = {"", "Example (after fixing what made it fail everywhere):", "  understudy app reset web"})
+  static final class Reset implements Callable<Integer> {
+    @Mixin ConnectionOptions conn;
+    @Parameters(index = "0") String tag;
+
+    @Override
+    public Integer call() {
+      conn.client().post("/api/v1/apps/" + tag + "/reset", "");
+      System.out.println("failures of " + tag + " reset");
       return 0;
     }
   }

@@ -52,12 +52,13 @@ public final class Decider {
       long left = p.sinceNanos() + s.failbackHold().toNanos() - now; // handoff: UP for at least the hold
       if (left > 0) next = Math.min(next, left);
     }
-    long window = s.restartWindow().toNanos();
-    for (List<Long> crashes : me.crashNanos().values()) {
-      for (long t : crashes) {
-        long left = t + window - now + 1; // crashedTooOften: counted while now - t <= window
-        if (left > 0) next = Math.min(next, left);
-      }
+    for (List<Long> failures : me.failureNanos().values()) {
+      next = Math.min(next, FailurePolicy.nanosUntilOldestExpires(failures, s, now));
+    }
+    for (App a : db.apps().values()) { // a host waiting out its backoff before a retry here
+      if (!me.self().equals(a.host()) || me.instances().containsKey(a.tag())) continue;
+      long left = FailurePolicy.nanosUntilRetry(me.failuresOf(a.tag()), s, now);
+      if (left > 0) next = Math.min(next, left);
     }
     return next;
   }
@@ -75,8 +76,8 @@ public final class Decider {
         out.add(new Action.Promote(a));
         return;
       }
-      if (!mine && me.leaseValid() && self.equals(standbyServer(a, db, me))) {
-        if (a.hasHost()) decideTakeover(a, db, me, now, out); // the standby is this server: it takes over when due
+      if (!mine && me.leaseValid() && self.equals(standbyServer(a, db, me, s, now))) {
+        if (a.hasHost()) decideTakeover(a, db, me, s, now, out); // the standby is this server: it takes over when due
         return;
       }
       out.add(new Stop(a.tag(), "no longer the warm standby of " + a.tag()));
@@ -96,14 +97,17 @@ public final class Decider {
     if (mine) {
       decideAsHost(a, db, me, s, now, inst, out);
     } else if (a.hasHost()) {
-      if (inst == null && me.replicaCurrent() && warmStandby(a) && self.equals(standbyServer(a, db, me))) {
+      if (inst == null && me.replicaCurrent() && warmStandby(a) && self.equals(standbyServer(a, db, me, s, now))) {
         out.add(new Start(a, true)); // pre-start paused: a failover or failback only has to release it
       }
-      decideTakeover(a, db, me, now, out);
-    } else if (a.state() == AppState.UNPLACED) {
-      firstCandidate(a, db, me, null).filter(self::equals).ifPresent(c ->
-          out.add(Commit.of(a.movedTo(self, AppState.STARTING, "placed on " + self),
-              event("PLACED", a, self + " has what " + a.tag() + " needs and takes it"))));
+      decideTakeover(a, db, me, s, now, out);
+    } else if (a.state() == AppState.UNPLACED || a.state() == AppState.FAILED) {
+      firstCandidate(a, db, me, s, now, null).filter(self::equals).ifPresent(c -> {
+        String why = "placed on " + self;
+        // away from its primary for want of a server, not by an operator's choice: it goes home once the primary can
+        App placed = self.equals(a.primary()) ? a.movedTo(self, AppState.STARTING, why) : a.displacedTo(self, AppState.STARTING, why);
+        out.add(Commit.of(placed, event("PLACED", a, self + " has what " + a.tag() + " needs and takes it")));
+      });
     }
     // host empty and UNLOADED: an operator unloaded it; nothing restarts it until load.
   }
@@ -138,7 +142,8 @@ public final class Decider {
         if (!stopping) out.add(new Stop(a.tag(), h.why));
         return; // hand over only once our own process is verified gone
       }
-      boolean forced = h.kind.equals("UPLINK_LOST") || h.kind.equals("MISSING_RESOURCE");
+      // only an operator's choice is sticky; any move forced by a failure goes home when the primary can take it again
+      boolean forced = !h.kind.equals("MOVE") && !h.kind.equals("FAILBACK");
       App moved = forced ? a.displacedTo(h.to, AppState.STARTING, h.why) : a.movedTo(h.to, AppState.STARTING, h.why);
       out.add(Commit.of(moved, event(h.kind, a, h.why)));
       return;
@@ -148,11 +153,16 @@ public final class Decider {
         if (!stopping) out.add(new Stop(a.tag(), h.unplaced));
         return;
       }
-      out.add(Commit.of(a.movedTo(null, AppState.UNPLACED, h.unplaced), event("UNPLACED", a, h.unplaced)));
+      boolean failed = h.kind.equals("CRASH_LOOP");
+      out.add(Commit.of(a.movedTo(null, failed ? AppState.FAILED : AppState.UNPLACED, h.unplaced),
+          event(failed ? "APP_FAILED" : "UNPLACED", a, h.unplaced)));
       return;
     }
     if (inst == null) {
-      if (me.replicaCurrent()) out.add(new Start(a)); // R4: never start from a replica behind our own writes
+      // R4: never start from a replica behind our own writes, nor past a write of ours whose outcome is unknown
+      if (!me.replicaCurrent() || me.uncertain().contains(a.tag())) return;
+      if (FailurePolicy.nanosUntilRetry(me.failuresOf(a.tag()), s, now) > 0) return; // backing off after a failure
+      out.add(new Start(a));
       return;
     }
     if (inst.phase() == Instance.Phase.RUNNING) {
@@ -176,7 +186,7 @@ public final class Decider {
     if (a.target() != null && !a.target().equals(self)) {
       String t = a.target();
       PeerView pv = me.peers().get(t);
-      List<String> missing = missingOn(t, a, db, me);
+      List<String> missing = missingOn(t, a, db, me, s, now);
       if (pv == null || pv.verdict() != Verdict.UP) {
         h.clearTarget = "cannot move " + a.tag() + " to " + t + ": " + t + " is " + (pv == null ? "unknown" : pv.verdict());
       } else if (!missing.isEmpty()) {
@@ -190,15 +200,16 @@ public final class Decider {
     }
     if (a.target() != null) return h; // target is this server: nothing to do, the target is cleared on the next move
     List<String> mineMissing = me.unmetFor(a.tag());
-    if (!mineMissing.isEmpty()) return elsewhere(h, a, db, me, "MISSING_RESOURCE",
+    if (!mineMissing.isEmpty()) return elsewhere(h, a, db, me, s, now, "MISSING_RESOURCE",
         self + " lacks " + String.join(", ", mineMissing));
-    if (!me.uplinkOk()) return elsewhere(h, a, db, me, "UPLINK_LOST", self + " lost its uplink");
-    if (crashedTooOften(a, me, s, now)) return elsewhere(h, a, db, me, "CRASH_LOOP",
-        a.tag() + " crashed " + s.restartLimit() + " times within " + s.restartWindow().toSeconds() + " s on " + self);
+    if (!me.uplinkOk()) return elsewhere(h, a, db, me, s, now, "UPLINK_LOST", self + " lost its uplink");
+    if (FailurePolicy.passedOver(me.failuresOf(a.tag()), s, now)) return elsewhere(h, a, db, me, s, now, "CRASH_LOOP",
+        a.tag() + " failed " + FailurePolicy.counted(me.failuresOf(a.tag()), s, now) + " times within "
+            + FailurePolicy.Durations.text(s.restartWindow()) + " on " + self);
     if (!self.equals(a.primary()) && a.displaced()) { // failback undoes a failure, never an operator's move
       PeerView p = me.peers().get(a.primary());
       boolean primaryBack = p != null && p.verdict() == Verdict.UP && now - p.sinceNanos() >= s.failbackHold().toNanos()
-          && missingOn(a.primary(), a, db, me).isEmpty() && uplinkOk(db, a.primary());
+          && missingOn(a.primary(), a, db, me, s, now).isEmpty() && uplinkOk(db, a.primary());
       if (primaryBack) {
         if (a.autoFailback()) {
           h.to = a.primary();
@@ -212,27 +223,26 @@ public final class Decider {
     return h;
   }
 
-  private static Handoff elsewhere(Handoff h, App a, ClusterSnapshot db, LocalView me, String kind, String why) {
-    Optional<String> next = firstCandidate(a, db, me, me.self());
+  private static Handoff elsewhere(Handoff h, App a, ClusterSnapshot db, LocalView me, Settings s, long now, String kind,
+                                  String why) {
+    Optional<String> next = firstCandidate(a, db, me, s, now, me.self());
     if (next.isPresent()) {
       h.to = next.get();
       h.kind = kind;
       h.why = why + "; moving to " + h.to;
-    } else if (kind.equals("MISSING_RESOURCE") || kind.equals("CRASH_LOOP")) {
+    } else if (kind.equals("MISSING_RESOURCE")) {
+      h.kind = kind;
       h.unplaced = why + "; no other server is UP with what " + a.tag() + " needs";
+    } else if (kind.equals("CRASH_LOOP")) {
+      h.kind = kind;
+      h.unplaced = why + "; no other server can run it now: FAILED until a failure expires or an operator resets it";
     }
     // UPLINK_LOST with nowhere to go: keep running here, a degraded host beats no host.
     return h;
   }
 
-  private static boolean crashedTooOften(App a, LocalView me, Settings s, long now) {
-    List<Long> crashes = me.crashNanos().getOrDefault(a.tag(), List.of());
-    long window = s.restartWindow().toNanos();
-    return crashes.stream().filter(t -> now - t <= window).count() >= s.restartLimit();
-  }
-
   /** FIG. 7A / 9: the first live, qualified server in order takes over from a host that is DOWN with its lease gone. */
-  private static void decideTakeover(App a, ClusterSnapshot db, LocalView me, long now, List<Action> out) {
+  private static void decideTakeover(App a, ClusterSnapshot db, LocalView me, Settings s, long now, List<Action> out) {
     PeerView host = me.peers().get(a.host());
     if (host == null || host.verdict() != Verdict.DOWN || !(host.leaseExpired() || host.leaseRevoked())) return;
     if (App.UNLOAD.equals(a.target())) { // the host died while being unloaded: finish the unload, start nothing
@@ -241,14 +251,14 @@ public final class Decider {
           a.host(), host.leaseVersion(), event("UNLOADED", a, a.tag() + " unloaded; its host " + a.host() + " is DOWN")));
       return;
     }
-    Optional<String> cand = firstCandidate(a, db, me, a.host());
+    Optional<String> cand = firstCandidate(a, db, me, s, now, a.host());
     if (cand.isEmpty() || !cand.get().equals(me.self())) return;
     List<String> skipped = new ArrayList<>();
-    for (String s : a.servers()) {
-      if (s.equals(a.host()) || s.equals(me.self())) continue;
-      if (a.servers().indexOf(s) > a.servers().indexOf(me.self())) break;
-      List<String> miss = missingOn(s, a, db, me);
-      skipped.add(s + (miss.isEmpty() ? " is not UP" : " lacks " + String.join(", ", miss)));
+    for (String other : a.servers()) {
+      if (other.equals(a.host()) || other.equals(me.self())) continue;
+      if (a.servers().indexOf(other) > a.servers().indexOf(me.self())) break;
+      List<String> miss = missingOn(other, a, db, me, s, now);
+      skipped.add(other + (miss.isEmpty() ? " is not UP" : " lacks " + String.join(", ", miss)));
     }
     String why = "failover from " + a.host() + " (DOWN) to " + me.self()
         + (skipped.isEmpty() ? "" : " (skipped " + String.join("; ", skipped) + ")");
@@ -261,13 +271,13 @@ public final class Decider {
    * Candidates in order: the move target if any, then primary, then backups. A candidate must not be the excluded
    * server, must be UP (or be this server with a current lease), have what the app needs and a working uplink.
    */
-  public static Optional<String> firstCandidate(App a, ClusterSnapshot db, LocalView me, String excluded) {
+  public static Optional<String> firstCandidate(App a, ClusterSnapshot db, LocalView me, Settings s, long now, String excluded) {
     Set<String> order = new LinkedHashSet<>();
     if (a.target() != null && !App.UNLOAD.equals(a.target())) order.add(a.target());
     order.addAll(a.servers());
     for (String id : order) {
       if (id.equals(excluded)) continue;
-      if (qualifies(id, a, db, me)) return Optional.of(id);
+      if (qualifies(id, a, db, me, s, now)) return Optional.of(id);
     }
     return Optional.empty();
   }
@@ -279,9 +289,9 @@ public final class Decider {
   }
 
   /** Where a warm standby runs: the primary while a backup hosts (failback), else the first qualified backup. */
-  static String standbyServer(App a, ClusterSnapshot db, LocalView me) {
+  static String standbyServer(App a, ClusterSnapshot db, LocalView me, Settings s, long now) {
     if (!a.hasHost()) return null;
-    return firstCandidate(a, db, me, a.host()).orElse(null);
+    return firstCandidate(a, db, me, s, now, a.host()).orElse(null);
   }
 
   private static String firstServerUp(App a, LocalView me) {
@@ -295,12 +305,12 @@ public final class Decider {
   }
 
   /** Whether server {@code id} could take the app now (used by status and simulate too). */
-  public static boolean qualifies(String id, App a, ClusterSnapshot db, LocalView me) {
+  public static boolean qualifies(String id, App a, ClusterSnapshot db, LocalView me, Settings s, long now) {
     ServerRecord rec = db.servers().get(id);
     if (rec != null && rec.witness()) return false;
-    if (id.equals(me.self())) return me.leaseValid() && me.uplinkOk() && me.unmetFor(a.tag()).isEmpty();
+    if (id.equals(me.self())) return me.leaseValid() && me.uplinkOk() && missingOn(id, a, db, me, s, now).isEmpty();
     PeerView pv = me.peers().get(id);
-    return pv != null && pv.verdict() == Verdict.UP && missingOn(id, a, db, me).isEmpty() && uplinkOk(db, id);
+    return pv != null && pv.verdict() == Verdict.UP && missingOn(id, a, db, me, s, now).isEmpty() && uplinkOk(db, id);
   }
 
   private static boolean uplinkOk(ClusterSnapshot db, String id) {
@@ -309,8 +319,14 @@ public final class Decider {
   }
 
   /** Requirements of the app that server {@code id} reports missing (its own published evaluation). */
-  public static List<String> missingOn(String id, App a, ClusterSnapshot db, LocalView me) {
-    if (id.equals(me.self())) return me.unmetFor(a.tag());
+  public static List<String> missingOn(String id, App a, ClusterSnapshot db, LocalView me, Settings s, long now) {
+    if (id.equals(me.self())) {
+      List<Long> failures = me.failuresOf(a.tag());
+      if (!FailurePolicy.passedOver(failures, s, now)) return me.unmetFor(a.tag());
+      List<String> out = new ArrayList<>(me.unmetFor(a.tag()));
+      out.add(FailurePolicy.reason(FailurePolicy.counted(failures, s, now), s));
+      return out;
+    }
     return db.readiness().getOrDefault(id, Map.of()).getOrDefault(a.tag(), List.of());
   }
 

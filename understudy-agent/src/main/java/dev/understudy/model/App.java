@@ -29,6 +29,7 @@ public record App(
     String target,
     boolean displaced,
     Map<String, String> attributes,
+    long resets,
     long version) {
 
   /** {@code target} value meaning "stop it and leave it unloaded" (an operator's unload, done by the host). */
@@ -45,7 +46,7 @@ public record App(
   public static App create(String tag, AppType type, Command command, String primary, List<String> backups,
                            List<String> resources, boolean autoFailback, Service service, Map<String, String> attributes) {
     return new App(tag, type, command, primary, primary, backups, resources, List.of(), autoFailback, service, 1,
-        AppState.STARTING, null, null, false, attributes, 0);
+        AppState.STARTING, null, null, false, attributes, 0, 0);
   }
 
   /** Primary first, then backups in order: the servers that may host the app. */
@@ -60,18 +61,18 @@ public record App(
 
   public App withManaged(List<ManagedResource> m) {
     return new App(tag, type, command, host, primary, backups, resources, m, autoFailback, service, epoch, state,
-        stateReason, target, displaced, attributes, version);
+        stateReason, target, displaced, attributes, resets, version);
   }
 
   public App withVersion(long v) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
-        stateReason, target, displaced, attributes, v);
+        stateReason, target, displaced, attributes, resets, v);
   }
 
   /** A host change by choice (placement, move, failback, unload): bumps the epoch, the new instance's fencing token. */
   public App movedTo(String newHost, AppState newState, String reason) {
     return new App(tag, type, command, newHost, primary, backups, resources, managed, autoFailback, service, epoch + 1,
-        newState, reason, null, false, attributes, version);
+        newState, reason, null, false, attributes, resets, version);
   }
 
   /**
@@ -80,27 +81,42 @@ public record App(
    */
   public App displacedTo(String newHost, AppState newState, String reason) {
     return new App(tag, type, command, newHost, primary, backups, resources, managed, autoFailback, service, epoch + 1,
-        newState, reason, null, true, attributes, version);
+        newState, reason, null, true, attributes, resets, version);
   }
 
   public App withState(AppState s, String reason) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, s, reason,
-        target, displaced, attributes, version);
+        target, displaced, attributes, resets, version);
   }
 
   public App withTarget(String t) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
-        stateReason, t, displaced, attributes, version);
+        stateReason, t, displaced, attributes, resets, version);
   }
 
   public App withAttributes(Map<String, String> a) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
-        stateReason, target, displaced, a, version);
+        stateReason, target, displaced, a, resets, version);
+  }
+
+  /**
+   * An operator's reset: every server forgets the failures of this app it counted before ({@code resets} grows), so a
+   * server passed over for it qualifies again. A FAILED app is placed again by the first server that qualifies.
+   */
+  public App withFailuresReset() {
+    return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
+        stateReason, target, displaced, attributes, resets + 1, version);
+  }
+
+  /** The same app at another epoch (a re-added tag continues the epochs of its removed predecessor). */
+  public App withEpoch(long e) {
+    return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, e, state,
+        stateReason, target, displaced, attributes, resets, version);
   }
 
   /** The operator-editable definition replaced, runtime fields (host, epoch, state, target) kept. */
   public App withDefinition(App d) {
     return new App(tag, d.type, d.command, host, d.primary, d.backups, d.resources, d.managed, d.autoFailback, d.service, epoch,
-        state, stateReason, target, displaced, d.attributes, version);
+        state, stateReason, target, displaced, d.attributes, resets, version);
   }
 }

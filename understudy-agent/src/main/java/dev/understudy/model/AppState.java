@@ -11,5 +11,10 @@ public enum AppState {
   /** no server may run it now (none alive that has its resources); {@code stateReason} says why. */
   UNPLACED,
   /** the primary is back but autoFailback is off: waiting for an operator's approval. */
-  FAILBACK_PENDING
+  FAILBACK_PENDING,
+  /**
+   * host is empty: every server that may run it failed to run it too often and is passed over for it; it is placed
+   * again once one of those failures expires or an operator resets the app ({@code app reset}, {@code app load}).
+   */
+  FAILED
 }

@@ -28,6 +28,9 @@ public final class AppValidator {
     if (c.argv().stream().anyMatch(s -> s == null || s.indexOf('\0') >= 0)) {
       throw new InvalidAppException("command.argv", "must not contain null or NUL characters");
     }
+    if (c.startTimeoutMs() != null && (c.startTimeoutMs() < 100 || c.startTimeoutMs() > 3_600_000)) {
+      throw new InvalidAppException("command.startTimeoutMs", "must be between 100 and 3600000 (got " + c.startTimeoutMs() + ")");
+    }
     if (c.stopTimeoutMs() != null && (c.stopTimeoutMs() < 100 || c.stopTimeoutMs() > 600_000)) {
       throw new InvalidAppException("command.stopTimeoutMs", "must be between 100 and 600000 (got " + c.stopTimeoutMs() + ")");
     }

@@ -52,6 +52,7 @@ public final class Supervisor implements AutoCloseable {
     volatile long nextCheck;
     volatile int failedChecks;
     volatile boolean checking;
+    volatile boolean startTimedOut;
     final String token = java.util.UUID.randomUUID().toString(); // the instance's credential for the client API
     final java.util.concurrent.CompletableFuture<Void> unloadRequested = new java.util.concurrent.CompletableFuture<>();
 
@@ -192,6 +193,7 @@ public final class Supervisor implements AutoCloseable {
       if (!p.standby || p.stopRequested) return;
       p.app = app;
       p.standby = false;
+      p.sinceNanos = ticker.nanos(); // its start timeout counts from here: a standby waits paused as long as it must
     }
     log.info("promoted the warm standby of {} to host at epoch {}", app.tag(), app.epoch());
     listener.changed();
@@ -573,6 +575,7 @@ public final class Supervisor implements AutoCloseable {
     long now = ticker.nanos();
     for (Proc p : procs.values()) {
       if (p.process == null || p.stopRequested) continue;
+      if (startTimedOut(p, now)) continue;
       dev.understudy.model.HealthCheck h = p.app.command().health();
       if (p.phase == Instance.Phase.STARTING && h == null) {
         boolean healthy = p.app.service() == null || tcpOpen(address, p.app.service().appPort());
@@ -598,6 +601,23 @@ public final class Supervisor implements AutoCloseable {
         }
       });
     }
+  }
+
+  /**
+   * Claim 57: a server that fails "to properly run" the app. A start that has not become healthy within the app's start
+   * timeout is a failed start: its group is killed, and its exit counts as a failure here (retried after a backoff,
+   * then passed over). A warm standby is exempt while it waits paused; its count starts when it is promoted.
+   */
+  private boolean startTimedOut(Proc p, long now) {
+    if (p.phase != Instance.Phase.STARTING || p.standby || p.startTimedOut) return p.startTimedOut;
+    long limit = TimeUnit.MILLISECONDS.toNanos(p.app.command().startTimeout());
+    if (now - p.sinceNanos <= limit) return false;
+    p.startTimedOut = true;
+    String why = "did not become healthy within its start timeout (" + p.app.command().startTimeout() + " ms)";
+    log.warn("{} {}; killing it (a failed start)", p.app.tag(), why);
+    listener.startFailed(p.app.tag(), p.app.epoch(), why);
+    ProcessGroups.killGroup(p.pgid, "KILL");
+    return true;
   }
 
   private void running(Proc p) {

@@ -315,6 +315,76 @@ class DeciderTest {
         c -> assertThat(c.updated().host()).isEqualTo("s2"));
   }
 
+  // ---- failures: backoff, passed over, FAILED (claims 57, 61; Pacemaker's migration-threshold, failure-timeout) ---
+
+  @Test
+  void aFailureIsRetriedHereAfterAShortGrowingBackoff() {
+    allUp();
+    long first = settings.restartBackoff().toNanos();
+    crashes.put("web", List.of(now - first / 2));
+    assertThat(decide("s1")).as("within the first backoff: wait").isEmpty();
+    assertThat(decideAt("s1", first / 2)).containsExactly(new Start(app));
+    crashes.put("web", List.of(now - 10 * SEC, now - first));
+    assertThat(decide("s1")).as("the second backoff is twice the first").isEmpty();
+    assertThat(decideAt("s1", first)).containsExactly(new Start(app));
+    assertThat(untilTimed("s1")).as("the loop wakes when the backoff ends").isEqualTo(first);
+  }
+
+  @Test
+  void afterTheLimitTheServerIsPassedOverAndTheAppMovesAsDisplaced() {
+    allUp();
+    crashes.put("web", List.of(now - 3 * SEC, now - 2 * SEC, now - SEC));
+    assertThat(decide("s1")).singleElement().isInstanceOfSatisfying(Commit.class, c -> {
+      assertThat(c.updated().host()).isEqualTo("s2");
+      assertThat(c.updated().displaced()).as("a move forced by failures fails back like a failover").isTrue();
+      assertThat(c.event().kind()).isEqualTo("CRASH_LOOP");
+    });
+  }
+
+  @Test
+  void aServerPassedOverForAnAppNeitherTakesItOverNorIsChosen() {
+    allUp();
+    peer("s1", Verdict.DOWN, 1, true);
+    crashes.put("web", List.of(now - 3 * SEC, now - 2 * SEC, now - SEC));
+    assertThat(decide("s2")).as("s2 failed web too often: it does not take it").isEmpty();
+    crashes.clear();
+    readiness.put("s2", Map.of("web", List.of("failed 3 times here")));
+    assertThat(decide("s3")).singleElement().isInstanceOfSatisfying(Commit.class,
+        c -> assertThat(c.updated().host()).isEqualTo("s3"));
+  }
+
+  @Test
+  void anAppThatNoServerCanRunEndsFailedAndIsPlacedAgainOnceOneQualifies() {
+    allUp();
+    readiness.put("s2", Map.of("web", List.of("failed 3 times here")));
+    readiness.put("s3", Map.of("web", List.of("failed 3 times here")));
+    crashes.put("web", List.of(now - 3 * SEC, now - 2 * SEC, now - SEC));
+    var failed = decide("s1");
+    assertThat(failed).singleElement().isInstanceOfSatisfying(Commit.class, c -> {
+      assertThat(c.updated().host()).isNull();
+      assertThat(c.updated().state()).isEqualTo(AppState.FAILED);
+      assertThat(c.event().kind()).isEqualTo("APP_FAILED");
+    });
+    app = ((Commit) failed.get(0)).updated().withVersion(11);
+    assertThat(decide("s1")).as("s1 is still passed over").isEmpty();
+    assertThat(decide("s2")).isEmpty();
+    crashes.clear(); // the failures above were s1's own
+    readiness.remove("s3"); // s3's failures expired (or an operator reset them)
+    assertThat(decide("s3")).singleElement().isInstanceOfSatisfying(Commit.class, c -> {
+      assertThat(c.updated().host()).isEqualTo("s3");
+      assertThat(c.updated().displaced()).as("away from its primary: it goes home once the primary qualifies").isTrue();
+    });
+  }
+
+  @Test
+  void aRunningAppOnAServerPassedOverIsStoppedBeforeItMoves() {
+    allUp();
+    running(1);
+    app = app.withState(AppState.RUNNING, null);
+    crashes.put("web", List.of(now - 3 * SEC, now - 2 * SEC, now - SEC));
+    assertThat(decide("s1")).singleElement().isInstanceOf(Stop.class);
+  }
+
   @Test
   void unloadedAppStaysUnloaded() {
     allUp();
@@ -390,7 +460,7 @@ class DeciderTest {
     long until = untilTimed("s1");
     assertThat(until).isEqualTo(SEC + 1);
     assertThat(decideAt("s1", until - 1)).singleElement().isInstanceOfSatisfying(Commit.class,
-        c -> assertThat(c.updated().state()).isEqualTo(AppState.UNPLACED));
+        c -> assertThat(c.updated().state()).isEqualTo(AppState.FAILED));
     assertThat(decideAt("s1", until)).as("the oldest crash has left the window: restart here").containsExactly(new Start(app));
   }
 

@@ -27,6 +27,7 @@ class SupervisorTest {
   final AtomicBoolean mayRun = new AtomicBoolean(true);
   final java.util.concurrent.atomic.AtomicLong deadline = new java.util.concurrent.atomic.AtomicLong();
   final List<String> exits = new CopyOnWriteArrayList<>();
+  final List<String> startFailures = new CopyOnWriteArrayList<>();
   final java.util.concurrent.atomic.AtomicInteger changes = new java.util.concurrent.atomic.AtomicInteger();
   Supervisor sup;
   /** What the agent's confirmed renewals do: tell the supervisor the deadline moved, five times a second. */
@@ -38,6 +39,9 @@ class SupervisorTest {
         new Supervisor.Listener() {
           @Override
           public void exited(String tag, long epoch, boolean crashed, int code) { exits.add(tag + ":" + crashed + ":" + code); }
+
+          @Override
+          public void startFailed(String tag, long epoch, String why) { startFailures.add(tag + ": " + why); }
 
           @Override
           public void changed() { changes.incrementAndGet(); }
@@ -98,6 +102,29 @@ class SupervisorTest {
   }
 
   private static String exitCodeOf(List<String> exits) { return exits.get(0).split(":")[2]; }
+
+  /** Claim 57: a start that hangs (its service port never answers) is a failed start at its start timeout. */
+  @Test
+  void aStartThatNeverBecomesHealthyFailsAtItsStartTimeout() throws Exception {
+    start();
+    int port = freePort();
+    App hung = App.create("hung", AppType.CAPABLE, new Command(List.of("sleep", "1000"), null, Map.of(), List.of(), 2000L,
+        null, 700L), "s1", List.of("s2"), List.of(), false, new dev.understudy.model.Service(port + 1, port), Map.of());
+    long t0 = System.nanoTime();
+    sup.start(hung);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !exits.isEmpty());
+    long tookMs = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(startFailures).singleElement().asString().contains("start timeout (700 ms)");
+    assertThat(exits).as("its exit is a failure here, counted like a crash").singleElement().asString().startsWith("hung:true:");
+    assertThat(tookMs).as("acted on within its start timeout, with a generous margin").isBetween(700L, 5_000L);
+    assertThat(sup.instances()).isEmpty();
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
 
   @Test
   void crashIsReported() throws Exception {

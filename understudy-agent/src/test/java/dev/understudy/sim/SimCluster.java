@@ -66,6 +66,9 @@ final class SimCluster {
   final List<String> violations = new ArrayList<>();
   final Settings settings = new Settings(Duration.ofSeconds(2), 3, Duration.ofSeconds(60));
   int failovers;
+  /** Apps whose every start fails at once (a wrong path in the command), and starts of each app so far. */
+  final Set<String> broken = new HashSet<>();
+  final Map<String, Integer> starts = new HashMap<>();
   long incarnationClock = 1000;
 
   /** A renewal request on its way to the leader's agent, delivered at {@code at} if the LAN still lets it through. */
@@ -99,6 +102,7 @@ final class SimCluster {
     long mustApply;
     final Map<String, Proc> procs = new HashMap<>();
     final Map<String, List<Long>> crashes = new HashMap<>();
+    final Map<String, Long> resetsSeen = new HashMap<>();
     final Map<String, Long> lastAck = new HashMap<>();
     final Map<String, Verdict> verdict = new HashMap<>();
     final Map<String, Long> since = new HashMap<>();
@@ -136,6 +140,7 @@ final class SimCluster {
       tracker.seed(list(Keys.LEASES), list(Keys.REVOCATIONS));
       mustApply = 0;
       crashes.clear();
+      resetsSeen.clear();
       fenceDeadline = Long.MIN_VALUE;
     }
 
@@ -240,8 +245,19 @@ final class SimCluster {
       for (Entry e : list(Keys.APPS)) {
         App a = Json.read(e.value(), App.class).withVersion(e.version());
         apps.put(a.tag(), a);
+        // as the agent: an operator's reset makes every server forget the failures it counted
+        Long seen = resetsSeen.put(a.tag(), a.resets());
+        if (seen != null && seen != a.resets()) crashes.remove(a.tag());
       }
-      ClusterSnapshot snap = new ClusterSnapshot(apps, Map.of(), Map.of());
+      Map<String, Map<String, List<String>>> readiness = new HashMap<>();
+      for (Node n : nodes.values()) { // what each server publishes: the apps it is passed over for
+        n.crashes.forEach((tag, f) -> {
+          if (dev.understudy.decide.FailurePolicy.passedOver(f, settings, clock[0])) {
+            readiness.computeIfAbsent(n.id, k -> new HashMap<>()).put(tag, List.of("failed here"));
+          }
+        });
+      }
+      ClusterSnapshot snap = new ClusterSnapshot(apps, Map.of(), readiness);
       Map<String, PeerView> pv = new HashMap<>();
       for (var e : verdict.entrySet()) {
         pv.put(e.getKey(), new PeerView(e.getKey(), e.getValue(), since.get(e.getKey()),
@@ -259,6 +275,7 @@ final class SimCluster {
       if (a instanceof Action.Start s) {
         if (keeper.mayStart() && !procs.containsKey(s.app().tag())) {
           procs.put(s.app().tag(), new Proc(s.app().tag(), s.app().epoch(), 0));
+          starts.merge(s.app().tag(), 1, Integer::sum);
           trace.add(t() + " " + id + " start " + s.app().tag() + "@" + s.app().epoch());
         }
       } else if (a instanceof Action.Stop s) {
@@ -274,7 +291,6 @@ final class SimCluster {
           TxnResult r = store().txn(ops.get());
           if (r.ok()) {
             mustApply = Math.max(mustApply, r.version());
-            crashes.remove(c.updated().tag()); // as the agent: a host or state change starts a fresh crash window
             if (c.leaseServer() != null) failovers++;
             trace.add(t() + " " + id + " commit " + c.updated().tag() + " host=" + c.updated().host() + "@" + c.updated().epoch()
                 + " " + c.updated().state());
@@ -342,6 +358,13 @@ final class SimCluster {
         n.procs.clear();
       }
       n.procs.values().removeIf(p -> p.stopAt() > 0 && clock[0] >= p.stopAt());
+      for (var it = n.procs.values().iterator(); it.hasNext(); ) {
+        Proc p = it.next();
+        if (!broken.contains(p.tag()) || p.stopAt() > 0) continue;
+        it.remove(); // it exits at once, a failure here
+        n.crashes.computeIfAbsent(p.tag(), x -> new ArrayList<>()).add(clock[0]);
+        trace.add(t() + " " + n.id + " " + p.tag() + "@" + p.epoch() + " exits at once (broken)");
+      }
     }
     Map<String, List<String>> running = new HashMap<>();
     for (Node n : nodes.values()) {
@@ -436,12 +459,23 @@ final class SimCluster {
     return b.toString();
   }
 
+  App app(String tag) {
+    Entry e = db.localGet(Keys.app(tag)).orElseThrow();
+    return Json.read(e.value(), App.class).withVersion(e.version());
+  }
+
+  /** An operator's write of {@code next} over the version it was read at. */
+  void operator(App next) {
+    db.txn(List.of(Op.put(Keys.app(next.tag()), Json.write(next.withVersion(0)), next.version())));
+    trace.add(t() + " OPERATOR writes " + next.tag());
+  }
+
   /** L1 after healing: every app with a host runs there. */
   List<String> notRunning() {
     List<String> out = new ArrayList<>();
     for (Entry e : db.localList(Keys.APPS)) {
       App a = Json.read(e.value(), App.class);
-      if (a.state() == AppState.UNLOADED) continue;
+      if (a.state() == AppState.UNLOADED || broken.contains(a.tag())) continue;
       boolean runs = a.hasHost() && nodes.get(a.host()).procs.containsKey(a.tag());
       if (!runs) out.add(a.tag() + " (" + a.state() + " on " + a.host() + ")");
     }

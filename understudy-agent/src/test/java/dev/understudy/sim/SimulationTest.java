@@ -2,6 +2,7 @@ package dev.understudy.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.understudy.model.AppState;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -21,6 +22,28 @@ class SimulationTest {
     for (int i = 0; i < 400; i++) c.step(false); // twenty quiet seconds
     assertThat(c.violations).as("seed %d, %d servers; trace:%n%s", seed, servers, String.join("\n", tail(c))).isEmpty();
     assertThat(c.notRunning()).as("L1 after healing, seed %d; trace:%n%s%n%s", seed, String.join("\n", tail(c)), c.dump()).isEmpty();
+  }
+
+  /**
+   * An app whose every start fails (found by a user: 3,612 starts in 40 s, bouncing between servers without end): a
+   * bounded number of starts, then FAILED; back once the cause is fixed and an operator resets it.
+   */
+  @Property(tries = 20)
+  void anAppThatFailsEverywhereIsStartedABoundedNumberOfTimesThenFailed(
+      @ForAll @LongRange(min = 1, max = Long.MAX_VALUE) long seed, @ForAll @IntRange(min = 3, max = 5) int servers) {
+    SimCluster c = new SimCluster(seed, servers, 2);
+    c.broken.add("a0");
+    for (int i = 0; i < 1200; i++) c.step(false); // one quiet minute
+    // a0 may run on its primary and two backups: each tries restartLimit times, then is passed over
+    assertThat(c.starts.get("a0")).as("starts of a0; trace:%n%s", String.join("\n", tail(c)))
+        .isLessThanOrEqualTo(3 * c.settings.restartLimit());
+    assertThat(c.app("a0").state()).isEqualTo(AppState.FAILED);
+    assertThat(c.notRunning()).as("the other app is unharmed").isEmpty();
+    c.broken.clear(); // the operator fixes the cause, then resets the app
+    c.operator(c.app("a0").withFailuresReset());
+    for (int i = 0; i < 200; i++) c.step(false);
+    assertThat(c.app("a0").state()).isEqualTo(AppState.RUNNING);
+    assertThat(c.violations).isEmpty();
   }
 
   private static java.util.List<String> tail(SimCluster c) {
