@@ -1,10 +1,13 @@
 package dev.understudy.agent;
 
 import dev.understudy.decide.Action;
+import dev.understudy.model.App;
+import dev.understudy.model.AppState;
 import dev.understudy.model.Event;
 import dev.understudy.model.Keys;
 import dev.understudy.model.Lease;
 import dev.understudy.model.Revocation;
+import dev.understudy.model.Tombstone;
 import dev.understudy.store.Entry;
 import dev.understudy.store.Json;
 import dev.understudy.store.Op;
@@ -34,7 +37,14 @@ public final class CommitOps {
         ops.add(Op.put(Keys.revocation(c.leaseServer()), Json.write(new Revocation(c.leaseServer(), inc, self))));
       }
     }
-    ops.add(Op.put(Keys.app(c.updated().tag()), Json.write(c.updated().withVersion(0)), c.updated().version()));
+    App app = c.updated();
+    if (app.state() == AppState.REMOVED) { // the object goes; its epoch stays behind for a re-added tag
+      ops.add(Op.delete(Keys.app(app.tag()), app.version()));
+      ops.add(Op.delete(Keys.marker(app.tag())));
+      ops.add(Op.put(Keys.tombstone(app.tag()), Json.write(new Tombstone(app.tag(), app.epoch()))));
+    } else {
+      ops.add(Op.put(Keys.app(app.tag()), Json.write(app.withVersion(0)), app.version()));
+    }
     if (stamped != null) ops.add(Op.put(Keys.event(stamped.timeMillis(), stamped.id()), Json.write(stamped)));
     return Optional.of(ops);
   }

@@ -87,6 +87,7 @@ public final class Metrics {
           case UNLOADED -> 3;
           case UNPLACED -> 4;
           case FAILED -> 5;
+          case REMOVED -> 6;
         });
   }
 

@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.Set;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -366,9 +367,37 @@ public final class ApiServer implements AutoCloseable {
   private void createApp(Context ctx) {
     App a = fromSpec(spec(ctx));
     Event ev = audit(ctx, "APP_ADDED", a.tag(), "added " + a.tag() + " (primary " + a.primary() + ", backups " + a.backups() + ")");
-    TxnResult r = agent.store().txn(List.of(Op.create(Keys.app(a.tag()), Json.write(a)), eventOp(withChange(ev, null, a))));
-    if (!r.ok()) throw new ApiError(409, "an app with tag " + a.tag() + " already exists; replace it with PUT", r.actualVersion());
+    TxnResult r = create(a, eventOp(withChange(ev, null, a)));
+    if (!r.ok()) throw new ApiError(409, exists(a.tag()), r.actualVersion());
     ctx.status(201).json(appView(app(a.tag())));
+  }
+
+  /**
+   * Writes a new app, its epochs continuing those of a removed app of the same tag (its tombstone), so a fencing token
+   * never goes backwards: a re-added app at epoch 1 could be fenced out by, or fence out, its predecessor's instances.
+   * Conditional on the tombstone read: a remove completing meanwhile makes it refused, never wrong.
+   */
+  TxnResult create(App a, Op event) {
+    Optional<Entry> tomb = agent.store().get(Keys.tombstone(a.tag()));
+    long epoch = tomb.map(t -> Json.read(t.value(), dev.understudy.model.Tombstone.class).epoch() + 1).orElse(1L);
+    App fresh = a.withEpoch(Math.max(epoch, a.epoch()));
+    return agent.store().txn(List.of(Op.create(Keys.app(a.tag()), Json.write(fresh)),
+        Op.check(Keys.tombstone(a.tag()), tomb.map(Entry::version).orElse(0L)), event));
+  }
+
+  /** Why a create was refused: the tag exists, or its removal has not finished yet. */
+  String exists(String tag) {
+    Optional<App> cur = agent.store().get(Keys.app(tag)).map(e -> Json.read(e.value(), App.class));
+    if (cur.isPresent() && cur.get().beingRemoved()) {
+      return tag + " is still being removed (its host " + cur.get().host() + " stops it first); add it again once it is gone";
+    }
+    return "an app with tag " + tag + " already exists; replace it with PUT";
+  }
+
+  /** Operator changes to an app being removed are refused: the remove finishes first. */
+  private static App notBeingRemoved(App a) {
+    if (a.beingRemoved()) throw new ApiError(409, a.tag() + " is being removed; nothing else can change it");
+    return a;
   }
 
   private void replaceApp(Context ctx) {
@@ -377,7 +406,7 @@ public final class ApiServer implements AutoCloseable {
     if (spec.tag() != null && !spec.tag().equals(tag)) throw new ApiError(400, "tag in the body (" + spec.tag() + ") differs from the URL (" + tag + ")");
     App def = fromSpec(new AppSpec(tag, spec.type(), spec.command(), spec.primary(), spec.backups(), spec.resources(),
         spec.managed(), spec.autoFailback(), spec.service(), spec.attributes()));
-    App cur = app(tag);
+    App cur = notBeingRemoved(app(tag));
     expectVersion(ctx, cur);
     App next = cur.withDefinition(def);
     if (next.hasHost() && !next.servers().contains(next.host())) next = next.withTarget(next.primary());
@@ -386,18 +415,49 @@ public final class ApiServer implements AutoCloseable {
     ctx.json(appView(app(tag)));
   }
 
-  private void deleteApp(Context ctx) {
+  /**
+   * An app with no host is removed at once. One with a host is marked for removal: its host stops it, verifies it gone,
+   * and only then removes the object (the first live server does, if the host is DOWN with its lease gone), so a re-add
+   * can never start a new instance beside the old one. The request waits for that, up to the app's stop timeout and a
+   * few seconds more: 204 when the app is gone, 202 when its removal is still under way.
+   */
+  private void deleteApp(Context ctx) throws InterruptedException {
+    App[] marked = new App[1];
+    retrying(ctx, () -> marked[0] = markRemoved(ctx));
+    App cur = marked[0];
+    if (cur == null) return; // removed at once
+    agent.wake();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(cur.command().stopTimeout() + 5_000);
+    while (System.nanoTime() < deadline) {
+      if (agent.store().localGet(Keys.app(cur.tag())).isEmpty()) {
+        ctx.status(204);
+        return;
+      }
+      Thread.sleep(50);
+    }
+    ctx.status(202).json(Map.of("removing", cur.tag(), "host", cur.host(),
+        "message", cur.tag() + " is being stopped on " + cur.host() + "; it is removed once it has stopped"));
+  }
+
+  /** Removes an app with no host at once (null), or marks one with a host for removal by its host (the app). */
+  private App markRemoved(Context ctx) {
     App cur = app(ctx.pathParam("tag"));
     expectVersion(ctx, cur);
-    Event ev = audit(ctx, "APP_REMOVED", cur.tag(), "removed " + cur.tag() + (cur.hasHost() ? " (its host " + cur.host() + " stops it)" : ""));
-    TxnResult r = agent.store().txn(List.of(Op.delete(Keys.app(cur.tag()), cur.version()), Op.delete(Keys.marker(cur.tag())),
-        eventOp(withChange(ev, cur, null))));
-    if (!r.ok()) throw new ApiError(409, cur.tag() + " changed meanwhile; read it again", r.actualVersion());
-    ctx.status(204);
+    Event ev = audit(ctx, "APP_REMOVED", cur.tag(), "removed " + cur.tag() + (cur.hasHost() ? " (its host " + cur.host() + " stops it first)" : ""));
+    if (!cur.hasHost()) {
+      TxnResult r = agent.store().txn(List.of(Op.delete(Keys.app(cur.tag()), cur.version()), Op.delete(Keys.marker(cur.tag())),
+          Op.put(Keys.tombstone(cur.tag()), Json.write(new dev.understudy.model.Tombstone(cur.tag(), cur.epoch()))),
+          eventOp(withChange(ev, cur, null))));
+      if (!r.ok()) throw new ApiError(409, cur.tag() + " changed meanwhile; read it again", r.actualVersion());
+      ctx.status(204);
+      return null;
+    }
+    if (!cur.beingRemoved()) write(ctx, cur, cur.withTarget(App.REMOVE), ev);
+    return cur;
   }
 
   private void patchAttributes(Context ctx) {
-    App cur = app(ctx.pathParam("tag"));
+    App cur = notBeingRemoved(app(ctx.pathParam("tag")));
     expectVersion(ctx, cur);
     Map<String, String> patch;
     try {
@@ -434,7 +494,7 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void transitionOnce(Context ctx, String what) {
-    App cur = app(ctx.pathParam("tag"));
+    App cur = notBeingRemoved(app(ctx.pathParam("tag")));
     expectVersion(ctx, cur);
     App next;
     String msg;

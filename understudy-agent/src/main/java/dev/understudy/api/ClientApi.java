@@ -109,15 +109,17 @@ final class ClientApi {
       App a = api.appFromSpec(spec);
       Event ev = new Event(agent.id() + "-reg-" + System.nanoTime(), System.currentTimeMillis(), "APP_REGISTERED", agent.id(),
           a.tag(), a.tag() + " registered itself (primary " + a.primary() + ", backups " + a.backups() + ")", Map.of());
-      TxnResult r = agent.store().txn(List.of(Op.create(Keys.app(a.tag()), Json.write(a)),
-          Op.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev))));
+      TxnResult r = api.create(a, Op.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev)));
       if (r.ok()) {
         ctx.status(201).json(Map.of("registered", true, "tag", a.tag()));
         return;
       }
       existing = agent.store().get(Keys.app(spec.tag()));
+      if (existing.isEmpty()) throw new ApiError(409, api.exists(spec.tag()));
     }
     App cur = Json.read(existing.orElseThrow().value(), App.class);
+    // an instance being removed must not re-create, or keep, its object (it is stopped, then the object goes)
+    if (cur.beingRemoved()) throw new ApiError(409, api.exists(cur.tag()));
     List<String> diffs = new ArrayList<>();
     if (spec.primary() != null && !spec.primary().equals(cur.primary())) diffs.add("primary is " + cur.primary());
     if (spec.backups() != null && !spec.backups().equals(cur.backups())) diffs.add("backups are " + cur.backups());

@@ -124,6 +124,15 @@ public final class Decider {
               + " stays on " + self + " until an operator approves the failback")));
       return;
     }
+    if (h.remove) {
+      if (inst != null) {
+        if (!stopping) out.add(new Stop(a.tag(), "removed by an operator"));
+        return;
+      }
+      out.add(Commit.of(a.withState(AppState.REMOVED, "removed by an operator"),
+          event("REMOVED", a, a.tag() + " stopped on " + self + " and removed")));
+      return;
+    }
     if (h.unload) {
       if (inst != null) {
         if (!stopping) out.add(new Stop(a.tag(), "unloaded by an operator"));
@@ -179,6 +188,10 @@ public final class Decider {
   private static Handoff handoff(App a, ClusterSnapshot db, LocalView me, Settings s, long now) {
     String self = me.self();
     Handoff h = new Handoff();
+    if (a.beingRemoved()) {
+      h.remove = true;
+      return h;
+    }
     if (App.UNLOAD.equals(a.target())) {
       h.unload = true;
       return h;
@@ -245,6 +258,12 @@ public final class Decider {
   private static void decideTakeover(App a, ClusterSnapshot db, LocalView me, Settings s, long now, List<Action> out) {
     PeerView host = me.peers().get(a.host());
     if (host == null || host.verdict() != Verdict.DOWN || !(host.leaseExpired() || host.leaseRevoked())) return;
+    if (a.beingRemoved()) { // the host died while the app was being removed: finish the remove, start nothing
+      if (!me.self().equals(firstServerUp(a, me))) return;
+      out.add(new Commit(a.withState(AppState.REMOVED, "removed by an operator (host " + a.host() + " is DOWN)"),
+          a.host(), host.leaseVersion(), event("REMOVED", a, a.tag() + " removed; its host " + a.host() + " is DOWN")));
+      return;
+    }
     if (App.UNLOAD.equals(a.target())) { // the host died while being unloaded: finish the unload, start nothing
       if (!me.self().equals(firstServerUp(a, me))) return;
       out.add(new Commit(a.movedTo(null, AppState.UNLOADED, "unloaded by an operator (host " + a.host() + " is DOWN)"),
@@ -273,7 +292,7 @@ public final class Decider {
    */
   public static Optional<String> firstCandidate(App a, ClusterSnapshot db, LocalView me, Settings s, long now, String excluded) {
     Set<String> order = new LinkedHashSet<>();
-    if (a.target() != null && !App.UNLOAD.equals(a.target())) order.add(a.target());
+    if (a.hasMoveTarget()) order.add(a.target());
     order.addAll(a.servers());
     for (String id : order) {
       if (id.equals(excluded)) continue;
@@ -344,5 +363,6 @@ public final class Decider {
     String clearTarget;
     boolean pendingApproval;
     boolean unload;
+    boolean remove;
   }
 }

@@ -34,6 +34,16 @@ public record App(
 
   /** {@code target} value meaning "stop it and leave it unloaded" (an operator's unload, done by the host). */
   public static final String UNLOAD = "-";
+  /**
+   * {@code target} value meaning "stop it, then remove it": set by an operator's remove while a host may run it; the
+   * host (or, if it is DOWN with its lease gone, the first live server) removes the object once nothing runs.
+   */
+  public static final String REMOVE = "--";
+
+  /** A target that names a server to move to (not an unload or a remove). */
+  public boolean hasMoveTarget() { return target != null && !UNLOAD.equals(target) && !REMOVE.equals(target); }
+
+  public boolean beingRemoved() { return REMOVE.equals(target); }
 
   public App {
     backups = backups == null ? List.of() : List.copyOf(backups);

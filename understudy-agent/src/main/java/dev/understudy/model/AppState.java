@@ -16,5 +16,10 @@ public enum AppState {
    * host is empty: every server that may run it failed to run it too often and is passed over for it; it is placed
    * again once one of those failures expires or an operator resets the app ({@code app reset}, {@code app load}).
    */
-  FAILED
+  FAILED,
+  /**
+   * Never stored: a commit of an app in this state deletes its object and marker and leaves its tombstone (the last
+   * epoch, from which a re-added app of the same tag continues, so fencing tokens never go backwards).
+   */
+  REMOVED
 }

@@ -66,7 +66,7 @@ public final class AppValidator {
     if (a.hasHost() && !a.servers().contains(a.host())) {
       throw new InvalidAppException("host", "must be the primary or a backup (got " + quote(a.host()) + ")");
     }
-    if (a.target() != null && !App.UNLOAD.equals(a.target()) && !a.servers().contains(a.target())) {
+    if (a.hasMoveTarget() && !a.servers().contains(a.target())) {
       throw new InvalidAppException("target", "must be the primary or a backup (got " + quote(a.target()) + ")");
     }
     for (String r : a.resources()) {

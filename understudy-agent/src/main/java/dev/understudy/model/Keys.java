@@ -10,6 +10,7 @@ public final class Keys {
   public static final String MEMBERS = "members/";
   public static final String MARKERS = "markers/";
   public static final String EVENTS = "events/";
+  public static final String TOMBSTONES = "tombstones/";
 
   private Keys() {}
 
@@ -20,5 +21,6 @@ public final class Keys {
   public static String revocation(String id) { return REVOCATIONS + id; }
   public static String member(String id) { return MEMBERS + id; }
   public static String marker(String tag) { return MARKERS + tag; }
+  public static String tombstone(String tag) { return TOMBSTONES + tag; }
   public static String event(long millis, String id) { return EVENTS + String.format("%015d-%s", millis, id); }
 }

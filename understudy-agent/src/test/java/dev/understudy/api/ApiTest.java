@@ -106,6 +106,33 @@ class ApiTest {
     assertThat(documented).containsExactlyElementsOf(served);
   }
 
+  /**
+   * Epochs only grow per tag, and a remove completes only once the old instance is gone: re-adding a removed tag at
+   * epoch 1 made the fencing token go backwards, and the new instance could start beside the old one.
+   */
+  @Test
+  void aRemovedTagComesBackAboveItsLastEpochAndOnlyOnceTheOldInstanceIsGone() throws Exception {
+    String spec = Json.write(Map.of("tag", "again", "command", Map.of("argv", List.of("sleep", "100000")),
+        "primary", "s1", "backups", List.of("s2")));
+    assertThat(send("POST", "/api/v1/apps", spec, TOKEN).statusCode()).isEqualTo(201);
+    await().atMost(Duration.ofSeconds(10)).until(() -> send("GET", "/api/v1/apps/again", null, null).body().contains("RUNNING"));
+    assertThat(send("POST", "/api/v1/apps/again/move", "{\"to\":\"s2\"}", TOKEN).statusCode()).isEqualTo(202);
+    await().atMost(Duration.ofSeconds(15)).until(() -> {
+      JsonNode a = Json.MAPPER.readTree(send("GET", "/api/v1/apps/again", null, null).body());
+      return a.path("host").asText().equals("s2") && a.path("state").asText().equals("RUNNING");
+    });
+    long before = Json.MAPPER.readTree(send("GET", "/api/v1/apps/again", null, null).body()).path("epoch").asLong();
+    assertThat(before).isEqualTo(2);
+    HttpResponse<String> removed = send("DELETE", "/api/v1/apps/again", null, TOKEN);
+    assertThat(removed.statusCode()).as(removed.body()).isEqualTo(204);
+    assertThat(second.supervisor().instances()).as("the answer comes once the host has stopped it").doesNotContainKey("again");
+    assertThat(send("POST", "/api/v1/apps", spec, TOKEN).statusCode()).isEqualTo(201);
+    JsonNode back = Json.MAPPER.readTree(send("GET", "/api/v1/apps/again", null, null).body());
+    assertThat(back.path("epoch").asLong()).as("epochs only grow per tag").isGreaterThan(before);
+    await().atMost(Duration.ofSeconds(10)).until(() -> send("GET", "/api/v1/apps/again", null, null).body().contains("RUNNING"));
+    assertThat(send("DELETE", "/api/v1/apps/again", null, TOKEN).statusCode()).isEqualTo(204);
+  }
+
   @Test
   void createShowWhySimulateAndNotifications() throws Exception {
     String spec = Json.write(Map.of("tag", "web", "command", Map.of("argv", List.of("sleep", "100000")),

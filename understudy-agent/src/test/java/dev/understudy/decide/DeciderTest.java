@@ -385,6 +385,36 @@ class DeciderTest {
     assertThat(decide("s1")).singleElement().isInstanceOf(Stop.class);
   }
 
+  // ---- remove: the host stops the app first, then removes the object; a re-add can never run beside the old one ----
+
+  @Test
+  void anAppBeingRemovedIsStoppedByItsHostThenRemoved() {
+    allUp();
+    running(1);
+    app = app.withState(AppState.RUNNING, null).withTarget(App.REMOVE);
+    assertThat(decide("s1")).containsExactly(new Stop("web", "removed by an operator"));
+    instances.clear(); // s1's instance, as the others see it: not theirs
+    assertThat(decide("s2")).as("no one else acts while the host stops it").isEmpty();
+    assertThat(decide("s1")).singleElement().isInstanceOfSatisfying(Commit.class, c -> {
+      assertThat(c.updated().state()).isEqualTo(AppState.REMOVED);
+      assertThat(c.updated().epoch()).as("the tombstone keeps the epoch").isEqualTo(app.epoch());
+    });
+  }
+
+  @Test
+  void anAppBeingRemovedWhoseHostIsDownIsRemovedNotTakenOver() {
+    allUp();
+    app = app.withState(AppState.RUNNING, null).withTarget(App.REMOVE);
+    peer("s1", Verdict.DOWN, 1, true);
+    assertThat(decide("s2")).singleElement().isInstanceOfSatisfying(Commit.class, c -> {
+      assertThat(c.updated().state()).isEqualTo(AppState.REMOVED);
+      assertThat(c.leaseServer()).as("only once the host's lease is certainly gone").isEqualTo("s1");
+    });
+    allUp();
+    peer("s1", Verdict.DOWN, 1, true);
+    assertThat(decide("s3")).as("the first live server finishes it, no one else").isEmpty();
+  }
+
   @Test
   void unloadedAppStaysUnloaded() {
     allUp();
