@@ -160,7 +160,8 @@ public final class LeaseBatcher {
     long rv = replica.localGet(Keys.revocation(server)).map(Entry::version).orElse(0L);
     if (rv != r.revocationVersion()) return null;
     return List.of(Op.check(Keys.revocation(server), rv),
-        Op.put(Keys.lease(server), Json.write(new Lease(server, r.leaseIncarnation(), r.leaseSeq())), cur.version()));
+        // the holder's lease length and margin as it wrote them when it acquired this incarnation
+        Op.put(Keys.lease(server), Json.write(l.renewed(r.leaseSeq())), cur.version()));
   }
 
   /** Log entries written, renewals they applied, requests dropped before writing, since start. */

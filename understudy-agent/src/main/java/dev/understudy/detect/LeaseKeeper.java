@@ -163,7 +163,7 @@ public final class LeaseKeeper {
     java.util.concurrent.CompletableFuture<TxnResult> sending;
     try {
       sending = store.txnAsync(List.of(Op.check(Keys.revocation(self), revocationVersion),
-          Op.put(leaseKey, Json.write(new Lease(self, inc, s)))));
+          Op.put(leaseKey, Json.write(record(inc, s)))));
     } catch (RuntimeException e) {
       inFlight.decrementAndGet(); // refused before it was sent
       throw e;
@@ -234,11 +234,14 @@ public final class LeaseKeeper {
     }
   }
 
+  /** This server's lease record: its own length and margin go with it, for every observer to count by. */
+  private Lease record(long inc, long s) { return new Lease(self, inc, s, lease.toMillis(), margin.toMillis()); }
+
   private void acquire() {
     long rv = store.get(Keys.revocation(self)).map(Entry::version).orElse(0L);
     long inc = Math.max(incarnations.getAsLong(), incarnation + 1);
     long sent = ticker.nanos();
-    TxnResult r = store.txn(List.of(Op.check(Keys.revocation(self), rv), Op.put(leaseKey, Json.write(new Lease(self, inc, 1)))));
+    TxnResult r = store.txn(List.of(Op.check(Keys.revocation(self), rv), Op.put(leaseKey, Json.write(record(inc, 1)))));
     if (r.ok()) {
       synchronized (state) {
         incarnation = inc;

@@ -17,7 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * renewal, which is earlier, so the holder's lease always ends first. Never compares wall clocks.
  */
 public final class LeaseTracker {
-  public record Observed(long version, long appliedNanos, long incarnation) {}
+  /** {@code validNanos}: how long after {@code appliedNanos} the lease counts as possibly held (its holder's length). */
+  public record Observed(long version, long appliedNanos, long incarnation, long validNanos) {}
 
   private final Ticker ticker;
   private final Duration lease;
@@ -54,7 +55,17 @@ public final class LeaseTracker {
 
   private void record(String server, String json, long version, long now) {
     Lease l = Json.read(json, Lease.class);
-    seen.put(server, new Observed(version, now, l.incarnation()));
+    seen.put(server, new Observed(version, now, l.incarnation(), validNanos(l, lease, margin)));
+  }
+
+  /**
+   * The holder's lease length (from its record; this observer's own for a record without one) plus the larger of the
+   * two drift margins: an observer never counts a holder's lease shorter than the holder does.
+   */
+  static long validNanos(Lease l, Duration ownLease, Duration ownMargin) {
+    long holderLease = l.leaseMillis() > 0 ? Duration.ofMillis(l.leaseMillis()).toNanos() : ownLease.toNanos();
+    long m = Math.max(ownMargin.toNanos(), Duration.ofMillis(l.marginMillis()).toNanos());
+    return holderLease + m;
   }
 
   private void revoke(String json) {
@@ -65,14 +76,14 @@ public final class LeaseTracker {
   public boolean expired(String server) {
     Observed o = seen.get(server);
     if (o == null || revoked(server)) return true;
-    return ticker.nanos() - o.appliedNanos() > lease.toNanos() + margin.toNanos();
+    return ticker.nanos() - o.appliedNanos() > o.validNanos();
   }
 
   /** Nanoseconds until {@code server}'s lease counts as expired here (0 when it already does). */
   public long nanosUntilExpired(String server) {
     if (expired(server)) return 0;
     Observed o = seen.get(server);
-    return Math.max(0, o.appliedNanos() + lease.toNanos() + margin.toNanos() - ticker.nanos() + 1);
+    return Math.max(0, o.appliedNanos() + o.validNanos() - ticker.nanos() + 1);
   }
 
   /** Version of the lease record this observation rests on (0 = none). */

@@ -49,6 +49,29 @@ class LeaseTest {
     assertThat(observer.expired("s1")).isTrue();
   }
 
+  /**
+   * Mixed timing profiles (found by a user: one server on `relaxed` among `default` peers, its agent frozen for 2.5 s,
+   * its app ran on two servers for seconds): the observer judges the holder's lease by the holder's own length.
+   */
+  @Test
+  void anObserverOnAShorterLeaseCountsTheHoldersOwnLength() {
+    InMemoryStore db = new InMemoryStore();
+    LeaseKeeper relaxed = new LeaseKeeper("s1", db, clock, Duration.ofMillis(4000), Duration.ofMillis(400), Duration.ofMillis(1000));
+    LeaseTracker defaultProfile = new LeaseTracker(clock, Duration.ofMillis(800), Duration.ofMillis(80));
+    db.watch(defaultProfile::onChanges);
+    relaxed.renew(() -> true);
+    db.setAvailable(false); // the holder is cut off (or frozen): no renewal lands from now on
+    for (int i = 0; i < 60; i++) {
+      clock.advance(Duration.ofMillis(100));
+      relaxed.renew(() -> true);
+      if (defaultProfile.expired("s1")) {
+        assertThat(relaxed.valid()).as("observer counted the lease expired at +%d ms while the holder still held it", (i + 1) * 100).isFalse();
+        assertThat(relaxed.runUntil()).as("and the holder's fence deadline has passed").isLessThanOrEqualTo(clock.nanos());
+      }
+    }
+    assertThat(defaultProfile.expired("s1")).isTrue();
+  }
+
   @Test
   void revokedLeaseMakesTheHolderLoseItAndReacquireOnlyWhenIdle() {
     holder.renew(() -> true);

@@ -113,8 +113,11 @@ final class SimCluster {
     final List<Runnable> timerTasks = new ArrayList<>();
     final List<Long> timerDue = new ArrayList<>();
 
-    Node(String id) {
+    final boolean relaxed;
+
+    Node(String id, boolean relaxed) {
       this.id = id;
+      this.relaxed = relaxed;
       boot();
     }
 
@@ -122,7 +125,10 @@ final class SimCluster {
       watchers.clear();
       timerTasks.clear();
       timerDue.clear();
-      keeper = new LeaseKeeper(id, store(), ticker, LEASE, MARGIN, GUARD, () -> ++incarnationClock);
+      // one server on another timing profile (a longer lease, as `relaxed` beside `default`): observers must count its
+      // lease by its own length
+      Duration lease = relaxed ? LEASE.multipliedBy(3) : LEASE;
+      keeper = new LeaseKeeper(id, store(), ticker, lease, relaxed ? MARGIN.multipliedBy(3) : MARGIN, GUARD, () -> ++incarnationClock);
       // renewals go as requests to the simulated Raft leader's agent, over the simulated LAN, as the agent sends them
       batcher = new LeaseBatcher(store(), this::writeBatch, () -> leader() == this, (task, ms) -> {
         timerTasks.add(task);
@@ -310,7 +316,7 @@ final class SimCluster {
       while (log.size() < index - 1) log.add(List.of());
       log.add(cs);
     });
-    for (int i = 1; i <= servers; i++) nodes.put("s" + i, new Node("s" + i));
+    for (int i = 1; i <= servers; i++) nodes.put("s" + i, new Node("s" + i, i == servers && rnd.nextBoolean()));
     List<String> ids = new ArrayList<>(nodes.keySet());
     for (int i = 0; i < apps; i++) {
       String primary = ids.get(i % ids.size());
