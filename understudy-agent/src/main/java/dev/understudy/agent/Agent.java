@@ -595,7 +595,7 @@ public final class Agent implements AutoCloseable {
     ClusterSnapshot snap = snapshot();
     refreshUnmet(snap);
     forgetFailures(snap, now);
-    LocalView view = localView(current);
+    LocalView view = localView(current, uncertainIn(snap));
     updateRoutes(snap);
     for (App a : snap.apps().values()) metrics.appState(a.tag(), a.state());
     // a warning, not a decision: once a second is soon enough, and it walks every app's servers
@@ -703,6 +703,22 @@ public final class Agent implements AutoCloseable {
     return new ClusterSnapshot(apps, servers, readiness);
   }
 
+  /**
+   * Apps this agent wrote with an unknown outcome, by the version the write was conditional on. Such a write may still
+   * apply (a hand-over the old host then must not undo by restarting the app at the old epoch), so it counts as
+   * possibly applied until this replica shows the app at another version: then the write either applied or never can.
+   */
+  private final Map<String, Long> uncertain = new ConcurrentHashMap<>();
+
+  /** The apps still uncertain in {@code snap} (and forgets those the replica has resolved). */
+  private java.util.Set<String> uncertainIn(ClusterSnapshot snap) {
+    uncertain.entrySet().removeIf(e -> {
+      App a = snap.apps().get(e.getKey());
+      return a == null || a.version() != e.getValue();
+    });
+    return java.util.Set.copyOf(uncertain.keySet());
+  }
+
   /** The {@code resets} of each app when its failures here were last checked against it. */
   private final Map<String, Long> failuresReset = new ConcurrentHashMap<>();
 
@@ -753,9 +769,9 @@ public final class Agent implements AutoCloseable {
     unmet.putAll(fresh);
   }
 
-  public LocalView localView() { return localView(replicaCurrent()); }
+  public LocalView localView() { return localView(replicaCurrent(), java.util.Set.copyOf(uncertain.keySet())); }
 
-  private LocalView localView(boolean current) {
+  private LocalView localView(boolean current, java.util.Set<String> uncertainTags) {
     Map<String, PeerView> pv = new HashMap<>();
     for (PeerStatus p : peers.values()) {
       pv.put(p.server(), new PeerView(p.server(), p.verdict(), p.sinceNanos(), leases.expired(p.server()) && replicaCurrent(),
@@ -764,7 +780,7 @@ public final class Agent implements AutoCloseable {
     Map<String, List<Long>> crashCopy = new HashMap<>();
     crashes.forEach((k, v) -> crashCopy.put(k, List.copyOf(v)));
     return new LocalView(self, leaseKeeper.valid(), supervisor.instances(), pv, Map.copyOf(unmet), uplink.ok(), crashCopy,
-        current);
+        current, uncertainTags);
   }
 
   private void execute(Action a) {
@@ -827,7 +843,9 @@ public final class Agent implements AutoCloseable {
     var sent = txns.size() == 1 ? store.txnPipelined(txns.get(0)).thenApply(List::of) : store.txnBatch(txns);
     return sent.handle((results, err) -> {
       if (err != null) {
-        log.debug("commits for {} apps: outcome unknown: {}", batch.size(), err.toString());
+        // possibly applied: until this replica shows each app moved past the version written over, nothing of it starts
+        for (Action.Commit c : batch) uncertain.put(c.updated().tag(), c.updated().version());
+        log.info("commits for {} apps: outcome unknown ({}); holding their starts until the replica shows it", batch.size(), err.toString());
         return null;
       }
       metrics.commitTook(Duration.ofNanos(System.nanoTime() - t0));
@@ -838,6 +856,11 @@ public final class Agent implements AutoCloseable {
 
   private void committed(Action.Commit c, Event ev, TxnResult r) {
     App updated = c.updated();
+    uncertain.remove(updated.tag(), updated.version());
+    if (!r.ok() && r.actualVersion() != null) {
+      // the write that beat ours: decide again only from a replica that has applied it
+      mustApply.accumulateAndGet(r.actualVersion(), Math::max);
+    }
     if (r.ok()) {
       mustApply.accumulateAndGet(r.version(), Math::max);
       noteFailoverTiming(c, updated);

@@ -38,6 +38,7 @@ class DeciderTest {
   boolean leaseValid = true;
   boolean replicaCurrent = true;
   boolean uplink = true;
+  java.util.Set<String> uncertain = new java.util.HashSet<>();
 
   List<Action> decide(String self) {
     apps.put(app.tag(), app);
@@ -45,7 +46,7 @@ class DeciderTest {
       servers.putIfAbsent(s, new ServerRecord(s, "127.0.0.1", null, 0, false, new Inventory(2, 1L << 30, List.of()), true, null, null));
     }
     peers.remove(self);
-    var local = new LocalView(self, leaseValid, instances, peers, unmet, uplink, crashes, replicaCurrent);
+    var local = new LocalView(self, leaseValid, instances, peers, unmet, uplink, crashes, replicaCurrent, uncertain);
     return Decider.decide(new ClusterSnapshot(apps, servers, readiness), local, settings, now);
   }
 
@@ -73,6 +74,19 @@ class DeciderTest {
     replicaCurrent = false;
     assertThat(decide("s1")).isEmpty();
     replicaCurrent = true;
+    assertThat(decide("s1")).containsExactly(new Start(app));
+  }
+
+  /**
+   * Review finding: a hand-over whose commit outcome is unknown (a leader change, a timeout) may still apply; the old
+   * host, seeing itself host in a replica that has not applied it, restarted the app at the old epoch.
+   */
+  @Test
+  void aWriteWithAnUnknownOutcomeHoldsTheStartOfItsApp() {
+    allUp();
+    uncertain.add("web");
+    assertThat(decide("s1")).isEmpty();
+    uncertain.clear();
     assertThat(decide("s1")).containsExactly(new Start(app));
   }
 

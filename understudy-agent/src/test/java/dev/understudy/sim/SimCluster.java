@@ -103,6 +103,8 @@ final class SimCluster {
     final Map<String, Proc> procs = new HashMap<>();
     final Map<String, List<Long>> crashes = new HashMap<>();
     final Map<String, Long> resetsSeen = new HashMap<>();
+    /** As the agent: apps this node wrote with an unknown outcome, by the version written over. */
+    final Map<String, Long> uncertain = new HashMap<>();
     final Map<String, Long> lastAck = new HashMap<>();
     final Map<String, Verdict> verdict = new HashMap<>();
     final Map<String, Long> since = new HashMap<>();
@@ -147,6 +149,7 @@ final class SimCluster {
       mustApply = 0;
       crashes.clear();
       resetsSeen.clear();
+      uncertain.clear();
       fenceDeadline = Long.MIN_VALUE;
     }
 
@@ -273,7 +276,8 @@ final class SimCluster {
       procs.forEach((t, p) -> inst.put(t, new Instance(t, p.epoch(), p.stopAt() > 0 ? Instance.Phase.STOPPING : Instance.Phase.RUNNING, 0)));
       Map<String, List<Long>> cr = new HashMap<>();
       crashes.forEach((k, v) -> cr.put(k, List.copyOf(v)));
-      LocalView view = new LocalView(id, keeper.valid(), inst, pv, Map.of(), true, cr, current);
+      uncertain.entrySet().removeIf(e -> !apps.containsKey(e.getKey()) || apps.get(e.getKey()).version() != e.getValue());
+      LocalView view = new LocalView(id, keeper.valid(), inst, pv, Map.of(), true, cr, current, Set.copyOf(uncertain.keySet()));
       for (Action a : Decider.decide(snap, view, settings, clock[0])) execute(a);
     }
 
@@ -293,8 +297,18 @@ final class SimCluster {
       } else if (a instanceof Action.Commit c) {
         var ops = CommitOps.build(c, id, store()::localGet, null);
         if (ops.isEmpty()) return;
+        if (dbReachable() && rnd.nextInt(10) == 0) {
+          // the reply is lost (a leader change, a timeout): applied or not, this node cannot tell
+          boolean applied = rnd.nextBoolean() && db.txn(ops.get()).ok();
+          if (!Boolean.getBoolean("sim.mutant.noUncertain")) uncertain.put(c.updated().tag(), c.updated().version());
+          trace.add(t() + " " + id + " commit " + c.updated().tag() + " host=" + c.updated().host() + "@" + c.updated().epoch()
+              + " " + c.updated().state() + ": outcome unknown (" + (applied ? "applied" : "not applied") + ")");
+          return;
+        }
         try {
           TxnResult r = store().txn(ops.get());
+          uncertain.remove(c.updated().tag(), c.updated().version());
+          if (!r.ok() && r.actualVersion() != null) mustApply = Math.max(mustApply, r.actualVersion());
           if (r.ok()) {
             mustApply = Math.max(mustApply, r.version());
             if (c.leaseServer() != null) failovers++;
