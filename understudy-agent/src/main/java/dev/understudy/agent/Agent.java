@@ -191,12 +191,13 @@ public final class Agent implements AutoCloseable {
     // the fence kills every app leaseMargin before the lease ends: a fence scheduled up to that late on a starved
     // machine still kills before the end, and an observer waits that margin again after it (found by chaos: a 1.8 ms
     // overlap under load average 10 with one margin)
-    leaseKeeper = new LeaseKeeper(self, store, ticker, timing.lease(), timing.leaseMargin(), timing.guardTimeout());
+    Incarnations incarnations = new Incarnations(data.resolve("incarnation"));
+    leaseKeeper = new LeaseKeeper(self, store, ticker, timing.lease(), timing.leaseMargin(), timing.guardTimeout(), incarnations);
 
     Map<String, InetSocketAddress> hbPeers = new HashMap<>();
     for (var p : config.peers()) hbPeers.put(p.id(), new InetSocketAddress(p.address(), config.heartbeatPort(p)));
     heartbeat = new HeartbeatService(self, new InetSocketAddress(config.address(), config.heartbeatPort()), hbPeers,
-        config.cluster().secret().getBytes(StandardCharsets.UTF_8), timing.heartbeatInterval(), ticker);
+        config.cluster().secret().getBytes(StandardCharsets.UTF_8), timing.heartbeatInterval(), ticker, incarnations.getAsLong());
     heartbeat.start();
     long period = timing.leaseRenew().toMillis();
     leaseBatcher = new dev.understudy.detect.LeaseBatcher(store, store::txnBatchHere, store::isLeaderReady,

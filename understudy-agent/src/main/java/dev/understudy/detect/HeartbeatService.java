@@ -51,8 +51,14 @@ public final class HeartbeatService implements AutoCloseable {
 
   public HeartbeatService(String self, InetSocketAddress bind, Map<String, InetSocketAddress> peers, byte[] secret,
                           Duration interval, Ticker ticker) throws SocketException {
+    this(self, bind, peers, secret, interval, ticker, System.currentTimeMillis());
+  }
+
+  /** {@code incarnation}: must grow across restarts of this agent (peers drop packets of an older one as replays). */
+  public HeartbeatService(String self, InetSocketAddress bind, Map<String, InetSocketAddress> peers, byte[] secret,
+                          Duration interval, Ticker ticker, long incarnation) throws SocketException {
     this.self = self;
-    this.incarnation = System.currentTimeMillis(); // only needs to grow across restarts of this agent
+    this.incarnation = incarnation;
     this.secret = secret.clone();
     this.peers = Map.copyOf(peers);
     this.interval = interval;

@@ -63,19 +63,41 @@ public final class ProcessGroups {
   /** Running (a zombie waiting to be reaped does not count). */
   public static boolean alive(long pid) { return stat(pid).map(f -> !f[0].equals("Z") && !f[0].equals("X")).orElse(false); }
 
-  /** Records {@code pid} and its start time in {@code file}, so a later life can tell it from a reused pid. */
+  /** Records {@code pid}, its start time and this boot's id in {@code file}, so a later life can tell it from a reused pid. */
   public static void writePidFile(Path file, long pid) throws IOException {
-    Files.writeString(file, pid + " " + startTime(pid).orElse(""));
+    Files.writeString(file, pid + " " + startTime(pid).orElse("-") + " " + bootId().orElse("-"));
   }
 
-  /** What {@link #writePidFile} recorded: the pid, and whether that same process (same start time) still runs. */
-  public record Recorded(long pid, boolean sameProcessRuns) {}
+  /**
+   * What {@link #writePidFile} recorded: the pid, whether that same process (same start time, same boot) still runs,
+   * and whether the pid now belongs to another process (reused: after a reboot, or after the group was gone).
+   */
+  public record Recorded(long pid, boolean sameProcessRuns, boolean pidReused) {
+    /**
+     * The recorded group may still hold processes of ours: its leader runs, or the pid is free (Linux does not reuse a
+     * pid while a process group of that id has members, so members of group {@code pid} are then the leader's own).
+     * Killing the group of a reused pid killed an unrelated daemon after a reboot.
+     */
+    public boolean groupMayBeOurs() { return sameProcessRuns || !pidReused; }
+  }
 
   public static Recorded readPidFile(Path file) throws IOException {
     String[] parts = Files.readString(file).trim().split(" ");
     long pid = Long.parseLong(parts[0]);
     String start = parts.length > 1 ? parts[1] : "-";
-    return new Recorded(pid, startTime(pid).map(start::equals).orElse(false));
+    String boot = parts.length > 2 ? parts[2] : null;
+    boolean sameBoot = boot == null || boot.equals("-") || bootId().map(boot::equals).orElse(true);
+    if (!sameBoot) return new Recorded(pid, false, true); // nothing of an earlier boot survives it
+    boolean same = !start.equals("-") && startTime(pid).map(start::equals).orElse(false);
+    return new Recorded(pid, same, !same && alive(pid));
+  }
+
+  private static Optional<String> bootId() {
+    try {
+      return Optional.of(Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim());
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   private static final Object SCAN_LOCK = new Object();

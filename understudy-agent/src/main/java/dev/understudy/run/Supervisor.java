@@ -168,10 +168,12 @@ public final class Supervisor implements AutoCloseable {
     try (var files = Files.list(dataDir.resolve("run"))) {
       for (Path pidFile : files.filter(p -> p.toString().endsWith(".pid")).toList()) {
         ProcessGroups.Recorded old = ProcessGroups.readPidFile(pidFile);
-        if (old.sameProcessRuns() || ProcessGroups.alive(old.pid())) {
-          log.warn("killing process group {} left over from an earlier run ({})", old.pid(), pidFile.getFileName());
+        if (old.groupMayBeOurs()) {
+          if (old.sameProcessRuns()) log.warn("killing process group {} left over from an earlier run ({})", old.pid(), pidFile.getFileName());
+          ProcessGroups.killGroup(old.pid(), "KILL"); // the leader may be gone while others of its group live on
+        } else {
+          log.info("{}: pid {} now belongs to another process (a reboot, or reused); left alone", pidFile.getFileName(), old.pid());
         }
-        ProcessGroups.killGroup(old.pid(), "KILL"); // the leader may be gone while others of its group live on
         Files.deleteIfExists(pidFile);
       }
     }

@@ -126,6 +126,27 @@ class SupervisorTest {
     }
   }
 
+  /**
+   * Review finding: at start the agent killed the process group of every stale pid file, even where the pid now belongs
+   * to another program (after a reboot: an unrelated daemon leading its own group).
+   */
+  @Test
+  void aStalePidFileWhosePidWasReusedKillsNothing() throws Exception {
+    Process unrelated = new ProcessBuilder("setsid", "sleep", "1000").start();
+    try {
+      await().atMost(Duration.ofSeconds(5)).until(() -> ProcessGroups.startTime(unrelated.pid()).isPresent());
+      Files.createDirectories(dir.resolve("run"));
+      // what an earlier life wrote for its app: the same pid number, another process (another start time)
+      Files.writeString(dir.resolve("run").resolve("old.pid"), unrelated.pid() + " 1");
+      start();
+      Thread.sleep(300);
+      assertThat(unrelated.isAlive()).as("the unrelated process lives").isTrue();
+      assertThat(dir.resolve("run").resolve("old.pid")).doesNotExist();
+    } finally {
+      unrelated.destroyForcibly();
+    }
+  }
+
   @Test
   void crashIsReported() throws Exception {
     start();
