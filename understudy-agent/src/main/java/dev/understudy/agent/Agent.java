@@ -264,6 +264,7 @@ public final class Agent implements AutoCloseable {
     metrics.gauge("understudy_db_replica_stalled", () -> replicaDoctor.stalled() ? 1 : 0);
     metrics.gauge("understudy_apps_running_here", () -> supervisor.instances().size());
     metrics.gauge("understudy_heartbeat_rejected_packets", heartbeat::rejectedPackets);
+    metrics.gauge("understudy_disk_pulse_errors_total", this::diskErrors);
     api = dev.understudy.api.ApiServer.start(this);
     running = true;
     long now = ticker.nanos();
@@ -369,17 +370,64 @@ public final class Agent implements AutoCloseable {
       boolean was = leaseKeeper.valid();
       leaseKeeper.renew(supervisor::idle);
       boolean now = leaseKeeper.valid();
-      if (disk != null) disk.beat(now ? DiskPulse.State.RUNNING : DiskPulse.State.FENCED);
+      DiskPulse.State state = now ? DiskPulse.State.RUNNING : DiskPulse.State.FENCED;
+      onDisk(() -> disk.beat(state));
       if (was != now) {
         log.info("{} lease {}", self, now ? "held" : "LOST: " + leaseKeeper.lostReason());
         if (!now) emit(new Event(null, 0, "SERVER_FENCED", self, null, self + " cannot renew its lease ("
             + leaseKeeper.lostReason() + "): its apps are being stopped", Map.of()));
         wake.release();
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       log.warn("lease round failed: {}", e.toString());
     }
   }
+
+  /** A step of disk-pulse I/O. */
+  private interface DiskStep {
+    void run() throws IOException;
+  }
+
+  /** Disk-pulse I/O runs here, never on the renewal or detection threads (see onDisk). */
+  private final java.util.concurrent.ExecutorService diskIo = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "disk-pulse");
+    t.setDaemon(true);
+    return t;
+  });
+  private final java.util.concurrent.atomic.AtomicBoolean diskBusy = new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicLong diskErrors = new AtomicLong();
+  private volatile long lastDiskErrorLog;
+
+  /**
+   * The disk pulse only ever prevents a false failover; it must never stop a real one or fence the cluster. Its I/O
+   * runs on its own thread: a hung write (storage gone, a hard NFS mount) once blocked the lease renewal that shared
+   * the timer thread, and every server on that storage fenced itself; an I/O error aborted the whole detection round,
+   * and no verdict changed anywhere. A step is skipped while the last one still hangs (nothing queues up behind it);
+   * verdicts use the slots last read, which go STALE by themselves when reads stop, so LAN loss and the lease decide.
+   */
+  private void onDisk(DiskStep step) {
+    if (disk == null || !diskBusy.compareAndSet(false, true)) return;
+    try {
+      diskIo.execute(() -> {
+        try {
+          step.run();
+        } catch (IOException | RuntimeException e) {
+          diskErrors.incrementAndGet();
+          long t = ticker.nanos();
+          if (t - lastDiskErrorLog > 10_000_000_000L) {
+            lastDiskErrorLog = t;
+            log.warn("disk pulse I/O failed ({} so far): {}; LAN heartbeats and leases decide meanwhile", diskErrors.get(), e.toString());
+          }
+        } finally {
+          diskBusy.set(false);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      diskBusy.set(false);
+    }
+  }
+
+  public long diskErrors() { return diskErrors.get(); }
 
   /** A deadline's round and the periodic one can fire together on two timer threads: one at a time, or events double. */
   private final Object detectLock = new Object();
@@ -393,10 +441,10 @@ public final class Agent implements AutoCloseable {
   private void detectRoundLocked() {
     try {
       long now = ticker.nanos();
-      if (disk != null) {
+      onDisk(() -> {
         if (leaseKeeper.valid()) disk.beat(DiskPulse.State.RUNNING);
         disk.readAll();
-      }
+      });
       boolean changed = false;
       boolean current = replicaCurrent();
       long nextExpiry = Long.MAX_VALUE;
@@ -443,7 +491,7 @@ public final class Agent implements AutoCloseable {
       }
       if (changed) wake.release();
       deadlineRound.in(nextExpiry);
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       log.warn("detection round failed: {}", e.toString());
     }
   }
@@ -972,6 +1020,7 @@ public final class Agent implements AutoCloseable {
     log.info("agent {} stopping: stopping its apps", self);
     if (loop != null) loop.interrupt();
     timers.shutdownNow();
+    diskIo.shutdownNow();
     if (supervisor != null) {
       supervisor.stopAll("agent shutting down");
       supervisor.close();
