@@ -144,7 +144,8 @@ class ApiTest {
         "primary", "s1", "backups", List.of("s2")));
     assertThat(send("POST", "/api/v1/apps", broken, TOKEN).statusCode()).isEqualTo(201);
     await().atMost(Duration.ofSeconds(30)).until(() -> send("GET", "/api/v1/apps/broken", null, null).body().contains("\"FAILED\""));
-    Thread.sleep(2000); // nothing more happens once FAILED
+    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)) // nothing more happens once FAILED
+        .until(() -> send("GET", "/api/v1/apps/broken", null, null).body().contains("\"FAILED\""));
     JsonNode events = Json.MAPPER.readTree(send("GET", "/api/v1/events?limit=2000", null, null).body());
     long failures = 0;
     boolean failedEvent = false;
