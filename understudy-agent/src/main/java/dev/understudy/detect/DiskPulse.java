@@ -1,5 +1,6 @@
 package dev.understudy.detect;
 
+import dev.understudy.decide.DiskState;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

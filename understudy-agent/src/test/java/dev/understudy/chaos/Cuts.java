@@ -1,6 +1,6 @@
 package dev.understudy.chaos;
 
-import dev.understudy.bench.NetLab;
+import dev.understudy.testing.NetLab;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.understudy.bench.NetLab;
+import dev.understudy.testing.NetLab;
 import dev.understudy.cli.LocalCluster;
 import dev.understudy.testing.History;
 import java.nio.file.Files;

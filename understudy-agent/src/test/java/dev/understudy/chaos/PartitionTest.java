@@ -3,7 +3,7 @@ package dev.understudy.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.understudy.bench.NetLab;
+import dev.understudy.testing.NetLab;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.understudy.detect;
 
+import dev.understudy.decide.DiskState;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;

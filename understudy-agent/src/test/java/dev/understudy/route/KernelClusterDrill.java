@@ -3,7 +3,7 @@ package dev.understudy.route;
 import static org.awaitility.Awaitility.await;
 
 import dev.understudy.agent.AgentConfig;
-import dev.understudy.bench.NetLab;
+import dev.understudy.testing.NetLab;
 import dev.understudy.cli.HelloService;
 import dev.understudy.cli.LocalCluster;
 import java.io.BufferedReader;

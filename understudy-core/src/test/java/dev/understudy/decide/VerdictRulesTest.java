@@ -1,4 +1,4 @@
-package dev.understudy.detect;
+package dev.understudy.decide;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.understudy.bench;
+package dev.understudy.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -129,7 +129,7 @@ public final class NetLab implements AutoCloseable {
     }
   }
 
-  static String run(String... cmd) throws IOException {
+  public static String run(String... cmd) throws IOException {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     try {

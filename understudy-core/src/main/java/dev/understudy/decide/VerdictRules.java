@@ -1,6 +1,5 @@
-package dev.understudy.detect;
+package dev.understudy.decide;
 
-import dev.understudy.decide.Verdict;
 
 /** The patent's two-channel rule (FIG. 7A, claims 11-13) plus the lease: pure, tested from a table. */
 public final class VerdictRules {

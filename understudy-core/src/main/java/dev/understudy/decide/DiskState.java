@@ -1,4 +1,4 @@
-package dev.understudy.detect;
+package dev.understudy.decide;
 
 /** What the disk pulse says about a server. */
 public enum DiskState {

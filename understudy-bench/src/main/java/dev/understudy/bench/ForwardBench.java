@@ -1,5 +1,6 @@
 package dev.understudy.bench;
 
+import dev.understudy.testing.NetLab;
 import dev.understudy.route.Forwarder;
 import dev.understudy.route.KernelRoutes;
 import java.io.DataInputStream;

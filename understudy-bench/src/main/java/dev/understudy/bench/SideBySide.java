@@ -1,5 +1,6 @@
 package dev.understudy.bench;
 
+import dev.understudy.testing.NetLab;
 import dev.understudy.store.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.understudy.bench;
 
+import dev.understudy.testing.NetLab;
 import dev.understudy.cli.LocalCluster;
 import dev.understudy.cli.HelloService;
 import dev.understudy.store.Json;
