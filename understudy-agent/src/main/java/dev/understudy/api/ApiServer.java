@@ -221,7 +221,7 @@ public final class ApiServer implements AutoCloseable {
       m.put("self", true);
       m.put("leaseRemainingMs", agent.leaseKeeper().remainingMillis());
     } else {
-      Agent.PeerStatus ps = agent.peerStatus().get(id);
+      dev.understudy.core.PeerStatus ps = agent.peerStatus().get(id);
       if (ps != null) {
         m.put("verdict", ps.verdict().name());
         m.put("since", ps.sinceWallMillis());

@@ -40,7 +40,7 @@ final class Explain {
       if (s.equals(agent.id())) {
         b.append(agent.leaseKeeper().valid() ? "this agent, lease held" : "this agent, lease NOT held: " + agent.leaseKeeper().lostReason());
       } else {
-        Agent.PeerStatus ps = agent.peerStatus().get(s);
+        dev.understudy.core.PeerStatus ps = agent.peerStatus().get(s);
         if (ps == null) {
           b.append("unknown to ").append(agent.id());
         } else {
