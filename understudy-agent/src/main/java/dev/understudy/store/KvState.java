@@ -55,9 +55,29 @@ public final class KvState {
 
   public synchronized Map<String, Entry> copy() { return Collections.unmodifiableMap(new TreeMap<>(map)); }
 
-  public synchronized void replaceAll(Map<String, Entry> entries) {
+  /**
+   * Replaces the whole state (a snapshot installed from the leader) and returns what that changed, as if applied:
+   * watchers (the lease observer above all) must learn of a renewal or a revocation that came in a snapshot as they do
+   * of one that came in the log. {@code index} is the snapshot's last index (the version given to deletions).
+   */
+  public synchronized List<Change> replaceAll(Map<String, Entry> entries, long index) {
+    List<Change> changes = diff(map, entries, index);
     map.clear();
     map.putAll(entries);
+    return changes;
+  }
+
+  /** What turns {@code before} into {@code after}: every key added, rewritten (another version) or removed. */
+  public static List<Change> diff(Map<String, Entry> before, Map<String, Entry> after, long index) {
+    List<Change> out = new ArrayList<>();
+    for (Entry e : after.values()) {
+      Entry old = before.get(e.key());
+      if (old == null || old.version() != e.version()) out.add(new Change(e.key(), old == null ? null : old.value(), e.value(), e.version()));
+    }
+    for (Entry old : before.values()) {
+      if (!after.containsKey(old.key())) out.add(new Change(old.key(), old.value(), null, index));
+    }
+    return out;
   }
 
   public synchronized int size() { return map.size(); }

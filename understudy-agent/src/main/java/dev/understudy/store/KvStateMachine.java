@@ -98,8 +98,9 @@ final class KvStateMachine extends BaseStateMachine {
       MD5Hash actual = MD5FileUtil.computeMd5ForFile(file);
       if (!expected.equals(actual)) throw new IOException("checksum mismatch in " + file);
       Map<String, Entry> entries = Json.MAPPER.readValue(file, new TypeReference<TreeMap<String, Entry>>() {});
-      state.replaceAll(entries);
+      List<Change> changes = state.replaceAll(entries, snapshot.getIndex());
       setLastAppliedTermIndex(snapshot.getTermIndex());
+      tell(changes);
     } catch (IOException | RuntimeException e) {
       throw new StoreCorruptedException("cannot read database snapshot " + file + ": " + e.getMessage()
           + ". The replica's data directory is damaged: restore it from a backup, or remove it so this"
@@ -149,17 +150,21 @@ final class KvStateMachine extends BaseStateMachine {
       }
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
     }
-    if (!changes.isEmpty() && !watchers.isEmpty()) {
-      List<Change> done = List.copyOf(changes);
-      notifier.execute(() -> watchers.forEach(w -> {
-        try {
-          w.accept(done);
-        } catch (RuntimeException e) {
-          org.slf4j.LoggerFactory.getLogger(KvStateMachine.class).warn("watcher failed", e);
-        }
-      }));
-    }
+    tell(changes);
     return CompletableFuture.completedFuture(Message.valueOf(Json.write(result)));
+  }
+
+  /** Watchers learn every change in log order, on one thread, whether it came in the log or in a snapshot. */
+  private void tell(List<Change> changes) {
+    if (changes.isEmpty() || watchers.isEmpty()) return;
+    List<Change> done = List.copyOf(changes);
+    notifier.execute(() -> watchers.forEach(w -> {
+      try {
+        w.accept(done);
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(KvStateMachine.class).warn("watcher failed", e);
+      }
+    }));
   }
 
   private TxnResult applyOrRefuse(List<Op> ops, long index, List<Change> changes) {

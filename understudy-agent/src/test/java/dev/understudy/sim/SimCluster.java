@@ -1,21 +1,19 @@
 package dev.understudy.sim;
 
 import dev.understudy.agent.CommitOps;
+import dev.understudy.core.Input;
+import dev.understudy.core.NodeCore;
+import dev.understudy.core.Ready;
 import dev.understudy.decide.Action;
 import dev.understudy.decide.ClusterSnapshot;
-import dev.understudy.decide.Decider;
-import dev.understudy.decide.Instance;
-import dev.understudy.decide.LocalView;
-import dev.understudy.decide.PeerView;
-import dev.understudy.decide.Settings;
-import dev.understudy.decide.Verdict;
 import dev.understudy.decide.DiskState;
+import dev.understudy.decide.Instance;
+import dev.understudy.decide.Settings;
 import dev.understudy.detect.HeartbeatPacket;
 import dev.understudy.detect.LeaseBatcher;
 import dev.understudy.detect.LeaseKeeper;
 import dev.understudy.detect.LeaseTracker;
 import dev.understudy.detect.Ticker;
-import dev.understudy.decide.VerdictRules;
 import dev.understudy.model.App;
 import dev.understudy.model.AppState;
 import dev.understudy.model.AppType;
@@ -24,6 +22,7 @@ import dev.understudy.model.Keys;
 import dev.understudy.store.Change;
 import dev.understudy.store.Entry;
 import dev.understudy.store.InMemoryStore;
+import dev.understudy.store.KvState;
 import dev.understudy.store.Json;
 import dev.understudy.store.Op;
 import dev.understudy.store.Store;
@@ -32,6 +31,7 @@ import dev.understudy.store.TxnResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,11 +44,26 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
- * A deterministic simulation of a whole cluster in one thread: the real decision rules, lease keeper, batcher and
- * tracker and commit transactions, over one linearizable in-memory database, replicas that lag, a fake clock, an in-memory LAN
- * and simulated processes with guards. Faults come from a seeded random schedule; S1 is checked at every step.
+ * A deterministic simulation of a whole cluster in one thread: every server runs the production {@link NodeCore}, lease
+ * keeper, batcher, tracker and commit transactions, over one linearizable in-memory database, replicas that lag, stall
+ * and install snapshots, a fake clock, an in-memory LAN that loses, delays and duplicates renewal requests, and
+ * simulated processes (that crash, fail at once or hang at start) with guards. Faults come from a seeded random
+ * schedule; S1 is checked at every step.
  */
 final class SimCluster {
+  /** A safety or liveness rule turned off: the simulation must catch each. */
+  enum Mutant {
+    /** The fence does not kill a server's processes when its lease runs out (R2). */
+    NO_GUARD,
+    /** Starts are decided from a replica that may lack this server's own writes (R4). */
+    NO_R4,
+    /** A write whose outcome is unknown counts as not applied (R4b). */
+    NO_UNCERTAIN,
+    /** A start that never becomes healthy is never timed out (R5d). */
+    NO_START_TIMEOUT
+  }
+
+  static final long START_TIMEOUT = Duration.ofSeconds(2).toNanos();
   static final long TICK = Duration.ofMillis(50).toNanos();
   static final Duration LEASE = Duration.ofMillis(1000);
   static final Duration GUARD = Duration.ofMillis(300);
@@ -56,6 +71,7 @@ final class SimCluster {
   static final long HB_TIMEOUT = Duration.ofMillis(500).toNanos();
 
   final Random rnd;
+  final Set<Mutant> mutants;
   final long[] clock = {1_000_000_000L};
   final Ticker ticker = () -> clock[0];
   final InMemoryStore db = new InMemoryStore();
@@ -68,6 +84,10 @@ final class SimCluster {
   int failovers;
   /** Apps whose every start fails at once (a wrong path in the command), and starts of each app so far. */
   final Set<String> broken = new HashSet<>();
+  /** Apps whose starts hang (the process runs but never becomes healthy): for good, or until a time. */
+  final Set<String> hung = new HashSet<>();
+  final Map<String, Long> hungUntil = new HashMap<>();
+  int appCount;
   final Map<String, Integer> starts = new HashMap<>();
   long incarnationClock = 1000;
 
@@ -84,8 +104,10 @@ final class SimCluster {
 
   boolean lanReaches(Node a, Node b) { return !lanCut.contains(a.id + "|" + b.id) && !lanCut.contains(b.id + "|" + a.id); }
 
-  /** One simulated process of an app. */
-  record Proc(String tag, long epoch, long stopAt) {}
+  /** One simulated process of an app: healthy from {@code healthyAt} (never, for a hung start), stopping at {@code stopAt}. */
+  record Proc(String tag, long epoch, long startedAt, long healthyAt, long stopAt) {
+    Proc stopping(long at) { return new Proc(tag, epoch, startedAt, healthyAt, at); }
+  }
 
   final class Node {
     final String id;
@@ -99,15 +121,14 @@ final class SimCluster {
     long restartAt = -1;
     /** The deadline this node last told its fence (as the agent does while it runs: a paused node tells nothing). */
     long fenceDeadline = Long.MIN_VALUE;
-    long mustApply;
+    /** Which of its wall clock's instants this node renews on (a clock step moves them). */
+    int clockPhase;
+    /** Replication stops until then (a slow follower); it then catches up by a snapshot install half the time. */
+    long replicaStallUntil;
+    /** The production core: every decision this node makes. */
+    NodeCore core;
     final Map<String, Proc> procs = new HashMap<>();
-    final Map<String, List<Long>> crashes = new HashMap<>();
-    final Map<String, Long> resetsSeen = new HashMap<>();
-    /** As the agent: apps this node wrote with an unknown outcome, by the version written over. */
-    final Map<String, Long> uncertain = new HashMap<>();
     final Map<String, Long> lastAck = new HashMap<>();
-    final Map<String, Verdict> verdict = new HashMap<>();
-    final Map<String, Long> since = new HashMap<>();
     /** The store watch of this node's replica (its lease keeper's): told what {@link #replicate} applies. */
     final List<Consumer<List<Change>>> watchers = new ArrayList<>();
     /** This node's lease batcher, and its timer's tasks (run at the end of the node's step). */
@@ -141,15 +162,19 @@ final class SimCluster {
         if (l == null) return false;
         var r = new HeartbeatPacket.Renewal(inc, seq, rv);
         if (l == this) batcher.offer(id, r);
-        else if (lanReaches(this, l) && rnd.nextInt(20) != 0) inFlight.add(new Request(clock[0] + rnd.nextInt(3) * TICK, l, id, r));
+        else if (lanReaches(this, l) && rnd.nextInt(20) != 0) {
+          inFlight.add(new Request(clock[0] + rnd.nextInt(3) * TICK, l, id, r));
+          // a duplicate, later (a retransmission): the batcher must not let an old request renew a revoked lease
+          if (rnd.nextInt(20) == 0) inFlight.add(new Request(clock[0] + (1 + rnd.nextInt(10)) * TICK, l, id, r));
+        }
         return true;
       });
       tracker = new LeaseTracker(ticker, LEASE, MARGIN);
       tracker.seed(list(Keys.LEASES), list(Keys.REVOCATIONS));
-      mustApply = 0;
-      crashes.clear();
-      resetsSeen.clear();
-      uncertain.clear();
+      core = new NodeCore(id, settings, note -> { });
+      core.step(new Input.Members(List.copyOf(nodes.keySet()), clock[0],
+          DiskState.NOT_CONFIGURED));
+      lastAck.clear();
       fenceDeadline = Long.MIN_VALUE;
     }
 
@@ -192,7 +217,14 @@ final class SimCluster {
 
     /** Applies some of the log, as a follower does: a random lag, nothing while cut off or paused. */
     void replicate() {
-      if (!dbReachable()) return;
+      if (!dbReachable() || clock[0] < replicaStallUntil) return;
+      if (replicaStallUntil > 0) {
+        replicaStallUntil = 0;
+        if (rnd.nextBoolean()) {
+          installSnapshot();
+          return;
+        }
+      }
       long target = Math.min(log.size(), applied + 1 + rnd.nextInt(6));
       while (applied < target) {
         List<Change> cs = log.get((int) applied);
@@ -204,6 +236,23 @@ final class SimCluster {
         for (var w : watchers) w.accept(cs);
         applied++;
       }
+    }
+
+    /**
+     * A snapshot from the leader replaces the replica, as Ratis installs one on a follower too far behind; watchers
+     * learn what it changed (KvState.diff, as the state machine tells them).
+     */
+    void installSnapshot() {
+      Map<String, Entry> now = new TreeMap<>();
+      for (Entry e : db.localList("")) now.put(e.key(), e);
+      List<Change> cs = KvState.diff(replica, now, log.size());
+      replica.clear();
+      replica.putAll(now);
+      applied = log.size();
+      trace.add(t() + " " + id + " installs a snapshot at " + applied + " (" + cs.size() + " changes)");
+      if (cs.isEmpty()) return;
+      tracker.onChanges(cs);
+      for (var w : watchers) w.accept(cs);
     }
 
     /** Runs this node's timer tasks that are due (they may schedule more). */
@@ -230,108 +279,123 @@ final class SimCluster {
       }
     }
 
-    boolean replicaCurrent() {
-      return Boolean.getBoolean("sim.mutant.noR4") || applied >= Math.max(mustApply, keeper.lastWriteIndex());
-    }
+    boolean replicaCurrent() { return applied >= Math.max(core.status().mustApply(), keeper.lastWriteIndex()); }
 
+    /** The detection round: LAN acks from the simulated network, the lease as this replica observes it. */
     void detect() {
+      boolean current = replicaCurrent();
+      List<Input.Seen> seen = new ArrayList<>();
       for (Node p : nodes.values()) {
         if (p == this) continue;
-        boolean reach = p.up() && !lanCut.contains(id + "|" + p.id) && !lanCut.contains(p.id + "|" + id);
-        if (reach) lastAck.put(p.id, clock[0]);
-        boolean lanOk = lastAck.containsKey(p.id) && clock[0] - lastAck.get(p.id) <= HB_TIMEOUT;
-        Verdict v = VerdictRules.verdict(lanOk, DiskState.NOT_CONFIGURED, tracker.expired(p.id) && replicaCurrent(), true);
-        if (verdict.get(p.id) != v) {
-          verdict.put(p.id, v);
-          since.put(p.id, clock[0]);
-        }
+        if (p.up() && lanReaches(this, p)) lastAck.put(p.id, clock[0]);
+        Long ack = lastAck.get(p.id);
+        boolean lanOk = ack != null && clock[0] - ack <= HB_TIMEOUT;
+        seen.add(new Input.Seen(p.id, lanOk, ack, DiskState.NOT_CONFIGURED, tracker.expired(p.id) && current, true,
+            current && tracker.version(p.id) > 0));
       }
+      core.step(new Input.Observed(clock[0], clock[0] / 1_000_000, seen));
     }
 
     void reconcile() {
-      boolean current = replicaCurrent(); // before the snapshot (PROTOCOL.md R4)
       Map<String, App> apps = new LinkedHashMap<>();
       for (Entry e : list(Keys.APPS)) {
         App a = Json.read(e.value(), App.class).withVersion(e.version());
         apps.put(a.tag(), a);
-        // as the agent: an operator's reset makes every server forget the failures it counted
-        Long seen = resetsSeen.put(a.tag(), a.resets());
-        if (seen != null && seen != a.resets()) crashes.remove(a.tag());
       }
       Map<String, Map<String, List<String>>> readiness = new HashMap<>();
-      for (Node n : nodes.values()) { // what each server publishes: the apps it is passed over for
-        n.crashes.forEach((tag, f) -> {
-          if (dev.understudy.decide.FailurePolicy.passedOver(f, settings, clock[0])) {
-            readiness.computeIfAbsent(n.id, k -> new HashMap<>()).put(tag, List.of("failed here"));
-          }
-        });
-      }
-      ClusterSnapshot snap = new ClusterSnapshot(apps, Map.of(), readiness);
-      Map<String, PeerView> pv = new HashMap<>();
-      for (var e : verdict.entrySet()) {
-        pv.put(e.getKey(), new PeerView(e.getKey(), e.getValue(), since.get(e.getKey()),
-            tracker.expired(e.getKey()) && current, tracker.version(e.getKey()), tracker.revoked(e.getKey())));
-      }
+      for (Node n : nodes.values()) readiness.put(n.id, n.core.status().readiness()); // what each server published
       Map<String, Instance> inst = new HashMap<>();
-      procs.forEach((t, p) -> inst.put(t, new Instance(t, p.epoch(), p.stopAt() > 0 ? Instance.Phase.STOPPING : Instance.Phase.RUNNING, 0)));
-      Map<String, List<Long>> cr = new HashMap<>();
-      crashes.forEach((k, v) -> cr.put(k, List.copyOf(v)));
-      uncertain.entrySet().removeIf(e -> !apps.containsKey(e.getKey()) || apps.get(e.getKey()).version() != e.getValue());
-      LocalView view = new LocalView(id, keeper.valid(), inst, pv, Map.of(), true, cr, current, Set.copyOf(uncertain.keySet()));
-      for (Action a : Decider.decide(snap, view, settings, clock[0])) execute(a);
+      procs.forEach((t, p) -> inst.put(t, new Instance(t, p.epoch(), p.stopAt() > 0 ? Instance.Phase.STOPPING
+          : clock[0] >= p.healthyAt() ? Instance.Phase.RUNNING : Instance.Phase.STARTING, p.startedAt())));
+      Map<String, Input.LeaseSeen> leases = new HashMap<>();
+      Map<String, String> addresses = new HashMap<>();
+      for (Node p : nodes.values()) {
+        addresses.put(p.id, p.id);
+        if (p != this) leases.put(p.id, new Input.LeaseSeen(tracker.expired(p.id), tracker.version(p.id), tracker.revoked(p.id)));
+      }
+      long appliedIndex = mutants.contains(Mutant.NO_R4) ? Long.MAX_VALUE : applied; // R4 off: always "current"
+      core.step(new Input.Round(clock[0], new ClusterSnapshot(apps, Map.of(), readiness), appliedIndex, keeper.lastWriteIndex(),
+          keeper.valid(), inst, Map.of(), true, leases, addresses, leader() == this));
+      Ready r = core.ready();
+      for (Action a : r.actions()) execute(a);
+      for (Action.Commit c : r.commits()) commit(c);
+      core.advance(r);
     }
 
     void execute(Action a) {
       if (a instanceof Action.Start s) {
         if (keeper.mayStart() && !procs.containsKey(s.app().tag())) {
-          procs.put(s.app().tag(), new Proc(s.app().tag(), s.app().epoch(), 0));
-          starts.merge(s.app().tag(), 1, Integer::sum);
-          trace.add(t() + " " + id + " start " + s.app().tag() + "@" + s.app().epoch());
+          String tag = s.app().tag();
+          long healthyAt = hung.contains(tag) || hungUntil.containsKey(tag) ? Long.MAX_VALUE : clock[0] + rnd.nextInt(4) * TICK;
+          procs.put(tag, new Proc(tag, s.app().epoch(), clock[0], healthyAt, 0));
+          starts.merge(tag, 1, Integer::sum);
+          trace.add(t() + " " + id + " start " + tag + "@" + s.app().epoch());
         }
       } else if (a instanceof Action.Stop s) {
         Proc p = procs.get(s.tag());
         if (p != null && p.stopAt() == 0) {
-          procs.put(s.tag(), new Proc(p.tag(), p.epoch(), clock[0] + rnd.nextInt(6) * TICK + 1));
+          procs.put(s.tag(), p.stopping(clock[0] + rnd.nextInt(6) * TICK + 1));
           trace.add(t() + " " + id + " stop " + s.tag() + "@" + p.epoch() + " (" + s.reason() + ")");
         }
-      } else if (a instanceof Action.Commit c) {
-        var ops = CommitOps.build(c, id, store()::localGet, null);
-        if (ops.isEmpty()) return;
-        if (dbReachable() && rnd.nextInt(10) == 0) {
-          // the reply is lost (a leader change, a timeout): applied or not, this node cannot tell
-          boolean applied = rnd.nextBoolean() && db.txn(ops.get()).ok();
-          if (!Boolean.getBoolean("sim.mutant.noUncertain")) uncertain.put(c.updated().tag(), c.updated().version());
-          trace.add(t() + " " + id + " commit " + c.updated().tag() + " host=" + c.updated().host() + "@" + c.updated().epoch()
-              + " " + c.updated().state() + ": outcome unknown (" + (applied ? "applied" : "not applied") + ")");
-          return;
-        }
-        try {
-          TxnResult r = store().txn(ops.get());
-          uncertain.remove(c.updated().tag(), c.updated().version());
-          if (!r.ok() && r.actualVersion() != null) mustApply = Math.max(mustApply, r.actualVersion());
-          if (r.ok()) {
-            mustApply = Math.max(mustApply, r.version());
-            if (c.leaseServer() != null) failovers++;
-            trace.add(t() + " " + id + " commit " + c.updated().tag() + " host=" + c.updated().host() + "@" + c.updated().epoch()
-                + " " + c.updated().state());
-          }
-        } catch (StoreUnavailableException e) {
-          // outcome unknown in real life; here it did not happen
+      }
+    }
+
+    /** A commit, as the agent's CommitSender sends it; its result (or its unknown outcome) goes back to the core. */
+    void commit(Action.Commit c) {
+      var ops = CommitOps.build(c, id, store()::localGet, null);
+      if (ops.isEmpty()) return;
+      String what = c.updated().tag() + " host=" + c.updated().host() + "@" + c.updated().epoch() + " " + c.updated().state();
+      if (!dbReachable() || rnd.nextInt(10) == 0) {
+        // the reply is lost (a leader change, a timeout, this server cut off): applied or not, this node cannot tell
+        boolean applied = dbReachable() && rnd.nextBoolean() && db.txn(ops.get()).ok();
+        // a reply is lost mostly because this server lost the leader for a while: its replica falls behind too
+        replicaStallUntil = Math.max(replicaStallUntil, clock[0] + rnd.nextInt(20) * TICK);
+        if (applied && c.leaseServer() != null) failovers++;
+        if (!mutants.contains(Mutant.NO_UNCERTAIN)) core.step(new Input.WriteUnknown(c));
+        trace.add(t() + " " + id + " commit " + what + ": outcome unknown (" + (applied ? "applied" : "not applied") + ")");
+        return;
+      }
+      TxnResult r = db.txn(ops.get());
+      core.step(new Input.WriteDone(c, r.ok(), r.version(), r.actualVersion(), clock[0]));
+      if (r.ok()) {
+        if (c.leaseServer() != null) failovers++;
+        trace.add(t() + " " + id + " commit " + what);
+      }
+    }
+
+    /** The supervisor's part: a start not healthy by its timeout is killed and counted as a failure. */
+    void supervise() {
+      for (var it = procs.values().iterator(); it.hasNext(); ) {
+        Proc p = it.next();
+        if (p.stopAt() > 0) continue;
+        if (broken.contains(p.tag())) {
+          it.remove(); // it exits at once, a failure here
+          core.step(new Input.AppFailed(p.tag(), clock[0]));
+          trace.add(t() + " " + id + " " + p.tag() + "@" + p.epoch() + " exits at once (broken)");
+        } else if (clock[0] < p.healthyAt() && clock[0] - p.startedAt() > START_TIMEOUT && !mutants.contains(Mutant.NO_START_TIMEOUT)) {
+          it.remove();
+          core.step(new Input.AppFailed(p.tag(), clock[0]));
+          trace.add(t() + " " + id + " " + p.tag() + "@" + p.epoch() + " killed: not healthy by its start timeout");
         }
       }
     }
   }
 
-  SimCluster(long seed, int servers, int apps) {
+  SimCluster(long seed, int servers, int apps) { this(seed, servers, apps, EnumSet.noneOf(Mutant.class)); }
+
+  SimCluster(long seed, int servers, int apps, Set<Mutant> mutants) {
     rnd = new Random(seed);
+    this.mutants = mutants;
     // the log is indexed like Raft's: a refused transaction still takes an index (and changes nothing)
     db.watch(cs -> {
       long index = cs.get(0).version();
       while (log.size() < index - 1) log.add(List.of());
       log.add(cs);
     });
+    for (int i = 1; i <= servers; i++) nodes.put("s" + i, null);
     for (int i = 1; i <= servers; i++) nodes.put("s" + i, new Node("s" + i, i == servers && rnd.nextBoolean()));
     List<String> ids = new ArrayList<>(nodes.keySet());
+    appCount = apps;
     for (int i = 0; i < apps; i++) {
       String primary = ids.get(i % ids.size());
       List<String> backups = new ArrayList<>();
@@ -364,27 +428,23 @@ final class SimCluster {
         if (lanReaches(nodes.get(r.from()), n)) n.batcher.offer(r.from(), r.renewal());
       }
       // every node's rounds fall on the same instants, as they do on the wall clock
-      if (tick % 4 == 0) n.keeper.renew(() -> n.procs.isEmpty());
-      if (tick % 4 == 2) n.keeper.checkBatched();
+      // every node's rounds fall on the same instants of its wall clock; a node whose clock stepped renews at others
+      if ((tick + n.clockPhase) % 4 == 0) n.keeper.renew(() -> n.procs.isEmpty());
+      if ((tick + n.clockPhase) % 4 == 2) n.keeper.checkBatched();
       n.runTimers();
       n.fenceDeadline = n.keeper.runUntil();
       n.detect();
       n.reconcile();
     }
+    hungUntil.values().removeIf(until -> clock[0] >= until);
     for (Node n : nodes.values()) {
       // the fence kills a node's processes at the last deadline the node told it
-      if (!n.procs.isEmpty() && clock[0] >= n.fenceDeadline && !Boolean.getBoolean("sim.mutant.noGuard")) {
+      if (!n.procs.isEmpty() && clock[0] >= n.fenceDeadline && !mutants.contains(Mutant.NO_GUARD)) {
         trace.add(t() + " " + n.id + " guard kills " + n.procs.keySet());
         n.procs.clear();
       }
       n.procs.values().removeIf(p -> p.stopAt() > 0 && clock[0] >= p.stopAt());
-      for (var it = n.procs.values().iterator(); it.hasNext(); ) {
-        Proc p = it.next();
-        if (!broken.contains(p.tag()) || p.stopAt() > 0) continue;
-        it.remove(); // it exits at once, a failure here
-        n.crashes.computeIfAbsent(p.tag(), x -> new ArrayList<>()).add(clock[0]);
-        trace.add(t() + " " + n.id + " " + p.tag() + "@" + p.epoch() + " exits at once (broken)");
-      }
+      if (!n.dead) n.supervise();
     }
     Map<String, List<String>> running = new HashMap<>();
     for (Node n : nodes.values()) {
@@ -400,7 +460,7 @@ final class SimCluster {
     Node n = ns.get(rnd.nextInt(ns.size()));
     long down = nodes.values().stream().filter(x -> x.dead || x.paused() || clock[0] < x.dbCutUntil).count();
     boolean mayHarm = down < (ns.size() - 1) / 2 || rnd.nextInt(4) == 0; // sometimes lose the majority too
-    switch (rnd.nextInt(6)) {
+    switch (rnd.nextInt(9)) {
       case 0 -> {
         if (!mayHarm || n.dead) return;
         n.dead = true;
@@ -432,8 +492,22 @@ final class SimCluster {
         if (n.procs.isEmpty()) return;
         String tag = n.procs.keySet().iterator().next();
         n.procs.remove(tag);
-        n.crashes.computeIfAbsent(tag, x -> new ArrayList<>()).add(clock[0]);
+        n.core.step(new Input.AppFailed(tag, clock[0]));
         trace.add(t() + " FAULT crash " + tag + " on " + n.id);
+      }
+      case 5 -> {
+        if (!mayHarm) return;
+        n.replicaStallUntil = clock[0] + (5 + rnd.nextInt(60)) * TICK;
+        trace.add(t() + " FAULT replica stalls on " + n.id);
+      }
+      case 6 -> {
+        n.clockPhase = rnd.nextInt(4);
+        trace.add(t() + " FAULT wall clock steps on " + n.id);
+      }
+      case 7 -> {
+        String tag = "a" + rnd.nextInt(appCount);
+        hungUntil.put(tag, clock[0] + (20 + rnd.nextInt(80)) * TICK);
+        trace.add(t() + " FAULT starts of " + tag + " hang");
       }
       default -> {
         List<Entry> apps = db.localList(Keys.APPS);
@@ -458,8 +532,13 @@ final class SimCluster {
   final List<long[]> heals = new ArrayList<>();
   final List<String> healKeys = new ArrayList<>();
 
-  /** Ends every fault. */
+  /** Ends every fault; the operator resets apps that failed everywhere meanwhile (their cause is gone). */
   void heal() {
+    hungUntil.clear();
+    for (Entry e : db.localList(Keys.APPS)) {
+      App a = Json.read(e.value(), App.class).withVersion(e.version());
+      if (a.state() == AppState.FAILED && !broken.contains(a.tag()) && !hung.contains(a.tag())) operator(a.withFailuresReset());
+    }
     lanCut.clear();
     for (Node n : nodes.values()) {
       n.pausedUntil = 0;
@@ -473,7 +552,8 @@ final class SimCluster {
     for (Node n : nodes.values()) {
       b.append(n.id).append(": dead=").append(n.dead).append(" lease=").append(n.keeper.valid()).append(" (").append(n.keeper.lostReason())
           .append(") applied=").append(n.applied).append("/").append(log.size()).append(" current=").append(n.replicaCurrent())
-          .append(" verdicts=").append(n.verdict).append(" procs=").append(n.procs.keySet()).append('\n');
+          .append(" verdicts=").append(n.core.status().peers().values().stream().map(p -> p.server() + ":" + p.verdict()).toList())
+          .append(" procs=").append(n.procs.keySet()).append('\n');
     }
     for (Entry e : db.localList(Keys.APPS)) b.append(e.value()).append('\n');
     return b.toString();
@@ -495,8 +575,8 @@ final class SimCluster {
     List<String> out = new ArrayList<>();
     for (Entry e : db.localList(Keys.APPS)) {
       App a = Json.read(e.value(), App.class);
-      if (a.state() == AppState.UNLOADED || broken.contains(a.tag())) continue;
-      boolean runs = a.hasHost() && nodes.get(a.host()).procs.containsKey(a.tag());
+      if (a.state() == AppState.UNLOADED || broken.contains(a.tag()) || hung.contains(a.tag())) continue;
+      boolean runs = a.state() != AppState.STARTING && a.hasHost() && nodes.get(a.host()).procs.containsKey(a.tag());
       if (!runs) out.add(a.tag() + " (" + a.state() + " on " + a.host() + ")");
     }
     return out;

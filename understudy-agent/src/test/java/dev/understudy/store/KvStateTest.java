@@ -17,6 +17,23 @@ class KvStateTest {
     assertThat(changes).containsExactly(new Change("a", null, "1", 7));
   }
 
+  /**
+   * A replica too far behind installs a snapshot instead of the log: its watchers (the lease observer) must still
+   * learn of every renewal, revocation and deletion it brought, or a renewed lease looks expired on that replica.
+   */
+  @Test
+  void aSnapshotInstallReportsWhatItChangedAsTheLogWould() {
+    state.apply(List.of(Op.put("leases/s1", "r1"), Op.put("leases/s2", "r1"), Op.put("apps/a", "x")), 5, changes);
+    var snapshot = new java.util.TreeMap<String, Entry>();
+    snapshot.put("leases/s1", new Entry("leases/s1", "r9", 40));
+    snapshot.put("leases/s2", new Entry("leases/s2", "r1", 5));
+    snapshot.put("revocations/s1", new Entry("revocations/s1", "v", 41));
+    List<Change> told = state.replaceAll(snapshot, 42);
+    assertThat(told).containsExactlyInAnyOrder(new Change("leases/s1", "r1", "r9", 40),
+        new Change("revocations/s1", null, "v", 41), new Change("apps/a", "x", null, 42));
+    assertThat(state.copy()).isEqualTo(snapshot);
+  }
+
   @Test
   void createFailsWhenKeyExists() {
     state.apply(List.of(Op.put("a", "1")), 1, changes);

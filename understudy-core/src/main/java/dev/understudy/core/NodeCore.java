@@ -30,6 +30,8 @@ import java.util.function.Consumer;
 public final class NodeCore {
   /** A round that acted goes again this soon: what it did may need deciding again with nothing else to wake it. */
   static final long BUSY_ROUND_NANOS = 100_000_000L;
+  /** An unknown outcome is left this long to show on the replica before a settling write ends the doubt. */
+  static final long SETTLE_AFTER_NANOS = 1_000_000_000L;
   /** The unprotected-apps warning walks every app's servers: once a second is soon enough. */
   static final long UNPROTECTED_CHECK_NANOS = 1_000_000_000L;
 
@@ -40,6 +42,8 @@ public final class NodeCore {
   private final FailureHistory failures;
   /** Apps this node wrote with an unknown outcome, by the version the write was conditional on (R4b). */
   private final Map<String, Long> uncertain = new TreeMap<>();
+  /** When each uncertain app's settling write is due. */
+  private final Map<String, Long> settleAt = new HashMap<>();
   private long mustApply;
   private final Set<String> unprotected = new HashSet<>();
   /** tag -> {epoch, when the old host went DOWN}: takeovers this node made, timed once RUNNING. */
@@ -84,7 +88,9 @@ public final class NodeCore {
       writeDone(d);
     } else if (in instanceof Input.WriteUnknown u) {
       // possibly applied: until the replica shows the app past the version written over, nothing of it starts here
-      uncertain.put(u.commit().updated().tag(), u.commit().updated().version());
+      String tag = u.commit().updated().tag();
+      uncertain.put(tag, u.commit().updated().version());
+      settleAt.putIfAbsent(tag, lastNow + SETTLE_AFTER_NANOS);
       roundWanted = true;
     } else if (in instanceof Input.Members m) {
       members(m);
@@ -193,6 +199,7 @@ public final class NodeCore {
       App a = snap.apps().get(e.getKey());
       return a == null || a.version() != e.getValue();
     });
+    settleAt.keySet().retainAll(uncertain.keySet());
     statusStale = true;
     LocalView view = view(self, status(), in);
     updateRoutes(snap, in);
@@ -208,6 +215,29 @@ public final class NodeCore {
       if (a instanceof Action.Commit c) commits.add(c);
       else if (a instanceof Action.Notify n) events.add(n.event());
       else actions.add(a);
+    }
+    settleUnknownOutcomes(snap, now);
+  }
+
+  /**
+   * R4b: a write whose outcome is unknown may still apply, so nothing of its app starts here until the replica shows the
+   * app at another version. A write that was lost never shows, and the app would wait for ever (found by the
+   * simulation: a host cut off from the database while committing never restarted its own app). A settling write ends
+   * the doubt: the app rewritten unchanged, conditional on the same version. Applied, the lost write can never apply
+   * after it; refused, the lost write (or another) did apply. Either way the replica then shows another version.
+   */
+  private void settleUnknownOutcomes(ClusterSnapshot snap, long now) {
+    for (var e : uncertain.entrySet()) {
+      String tag = e.getKey();
+      App a = snap.apps().get(tag);
+      long due = settleAt.getOrDefault(tag, now);
+      if (a == null || now < due || commits.stream().anyMatch(c -> c.updated().tag().equals(tag))) {
+        if (now < due) wakeAt = Math.min(wakeAt, due);
+        continue;
+      }
+      commits.add(Action.Commit.of(a, null));
+      settleAt.put(tag, now + SETTLE_AFTER_NANOS);
+      wakeAt = Math.min(wakeAt, now + SETTLE_AFTER_NANOS);
     }
   }
 
