@@ -64,7 +64,7 @@ public final class Agent implements AutoCloseable {
   private LeaseRenewals renewals;
   private Supervisor supervisor;
   private Inventory inventory;
-  private dev.understudy.api.ApiServer api;
+  private Frontend api;
   private Forwarder forwarder;
   private KernelRoutes kernelRoutes;
   private CoreLoop loop;
@@ -96,13 +96,20 @@ public final class Agent implements AutoCloseable {
     this.settings = new Settings(timing.failbackHold(), timing.restartLimit(), timing.restartWindow(), timing.restartBackoff());
   }
 
-  public static Agent start(AgentConfig config) throws IOException {
+  /** What serves the agent to operators and apps (the REST API, console and client API), started with it. */
+  public interface Frontend extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** Starts an agent and its frontend ({@code ApiServer::start}); the frontend sits above the agent, never inside it. */
+  public static Agent start(AgentConfig config, java.util.function.Function<Agent, Frontend> frontend) throws IOException {
     Agent a = new Agent(config, Ticker.SYSTEM);
-    a.startAll();
+    a.startAll(frontend);
     return a;
   }
 
-  private void startAll() throws IOException {
+  private void startAll(java.util.function.Function<Agent, Frontend> frontend) throws IOException {
     if (config.kernelForwarding()) {
       // first, so that an agent refused here has opened nothing else
       try {
@@ -156,7 +163,7 @@ public final class Agent implements AutoCloseable {
     forwarder = new Forwarder(config.address(), config.forwardingLimits());
     replicaDoctor = new ReplicaDoctor(self, store, ticker, metrics, this::mustApplyIndex, this::members, this::peerCluster, this::emit);
     AgentParts.gauges(this, metrics, batcher);
-    api = dev.understudy.api.ApiServer.start(this);
+    api = frontend.apply(this);
     running = true;
     Housekeeping housekeeping = new Housekeeping(this, loop, replicaDoctor);
     housekeeping.syncMembers(); // every peer starts DOWN and unobserved
@@ -318,7 +325,7 @@ public final class Agent implements AutoCloseable {
   public Metrics metrics() { return metrics; }
   public Forwarder forwarder() { return forwarder; }
   KernelRoutes kernelRoutes() { return kernelRoutes; }
-  public dev.understudy.api.ApiServer api() { return api; }
+  public Frontend frontend() { return api; }
   public void wake() { loop.wake(); }
   public String apiUrl() { return "http://" + config.address() + ":" + config.apiPort(); }
 

@@ -2,6 +2,7 @@ package dev.understudy.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.understudy.agent.Agent;
+import dev.understudy.core.OperatorRules;
 import dev.understudy.decide.ClusterSnapshot;
 import dev.understudy.decide.Decider;
 import dev.understudy.decide.LocalView;
@@ -39,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * REST API under /api/v1 and /healthz. Every agent answers for the whole cluster; writes go through the database
  * by compare-and-set. Writes need the cluster token (bearer), compared in constant time and never logged.
  */
-public final class ApiServer implements AutoCloseable {
+public final class ApiServer implements Agent.Frontend {
   private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
   private final Agent agent;
   private final Javalin http;
@@ -395,10 +396,7 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /** Operator changes to an app being removed are refused: the remove finishes first. */
-  private static App notBeingRemoved(App a) {
-    if (a.beingRemoved()) throw new ApiError(409, a.tag() + " is being removed; nothing else can change it");
-    return a;
-  }
+  private static App notBeingRemoved(App a) { return refusedAsApiError(() -> OperatorRules.notBeingRemoved(a)); }
 
   private void replaceApp(Context ctx) {
     String tag = checkTag(ctx.pathParam("tag"));
@@ -406,12 +404,11 @@ public final class ApiServer implements AutoCloseable {
     if (spec.tag() != null && !spec.tag().equals(tag)) throw new ApiError(400, "tag in the body (" + spec.tag() + ") differs from the URL (" + tag + ")");
     App def = fromSpec(new AppSpec(tag, spec.type(), spec.command(), spec.primary(), spec.backups(), spec.resources(),
         spec.managed(), spec.autoFailback(), spec.service(), spec.attributes()));
-    App cur = notBeingRemoved(app(tag));
+    App cur = app(tag);
     expectVersion(ctx, cur);
-    App next = cur.withDefinition(def);
-    if (next.hasHost() && !next.servers().contains(next.host())) next = next.withTarget(next.primary());
-    validate(next);
-    write(ctx, cur, next, audit(ctx, "APP_CHANGED", tag, "replaced the definition of " + tag));
+    OperatorRules.Transition t = refusedAsApiError(() -> OperatorRules.replace(cur, def));
+    validate(t.next());
+    write(ctx, cur, t.next(), audit(ctx, "APP_CHANGED", tag, t.message()));
     ctx.json(appView(app(tag)));
   }
 
@@ -494,45 +491,31 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void transitionOnce(Context ctx, String what) {
-    App cur = notBeingRemoved(app(ctx.pathParam("tag")));
+    App cur = app(ctx.pathParam("tag"));
     expectVersion(ctx, cur);
-    App next;
-    String msg;
-    switch (what) {
-      case "unload" -> {
-        if (!cur.hasHost()) throw new ApiError(409, cur.tag() + " is not loaded (state " + cur.state() + ")");
-        next = cur.withTarget(App.UNLOAD);
-        msg = "unload " + cur.tag() + " from " + cur.host();
-      }
-      case "load" -> {
-        if (cur.hasHost()) throw new ApiError(409, cur.tag() + " is already loaded on " + cur.host());
-        // a load is an operator saying "try again": the failures every server counted are forgotten
-        next = cur.movedTo(cur.primary(), AppState.STARTING, "loaded by an operator").withFailuresReset();
-        msg = "load " + cur.tag() + " on " + cur.primary();
-      }
-      case "reset" -> {
-        next = cur.withFailuresReset();
-        msg = "reset the failures of " + cur.tag() + (cur.state() == AppState.FAILED ? " (FAILED: placed again on the first server that qualifies)" : "");
-      }
-      case "move" -> {
-        String to = Optional.ofNullable(ctx.queryParam("to")).orElseGet(() -> bodyField(ctx, "to"));
-        if (to == null) throw new ApiError(400, "name the server to move to: ?to=SERVER or {\"to\": \"SERVER\"}");
-        if (!serverIds().contains(to)) throw new ApiError(404, "unknown server " + to + "; the cluster has " + serverIds());
-        if (!cur.servers().contains(to)) throw new ApiError(400, to + " is neither primary nor a backup of " + cur.tag() + " (" + cur.servers() + ")");
-        if (!cur.hasHost()) throw new ApiError(409, cur.tag() + " is not loaded; load it first");
-        if (to.equals(cur.host())) throw new ApiError(409, cur.tag() + " already runs on " + to);
-        next = cur.withTarget(to);
-        msg = "move " + cur.tag() + " from " + cur.host() + " to " + to;
-      }
-      default -> {
-        if (cur.state() != AppState.FAILBACK_PENDING) throw new ApiError(409, cur.tag() + " has no failback pending (state " + cur.state() + ")");
-        next = cur.withTarget(cur.primary());
-        msg = "approve failback of " + cur.tag() + " to " + cur.primary();
-      }
-    }
-    write(ctx, cur, next, audit(ctx, "OPERATOR_" + what.toUpperCase(), cur.tag(), msg));
+    OperatorRules.Transition t = refusedAsApiError(() -> switch (what) {
+      case "unload" -> OperatorRules.unload(cur);
+      case "load" -> OperatorRules.load(cur);
+      case "reset" -> OperatorRules.reset(cur);
+      case "move" -> OperatorRules.move(cur, Optional.ofNullable(ctx.queryParam("to")).orElseGet(() -> bodyField(ctx, "to")), serverIds());
+      default -> OperatorRules.approveFailback(cur);
+    });
+    write(ctx, cur, t.next(), audit(ctx, "OPERATOR_" + what.toUpperCase(), cur.tag(), t.message()));
     agent.wake();
     ctx.status(202).json(appView(app(cur.tag())));
+  }
+
+  /** The operator rules' refusals, as the API's errors. */
+  private static <T> T refusedAsApiError(java.util.function.Supplier<T> rule) {
+    try {
+      return rule.get();
+    } catch (OperatorRules.Refused r) {
+      throw new ApiError(switch (r.refusal()) {
+        case CONFLICT -> 409;
+        case BAD_REQUEST -> 400;
+        case NOT_FOUND -> 404;
+      }, r.getMessage());
+    }
   }
 
   private static String bodyField(Context ctx, String field) {

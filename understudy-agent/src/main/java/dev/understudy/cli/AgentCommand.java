@@ -23,7 +23,7 @@ final class AgentCommand implements Callable<Integer> {
       System.err.println("error: " + e.getMessage());
       return 2;
     }
-    Agent agent = Agent.start(c);
+    Agent agent = Agent.start(c, dev.understudy.api.ApiServer::start);
     CountDownLatch done = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       agent.close();

@@ -62,13 +62,13 @@ class ApiTest {
     var cluster = new AgentConfig.Cluster("api", "0123456789abcdef-secret", TOKEN);
     // two agents in this JVM: a two-voter database
     second = Agent.start(new AgentConfig("s2", "127.0.0.22", dir.resolve("data2").toString(), cluster, ports, peers,
-        null, null, null, null, null, null, null, null));
+        null, null, null, null, null, null, null, null), ApiServer::start);
     AgentConfig c = new AgentConfig("s1", addr, dir.resolve("data").toString(), cluster, ports, peers,
         null, null, null, null, null,
         new AgentConfig.NotifyConfig("http://127.0.0.1:" + hook.getAddress().getPort() + "/hook", "1s", 1,
             List.of("bash", "-c", "cat >> " + commandOut + "; echo \" $UNDERSTUDY_EVENT_KIND\" >> " + commandOut), List.of("APP_ADDED")),
         null, true);
-    agent = Agent.start(c);
+    agent = Agent.start(c, ApiServer::start);
     base = "http://" + addr + ":" + port;
     await().atMost(Duration.ofSeconds(20)).until(() -> agent.store().leaderId().isPresent() && agent.leaseKeeper().valid());
   }
@@ -98,7 +98,7 @@ class ApiTest {
       p.getValue().fieldNames().forEachRemaining(m -> documented.add(m.toUpperCase() + " " + p.getKey()));
     }
     TreeSet<String> served = new TreeSet<>();
-    for (String r : agent.api().servedRoutes()) {
+    for (String r : ((ApiServer) agent.frontend()).servedRoutes()) {
       if (r.startsWith("GET /api/v1/events/stream") || r.startsWith("BEFORE") || r.startsWith("AFTER")) continue;
       served.add(r);
     }
@@ -267,7 +267,7 @@ class ApiTest {
   /** Found trying the API: GET /api/v1/cluster answered 400 (its timing held Durations Jackson could not write). */
   @Test
   void everyPlainReadAnswers200() throws Exception {
-    for (String r : agent.api().servedRoutes()) {
+    for (String r : ((ApiServer) agent.frontend()).servedRoutes()) {
       String[] mp = r.split(" ", 2);
       if (!mp[0].equals("GET") || mp[1].contains("{") || mp[1].contains("stream") || mp[1].equals("/api/v1/simulate")) continue;
       HttpResponse<String> resp = send("GET", mp[1], null, TOKEN);
@@ -282,7 +282,7 @@ class ApiTest {
   void fuzzEveryEndpoint() throws Exception {
     Random rnd = new Random(42);
     List<String[]> routes = new ArrayList<>();
-    for (String r : agent.api().servedRoutes()) {
+    for (String r : ((ApiServer) agent.frontend()).servedRoutes()) {
       String[] mp = r.split(" ", 2);
       if (mp[1].contains("stream") || mp[1].contains("/unload") && mp[0].equals("GET") || mp[1].endsWith("/host")) continue;
       routes.add(mp);

@@ -69,6 +69,7 @@ final class CoreScript {
         collect(out);
       }
       case "round" -> round(out);
+      case "operator" -> out.add(operator(w[1], w[2], kv.get("to")));
       case "result" -> result(w[1], kv.containsKey("applied"), out);
       case "status" -> status(out);
       default -> throw new IllegalArgumentException("unknown command: " + w[0]);
@@ -113,6 +114,24 @@ final class CoreScript {
         Boolean.parseBoolean(kv.getOrDefault("displaced", String.valueOf(a.displaced()))), a.attributes(),
         a.resets() + (kv.containsKey("reset") ? 1 : 0), 0);
     return "db: " + describe(write(a));
+  }
+
+  /** An operator's command through {@link OperatorRules}, written as the API writes it (or refused). */
+  private String operator(String what, String tag, String to) {
+    App cur = db.get(tag);
+    try {
+      OperatorRules.Transition t = switch (what) {
+        case "load" -> OperatorRules.load(cur);
+        case "unload" -> OperatorRules.unload(cur);
+        case "reset" -> OperatorRules.reset(cur);
+        case "move" -> OperatorRules.move(cur, to, new java.util.TreeSet<>(servers));
+        case "approve" -> OperatorRules.approveFailback(cur);
+        default -> throw new IllegalArgumentException("operator load|unload|reset|move|approve TAG [to=S]");
+      };
+      return "operator: " + t.message() + "\ndb: " + describe(write(t.next()));
+    } catch (OperatorRules.Refused r) {
+      return "refused (" + r.refusal() + "): " + r.getMessage();
+    }
   }
 
   private static String emptyToNull(String s) { return s.isEmpty() || s.equals("none") ? null : s; }
