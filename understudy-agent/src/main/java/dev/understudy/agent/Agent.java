@@ -12,15 +12,12 @@ import dev.understudy.detect.LeaseKeeper;
 import dev.understudy.detect.LeaseTracker;
 import dev.understudy.detect.Ticker;
 import dev.understudy.detect.UplinkCheck;
-import dev.understudy.model.App;
 import dev.understudy.model.Event;
 import dev.understudy.model.Inventory;
 import dev.understudy.model.Keys;
-import dev.understudy.model.ServerRecord;
 import dev.understudy.route.Forwarder;
 import dev.understudy.route.KernelRoutes;
 import dev.understudy.run.Supervisor;
-import dev.understudy.store.Entry;
 import dev.understudy.store.Json;
 import dev.understudy.store.RaftStore;
 import java.io.IOException;
@@ -28,12 +25,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -72,8 +66,7 @@ public final class Agent implements AutoCloseable {
   private Metrics metrics;
   private Notifier notifier;
   private EventWriter events;
-  /** Apps as last parsed, reused while their version is unchanged: parsing 1,000 apps each round was most of a mass failover's CPU. */
-  private final Map<String, App> parsedApps = new ConcurrentHashMap<>();
+  private ReplicaReader replicaReader;
   private final AtomicLong eventSeq = new AtomicLong();
   private final List<java.util.function.Consumer<Event>> eventListeners = new CopyOnWriteArrayList<>();
   private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
@@ -83,10 +76,6 @@ public final class Agent implements AutoCloseable {
     return t;
   });
   private volatile boolean running;
-  /** Asks peers for their /api/v1/cluster (joining at start, finding the leader of a stalled replica). */
-  private final java.net.http.HttpClient peerHttp =
-      java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
-
   public Agent(AgentConfig config, Ticker ticker) {
     config.validate();
     this.config = config;
@@ -123,7 +112,9 @@ public final class Agent implements AutoCloseable {
     var sp = config.peers().stream().map(p -> new dev.understudy.store.StoreConfig.Peer(p.id(), p.address(), config.raftPort(p))).toList();
     var sc = new dev.understudy.store.StoreConfig(self, config.clusterName(), data, sp, timing.electionTimeoutMin(),
         timing.electionTimeoutMax(), Duration.ofSeconds(3));
-    store = RaftStore.start(sc, !RaftStore.hasReplica(sc) && joiningRunningCluster());
+    PeerProbe peers = new PeerProbe(config);
+    store = RaftStore.start(sc, !RaftStore.hasReplica(sc) && peers.joiningRunningCluster());
+    replicaReader = new ReplicaReader(store);
     leases = new LeaseTracker(ticker, timing.lease(), timing.leaseMargin());
     metrics = new Metrics(self);
     notifier = new Notifier(self, store, config.notifications());
@@ -161,7 +152,7 @@ public final class Agent implements AutoCloseable {
     renewals = new LeaseRenewals(self, store, leaseKeeper, batcher, heartbeat, timers, timing.leaseRenew(), diskIo, disk,
         supervisor::idle, this::emit, loop::wake);
     forwarder = new Forwarder(config.address(), config.forwardingLimits());
-    replicaDoctor = new ReplicaDoctor(self, store, ticker, metrics, this::mustApplyIndex, this::members, this::peerCluster, this::emit);
+    replicaDoctor = new ReplicaDoctor(self, store, ticker, metrics, this::mustApplyIndex, this::members, peers::cluster, this::emit);
     AgentParts.gauges(this, metrics, batcher);
     api = frontend.apply(this);
     running = true;
@@ -206,41 +197,6 @@ public final class Agent implements AutoCloseable {
     }
   }
 
-  /**
-   * A fresh server is joining a running cluster (an operator is adding it) when a peer answers with a member list
-   * that does not name it. In a cluster being formed, every peer's list names every server, or no peer answers yet.
-   */
-  private boolean joiningRunningCluster() {
-    for (var p : config.peers()) {
-      if (p.id().equals(self)) continue;
-      var cluster = peerCluster(p);
-      if (cluster == null) continue;
-      var members = cluster.path("members");
-      boolean listed = false;
-      for (var m : members) listed |= m.asText().equals(self);
-      if (!listed) log.info("{} is joining a running cluster (members {}): waiting for the leader to add it", self, members);
-      return !listed;
-    }
-    return false;
-  }
-
-  /** A peer's /api/v1/cluster answer, or null when it does not answer (yet). */
-  private com.fasterxml.jackson.databind.JsonNode peerCluster(AgentConfig.Peer p) {
-    var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + p.address() + ":" + config.apiPort(p) + "/api/v1/cluster"))
-        .timeout(Duration.ofSeconds(1));
-    if (config.cluster().token() != null) req.header("Authorization", "Bearer " + config.cluster().token());
-    try {
-      var r = peerHttp.send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 ? Json.MAPPER.readTree(r.body()) : null;
-    } catch (IOException e) {
-      log.debug("{} not answering: {}", p.id(), e.toString());
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
-    }
-  }
-
   private long mustApplyIndex() { return Math.max(loop.status().mustApply(), leaseKeeper.lastWriteIndex()); }
 
   /** This replica has applied every write this agent made (so its view includes everything that moved its apps). */
@@ -251,28 +207,8 @@ public final class Agent implements AutoCloseable {
 
   boolean replicaStalled() { return replicaDoctor.stalled(); }
 
-  public ClusterSnapshot snapshot() {
-    Map<String, App> apps = new LinkedHashMap<>();
-    for (Entry e : store.localList(Keys.APPS)) {
-      App cached = parsedApps.get(e.key());
-      App a = cached != null && cached.version() == e.version() ? cached : Json.read(e.value(), App.class).withVersion(e.version());
-      if (a != cached) parsedApps.put(e.key(), a);
-      apps.put(a.tag(), a);
-    }
-    if (parsedApps.size() > apps.size()) parsedApps.keySet().removeIf(k -> !apps.containsKey(k.substring(Keys.APPS.length())));
-    Map<String, ServerRecord> servers = new HashMap<>();
-    for (Entry e : store.localList(Keys.SERVERS)) {
-      ServerRecord r = Json.read(e.value(), ServerRecord.class);
-      servers.put(r.id(), r);
-    }
-    Map<String, Map<String, List<String>>> readiness = new HashMap<>();
-    for (Entry e : store.localList(Keys.READINESS)) {
-      @SuppressWarnings("unchecked")
-      Map<String, List<String>> m = Json.read(e.value(), Map.class);
-      readiness.put(e.key().substring(Keys.READINESS.length()), m);
-    }
-    return new ClusterSnapshot(apps, servers, readiness);
-  }
+  /** The local replica as the decision rules read it. */
+  public ClusterSnapshot snapshot() { return replicaReader.snapshot(); }
 
   /** This node's view as the decision rules see it now (for the API's explanations). */
   public LocalView localView() { return loop.view(); }
@@ -329,24 +265,8 @@ public final class Agent implements AutoCloseable {
   public void wake() { loop.wake(); }
   public String apiUrl() { return "http://" + config.address() + ":" + config.apiPort(); }
 
-  /**
-   * Every server of the cluster, in membership order: the configuration file's peers, then those added by an operator;
-   * minus those removed.
-   */
-  public List<AgentConfig.Peer> members() {
-    Map<String, AgentConfig.Peer> out = new LinkedHashMap<>();
-    for (AgentConfig.Peer p : config.peers()) {
-      out.put(p.id(), new AgentConfig.Peer(p.id(), p.address(), config.apiPort(p), config.raftPort(p), config.heartbeatPort(p)));
-    }
-    List<dev.understudy.model.Member> added = new ArrayList<>();
-    for (Entry e : store.localList(Keys.MEMBERS)) added.add(Json.read(e.value(), dev.understudy.model.Member.class));
-    added.sort(java.util.Comparator.comparingInt(dev.understudy.model.Member::order));
-    for (var m : added) {
-      if (m.removed()) out.remove(m.id());
-      else out.put(m.id(), new AgentConfig.Peer(m.id(), m.address(), m.apiPort(), m.raftPort(), m.heartbeatPort()));
-    }
-    return List.copyOf(out.values());
-  }
+  /** Every server of the cluster, in membership order (see {@link ReplicaReader#members}). */
+  public List<AgentConfig.Peer> members() { return replicaReader.members(config); }
 
   @Override
   public void close() {
