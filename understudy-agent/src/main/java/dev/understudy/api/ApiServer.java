@@ -45,9 +45,14 @@ public final class ApiServer implements Agent.Frontend {
   private final Agent agent;
   private final Javalin http;
 
+  private final ApiViews views;
+  private final MembershipRoutes membership;
+
   private ApiServer(Agent agent, Javalin http) {
     this.agent = agent;
     this.http = http;
+    this.views = new ApiViews(agent);
+    this.membership = new MembershipRoutes(agent, views, this);
   }
 
   public static ApiServer start(Agent agent) {
@@ -90,15 +95,15 @@ public final class ApiServer implements Agent.Frontend {
 
     http.get("/healthz", ctx -> ctx.json(Map.of("ok", true, "server", agent.id(),
         "leader", agent.store().leaderId().orElse(""), "lease", agent.leaseKeeper().valid())));
-    http.get("/api/v1/status", ctx -> ctx.json(status()));
-    http.get("/api/v1/cluster", ctx -> ctx.json(cluster()));
-    http.get("/api/v1/servers", ctx -> ctx.json(status().get("servers")));
-    http.get("/api/v1/servers/{id}", ctx -> ctx.json(server(ctx.pathParam("id"))));
-    http.post("/api/v1/servers", this::addServer);
-    http.delete("/api/v1/servers/{id}", this::removeServer);
-    http.get("/api/v1/apps", ctx -> ctx.json(status().get("apps")));
-    http.get("/api/v1/apps/{tag}", ctx -> ctx.json(appView(app(ctx.pathParam("tag")))));
-    http.get("/api/v1/apps/{tag}/logs", this::logs);
+    http.get("/api/v1/status", ctx -> ctx.json(views.status()));
+    http.get("/api/v1/cluster", ctx -> ctx.json(views.cluster()));
+    http.get("/api/v1/servers", ctx -> ctx.json(views.status().get("servers")));
+    http.get("/api/v1/servers/{id}", ctx -> ctx.json(views.server(ctx.pathParam("id"))));
+    http.post("/api/v1/servers", membership::addServer);
+    http.delete("/api/v1/servers/{id}", membership::removeServer);
+    http.get("/api/v1/apps", ctx -> ctx.json(views.status().get("apps")));
+    http.get("/api/v1/apps/{tag}", ctx -> ctx.json(views.appView(views.app(ctx.pathParam("tag")))));
+    http.get("/api/v1/apps/{tag}/logs", views::logs);
     http.post("/api/v1/apps", this::createApp);
     http.put("/api/v1/apps/{tag}", ctx -> retrying(ctx, () -> replaceApp(ctx)));
     http.delete("/api/v1/apps/{tag}", this::deleteApp);
@@ -108,18 +113,18 @@ public final class ApiServer implements Agent.Frontend {
     http.post("/api/v1/apps/{tag}/move", ctx -> retrying(ctx, () -> transitionOnce(ctx, "move")));
     http.post("/api/v1/apps/{tag}/approve-failback", ctx -> retrying(ctx, () -> transitionOnce(ctx, "approve")));
     http.post("/api/v1/apps/{tag}/reset", ctx -> retrying(ctx, () -> transitionOnce(ctx, "reset")));
-    http.get("/api/v1/events", this::events);
+    http.get("/api/v1/events", views::events);
     http.sse("/api/v1/events/stream", this::stream);
-    http.get("/api/v1/apps/{tag}/why", ctx -> ctx.json(Explain.why(agent, app(ctx.pathParam("tag")))));
+    http.get("/api/v1/apps/{tag}/why", ctx -> ctx.json(Explain.why(agent, views.app(ctx.pathParam("tag")))));
     http.get("/api/v1/simulate", ctx -> {
       String fail = ctx.queryParam("fail");
-      if (fail == null || !serverIds().contains(fail)) throw new ApiError(400, "name a server: ?fail=ID, one of " + serverIds());
+      if (fail == null || !views.serverIds().contains(fail)) throw new ApiError(400, "name a server: ?fail=ID, one of " + views.serverIds());
       ctx.json(Explain.simulate(agent, fail));
     });
     http.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4").result(agent.metrics().scrape()));
     http.get("/api/v1/openapi.json", ctx -> ctx.contentType("application/json").result(openApi()));
     new ClientApi(agent, this).routes(http);
-    http.post("/api/v1/debug/faults", this::faults);
+    http.post("/api/v1/debug/faults", membership::faults);
   }
 
   /** Per client address: 200 requests a second, bursts of 400; beyond, 429 (a runaway script cannot starve the agent). */
@@ -166,176 +171,7 @@ public final class ApiServer implements Agent.Frontend {
     ctx.status(status).json(body);
   }
 
-  // ---- reads ---------------------------------------------------------------------------------------------------
-
-  private Map<String, Object> cluster() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("self", agent.id());
-    m.put("leader", agent.store().leaderId().orElse(null));
-    m.put("members", agent.members().stream().map(p -> p.id()).toList());
-    m.put("replica", agent.replicaStatus());
-    Map<String, Object> timing = new LinkedHashMap<>();
-    for (var c : dev.understudy.agent.Timing.class.getRecordComponents()) {
-      try {
-        Object v = c.getAccessor().invoke(agent.timing());
-        timing.put(c.getName(), v instanceof java.time.Duration d ? dev.understudy.agent.Durations.format(d) : v);
-      } catch (ReflectiveOperationException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-    m.put("timing", timing);
-    return m;
-  }
-
-  public Map<String, Object> status() {
-    ClusterSnapshot snap = agent.snapshot();
-    LocalView view = agent.localView();
-    String leader = agent.store().leaderId().orElse(null);
-    List<Map<String, Object>> servers = new ArrayList<>();
-    for (var p : agent.members()) servers.add(serverView(p.id(), snap, leader, p.address()));
-    List<Map<String, Object>> apps = new ArrayList<>();
-    for (App a : snap.apps().values()) apps.add(appView(a, snap, view));
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("self", agent.id());
-    m.put("leader", leader);
-    m.put("servers", servers);
-    m.put("apps", apps);
-    return m;
-  }
-
-  private Map<String, Object> server(String id) {
-    var peer = agent.members().stream().filter(p -> p.id().equals(id)).findFirst()
-        .orElseThrow(() -> new ApiError(404, "unknown server " + id + "; the cluster has " + serverIds()));
-    return serverView(id, agent.snapshot(), agent.store().leaderId().orElse(null), peer.address());
-  }
-
-  private Map<String, Object> serverView(String id, ClusterSnapshot snap, String leader, String address) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    ServerRecord rec = snap.servers().get(id);
-    m.put("id", id);
-    m.put("address", address);
-    m.put("role", rec != null && rec.witness() ? "witness" : "server");
-    m.put("leader", id.equals(leader));
-    m.put("voter", agent.members().stream().map(p -> p.id()).toList().indexOf(id) < dev.understudy.store.StoreConfig.MAX_VOTERS);
-    if (id.equals(agent.id())) {
-      m.put("verdict", agent.leaseKeeper().valid() ? "UP" : "FENCED");
-      m.put("self", true);
-      m.put("leaseRemainingMs", agent.leaseKeeper().remainingMillis());
-    } else {
-      dev.understudy.core.PeerStatus ps = agent.peerStatus().get(id);
-      if (ps != null) {
-        m.put("verdict", ps.verdict().name());
-        m.put("since", ps.sinceWallMillis());
-        m.put("lan", ps.lanOk() ? "ok" : "lost");
-        m.put("disk", ps.disk().name());
-        m.put("lease", ps.leaseExpired() ? "expired" : "current");
-      }
-    }
-    if (rec != null) {
-      m.put("apiUrl", rec.apiUrl());
-      m.put("inventory", rec.inventory());
-      m.put("uplink", rec.uplinkOk() ? "ok" : "lost: " + rec.uplinkReason());
-    }
-    return m;
-  }
-
-  private Map<String, Object> appView(App a) { return appView(a, agent.snapshot(), agent.localView()); }
-
-  private Map<String, Object> appView(App a, ClusterSnapshot snap, LocalView view) {
-    Map<String, Object> m = Json.MAPPER.convertValue(a, LinkedHashMap.class);
-    agent.store().localGet(Keys.marker(a.tag())).ifPresent(e -> {
-      var mk = Json.read(e.value(), ClientApi.Marker.class);
-      m.put("markerBytes", java.util.Base64.getDecoder().decode(mk.data()).length);
-      m.put("markerEpoch", mk.epoch());
-    });
-    List<String> qualified = new ArrayList<>();
-    Map<String, List<String>> missing = new LinkedHashMap<>();
-    for (String s : a.servers()) {
-      List<String> miss = Decider.missingOn(s, a, snap, view, agent.settings(), agent.nowNanos());
-      if (!miss.isEmpty()) missing.put(s, miss);
-      else if (!s.equals(a.host()) && Decider.qualifies(s, a, snap, view, agent.settings(), agent.nowNanos())) qualified.add(s);
-    }
-    m.put("qualifiedBackups", qualified);
-    if (!missing.isEmpty()) m.put("missing", missing);
-    Optional<String> next = Decider.firstCandidate(a, snap, view, agent.settings(), agent.nowNanos(), a.host());
-    m.put("nextHost", next.orElse(null));
-    return m;
-  }
-
-  private App app(String tag) {
-    checkTag(tag);
-    Entry e = agent.store().get(Keys.app(tag))
-        .orElseThrow(() -> new ApiError(404, "no app with tag " + tag + "; list them with GET /api/v1/apps"));
-    return Json.read(e.value(), App.class).withVersion(e.version());
-  }
-
-  /** An app's log lives on its host: answer locally, or ask the host's agent (one hop, never further). */
-  private void logs(Context ctx) {
-    String tag = checkTag(ctx.pathParam("tag"));
-    App a = app(tag);
-    if (!a.hasHost() || a.host().equals(agent.id()) || ctx.queryParam("local") != null) {
-      ctx.json(Map.of("server", agent.id(), "lines", agent.supervisor().logTail(tag, 100)));
-      return;
-    }
-    var host = agent.members().stream().filter(p -> p.id().equals(a.host())).findFirst()
-        .orElseThrow(() -> new ApiError(404, "host " + a.host() + " is not a member"));
-    try {
-      var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-          "http://" + host.address() + ":" + host.apiPort() + "/api/v1/apps/" + tag + "/logs?local=1"))
-          .timeout(java.time.Duration.ofSeconds(3)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-      ctx.status(r.statusCode()).contentType("application/json").result(r.body());
-    } catch (java.io.IOException e) {
-      throw new ApiError(503, "cannot reach " + a.host() + " for the log of " + tag + ": " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApiError(503, "interrupted");
-    }
-  }
-
-  private static String checkTag(String tag) {
-    if (!AppValidator.TAG.matcher(tag).matches()) throw new ApiError(400, "tag must be 1-64 of A-Z a-z 0-9 . _ -");
-    return tag;
-  }
-
-  private void events(Context ctx) {
-    int limit = Math.min(1000, intParam(ctx, "limit", 100));
-    String after = ctx.queryParam("after");
-    List<Event> out = new ArrayList<>();
-    for (Entry e : agent.store().localList(Keys.EVENTS)) {
-      if (after != null && e.key().compareTo(Keys.EVENTS + after) <= 0) continue;
-      out.add(Json.read(e.value(), Event.class));
-    }
-    ctx.json(out.subList(Math.max(0, out.size() - limit), out.size()));
-  }
-
-  private static int intParam(Context ctx, String name, int dflt) {
-    String v = ctx.queryParam(name);
-    if (v == null) return dflt;
-    try {
-      int n = Integer.parseInt(v);
-      if (n < 1) throw new NumberFormatException();
-      return n;
-    } catch (NumberFormatException e) {
-      throw new ApiError(400, name + " must be a positive number (got " + v + ")");
-    }
-  }
-
   // ---- writes --------------------------------------------------------------------------------------------------
-
-  private Set<String> serverIds() {
-    Set<String> ids = new TreeSet<>();
-    agent.members().forEach(p -> ids.add(p.id()));
-    return ids;
-  }
-
-  private Set<String> hostableServers() {
-    Set<String> ids = serverIds();
-    for (Entry e : agent.store().localList(Keys.SERVERS)) {
-      ServerRecord r = Json.read(e.value(), ServerRecord.class);
-      if (r.witness()) ids.remove(r.id());
-    }
-    return ids;
-  }
 
   App appFromSpec(AppSpec s) { return fromSpec(s); }
 
@@ -348,13 +184,13 @@ public final class ApiServer implements Agent.Frontend {
   }
 
   private void validate(App a) {
-    Set<String> hostable = hostableServers();
+    Set<String> hostable = views.hostableServers();
     for (String id : a.servers()) {
-      if (id != null && serverIds().contains(id) && !hostable.contains(id)) {
+      if (id != null && views.serverIds().contains(id) && !hostable.contains(id)) {
         throw new InvalidAppException(id.equals(a.primary()) ? "primary" : "backups", id + " is a witness: it votes but hosts no apps");
       }
     }
-    AppValidator.validate(a, serverIds());
+    AppValidator.validate(a, views.serverIds());
   }
 
   private AppSpec spec(Context ctx) {
@@ -370,7 +206,7 @@ public final class ApiServer implements Agent.Frontend {
     Event ev = audit(ctx, "APP_ADDED", a.tag(), "added " + a.tag() + " (primary " + a.primary() + ", backups " + a.backups() + ")");
     TxnResult r = create(a, eventOp(withChange(ev, null, a)));
     if (!r.ok()) throw new ApiError(409, exists(a.tag()), r.actualVersion());
-    ctx.status(201).json(appView(app(a.tag())));
+    ctx.status(201).json(views.appView(views.app(a.tag())));
   }
 
   /**
@@ -399,17 +235,17 @@ public final class ApiServer implements Agent.Frontend {
   private static App notBeingRemoved(App a) { return refusedAsApiError(() -> OperatorRules.notBeingRemoved(a)); }
 
   private void replaceApp(Context ctx) {
-    String tag = checkTag(ctx.pathParam("tag"));
+    String tag = ApiViews.checkTag(ctx.pathParam("tag"));
     AppSpec spec = spec(ctx);
     if (spec.tag() != null && !spec.tag().equals(tag)) throw new ApiError(400, "tag in the body (" + spec.tag() + ") differs from the URL (" + tag + ")");
     App def = fromSpec(new AppSpec(tag, spec.type(), spec.command(), spec.primary(), spec.backups(), spec.resources(),
         spec.managed(), spec.autoFailback(), spec.service(), spec.attributes()));
-    App cur = app(tag);
+    App cur = views.app(tag);
     expectVersion(ctx, cur);
     OperatorRules.Transition t = refusedAsApiError(() -> OperatorRules.replace(cur, def));
     validate(t.next());
     write(ctx, cur, t.next(), audit(ctx, "APP_CHANGED", tag, t.message()));
-    ctx.json(appView(app(tag)));
+    ctx.json(views.appView(views.app(tag)));
   }
 
   /**
@@ -438,7 +274,7 @@ public final class ApiServer implements Agent.Frontend {
 
   /** Removes an app with no host at once (null), or marks one with a host for removal by its host (the app). */
   private App markRemoved(Context ctx) {
-    App cur = app(ctx.pathParam("tag"));
+    App cur = views.app(ctx.pathParam("tag"));
     expectVersion(ctx, cur);
     Event ev = audit(ctx, "APP_REMOVED", cur.tag(), "removed " + cur.tag() + (cur.hasHost() ? " (its host " + cur.host() + " stops it first)" : ""));
     if (!cur.hasHost()) {
@@ -454,7 +290,7 @@ public final class ApiServer implements Agent.Frontend {
   }
 
   private void patchAttributes(Context ctx) {
-    App cur = notBeingRemoved(app(ctx.pathParam("tag")));
+    App cur = notBeingRemoved(views.app(ctx.pathParam("tag")));
     expectVersion(ctx, cur);
     Map<String, String> patch;
     try {
@@ -471,7 +307,7 @@ public final class ApiServer implements Agent.Frontend {
     App next = cur.withAttributes(attrs);
     validate(next);
     write(ctx, cur, next, audit(ctx, "APP_ATTRIBUTES", cur.tag(), "changed attributes " + patch.keySet() + " of " + cur.tag()));
-    ctx.json(appView(app(cur.tag())));
+    ctx.json(views.appView(views.app(cur.tag())));
   }
 
   /**
@@ -491,18 +327,18 @@ public final class ApiServer implements Agent.Frontend {
   }
 
   private void transitionOnce(Context ctx, String what) {
-    App cur = app(ctx.pathParam("tag"));
+    App cur = views.app(ctx.pathParam("tag"));
     expectVersion(ctx, cur);
     OperatorRules.Transition t = refusedAsApiError(() -> switch (what) {
       case "unload" -> OperatorRules.unload(cur);
       case "load" -> OperatorRules.load(cur);
       case "reset" -> OperatorRules.reset(cur);
-      case "move" -> OperatorRules.move(cur, Optional.ofNullable(ctx.queryParam("to")).orElseGet(() -> bodyField(ctx, "to")), serverIds());
+      case "move" -> OperatorRules.move(cur, Optional.ofNullable(ctx.queryParam("to")).orElseGet(() -> bodyField(ctx, "to")), views.serverIds());
       default -> OperatorRules.approveFailback(cur);
     });
     write(ctx, cur, t.next(), audit(ctx, "OPERATOR_" + what.toUpperCase(), cur.tag(), t.message()));
     agent.wake();
-    ctx.status(202).json(appView(app(cur.tag())));
+    ctx.status(202).json(views.appView(views.app(cur.tag())));
   }
 
   /** The operator rules' refusals, as the API's errors. */
@@ -557,12 +393,12 @@ public final class ApiServer implements Agent.Frontend {
 
   private static String cut(String s) { return s.length() <= 4000 ? s : s.substring(0, 4000) + "..."; }
 
-  private Event audit(Context ctx, String kind, String tag, String message) {
+  Event audit(Context ctx, String kind, String tag, String message) {
     return new Event(agent.id() + "-api-" + System.nanoTime(), System.currentTimeMillis(), kind, agent.id(), tag,
         "operator: " + message, Map.of("who", ctx.header("Authorization") == null ? "anonymous" : "token", "via", "api"));
   }
 
-  private static Op eventOp(Event ev) { return Op.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev)); }
+  static Op eventOp(Event ev) { return Op.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev)); }
 
   /** Server-sent events: every new event as "event", and "change" (at most every 200 ms) when anything changed. */
   private void stream(io.javalin.http.sse.SseClient client) {
@@ -603,106 +439,6 @@ public final class ApiServer implements Agent.Frontend {
     }
   }
 
-  // ---- membership ---------------------------------------------------------------------------------------------
-
-  record ServerSpec(String id, String address, Integer apiPort, Integer raftPort, Integer heartbeatPort) {}
-
-  /** Adds a server to the running cluster: start its agent first (its config lists every member, itself last). */
-  private synchronized void addServer(Context ctx) throws Exception {
-    ServerSpec spec;
-    try {
-      spec = Json.MAPPER.readValue(ctx.body(), ServerSpec.class);
-    } catch (JsonProcessingException e) {
-      throw new ApiError(400, "a server is {id, address[, apiPort, raftPort, heartbeatPort]}: " + e.getOriginalMessage());
-    }
-    if (spec == null) throw new ApiError(400, "a server is {id, address[, apiPort, raftPort, heartbeatPort]}");
-    if (spec.id() == null || !AppValidator.SERVER_ID.matcher(spec.id()).matches()) throw new ApiError(400, "id must be 1-64 of A-Z a-z 0-9 . _ -");
-    if (spec.address() == null || spec.address().isBlank()) throw new ApiError(400, "address is required");
-    if (serverIds().contains(spec.id())) throw new ApiError(409, spec.id() + " is already a member");
-    var cfg = agent.config();
-    List<dev.understudy.agent.AgentConfig.Peer> members = new ArrayList<>(agent.members());
-    int order = members.size() + (int) agent.store().localList(Keys.MEMBERS).stream().count();
-    dev.understudy.model.Member m = new dev.understudy.model.Member(spec.id(), spec.address(),
-        spec.apiPort() != null ? spec.apiPort() : cfg.apiPort(), spec.raftPort() != null ? spec.raftPort() : cfg.raftPort(),
-        spec.heartbeatPort() != null ? spec.heartbeatPort() : cfg.heartbeatPort(), order, false);
-    members.add(new dev.understudy.agent.AgentConfig.Peer(m.id(), m.address(), m.apiPort(), m.raftPort(), m.heartbeatPort()));
-    try {
-      agent.store().setMembers(members.stream().map(p -> new dev.understudy.store.StoreConfig.Peer(p.id(), p.address(), p.raftPort())).toList());
-    } catch (java.io.IOException e) {
-      throw new ApiError(409, "the database refused to add " + spec.id() + " (is its agent running and reachable at "
-          + m.address() + ":" + m.raftPort() + "?): " + e.getMessage());
-    }
-    Event ev = audit(ctx, "SERVER_ADDED", null, "added server " + m.id() + " at " + m.address());
-    // the group has just changed (a new voter catching up, maybe a new leader): the record write may need retries
-    for (int attempt = 1; ; attempt++) {
-      try {
-        agent.store().txn(List.of(Op.put(Keys.member(m.id()), Json.write(m)), eventOp(ev)));
-        break;
-      } catch (StoreUnavailableException e) {
-        if (attempt >= 10) throw e;
-        Thread.sleep(500);
-      }
-    }
-    ctx.status(201).json(Map.of("id", m.id(), "address", m.address(), "voter", members.size() <= dev.understudy.store.StoreConfig.MAX_VOTERS));
-  }
-
-  /** Removes a server that no app names any more. */
-  private synchronized void removeServer(Context ctx) throws Exception {
-    String id = ctx.pathParam("id");
-    var members = new ArrayList<>(agent.members());
-    var gone = members.stream().filter(p -> p.id().equals(id)).findFirst()
-        .orElseThrow(() -> new ApiError(404, "unknown server " + id + "; the cluster has " + serverIds()));
-    List<String> users = new ArrayList<>();
-    for (Entry e : agent.store().list(Keys.APPS)) { // linearizable: an app removed a moment ago is gone here too
-      App a = Json.read(e.value(), App.class);
-      if (a.servers().contains(id)) users.add(a.tag());
-    }
-    if (!users.isEmpty()) throw new ApiError(409, id + " is still primary or backup of " + users + "; change those apps first");
-    if (members.size() <= 2) throw new ApiError(409, "a cluster needs at least two servers");
-    members.remove(gone);
-    try {
-      agent.store().setMembers(members.stream().map(p -> new dev.understudy.store.StoreConfig.Peer(p.id(), p.address(), p.raftPort())).toList());
-    } catch (java.io.IOException e) {
-      throw new ApiError(409, "the database refused to remove " + id + ": " + e.getMessage());
-    }
-    dev.understudy.model.Member m = new dev.understudy.model.Member(id, gone.address(), gone.apiPort() == null ? 0 : gone.apiPort(),
-        gone.raftPort() == null ? 0 : gone.raftPort(), gone.heartbeatPort() == null ? 0 : gone.heartbeatPort(), Integer.MAX_VALUE, true);
-    Event ev = audit(ctx, "SERVER_REMOVED", null, "removed server " + id);
-    agent.store().txn(List.of(Op.put(Keys.member(id), Json.write(m)), eventOp(ev)));
-    ctx.status(204);
-  }
-
-  // ---- fault injection (only with testHooks: true) -------------------------------------------------------------
-
-  private void faults(Context ctx) {
-    if (!agent.config().hooksEnabled()) throw new ApiError(404, "fault injection is off (testHooks: false)");
-    Map<?, ?> body;
-    try {
-      body = Json.MAPPER.readValue(ctx.body(), Map.class);
-    } catch (JsonProcessingException e) {
-      throw new ApiError(400, "faults are {dropHeartbeats: [ids], freezeDisk: bool, corruptDisk: bool}: " + e.getOriginalMessage());
-    }
-    if (body == null) throw new ApiError(400, "faults are {dropHeartbeats: [ids], freezeDisk: bool, corruptDisk: bool}");
-    if (body.containsKey("dropHeartbeats")) {
-      if (!(body.get("dropHeartbeats") instanceof List<?> l) || l.stream().anyMatch(x -> !(x instanceof String))) {
-        throw new ApiError(400, "dropHeartbeats must be a list of server ids");
-      }
-      List<String> peers = l.stream().map(String::valueOf).toList();
-      agent.heartbeat().setDropped(Set.copyOf(peers));
-    }
-    if (body.containsKey("freezeDisk") && agent.disk() != null) agent.disk().setFrozen(Boolean.TRUE.equals(body.get("freezeDisk")));
-    if (Boolean.TRUE.equals(body.get("corruptDisk")) && agent.disk() != null) {
-      try {
-        agent.disk().setFrozen(true);
-        agent.disk().corruptOwnSlot();
-      } catch (java.io.IOException e) {
-        throw new ApiError(500, e.getMessage());
-      }
-    }
-    ctx.json(Map.of("dropHeartbeats", agent.heartbeat().dropped(), "diskFrozen", agent.disk() != null && agent.disk().frozen()));
-  }
-
-  /** "METHOD /path" of every route served (the OpenAPI test compares them with openapi.json). */
   public List<String> servedRoutes() {
     return http.unsafeConfig().pvt.internalRouter.allHttpHandlers().stream()
         .map(e -> e.getEndpoint().getMethod().name() + " " + e.getEndpoint().getPath()).distinct().sorted().toList();
