@@ -8,13 +8,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -36,31 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class Supervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
   static { ProcessGroups.preferVfork(); }
-  private static final long MAX_LOG_BYTES = 10L << 20;
 
-  /** One running process. */
-  private static final class Proc {
-    volatile App app; // replaced when a warm standby is promoted
-    volatile boolean standby;
-    volatile BooleanSupplier stillDecided = () -> true;
-    volatile Process process; // null while its managed resources are being acquired
-    volatile long pgid;
-    volatile Instance.Phase phase = Instance.Phase.STARTING;
-    volatile long sinceNanos;
-    volatile boolean stopRequested;
-    volatile int acquired; // managed resources acquired so far, released in reverse
-    volatile long nextCheck;
-    volatile int failedChecks;
-    volatile boolean checking;
-    volatile boolean startTimedOut;
-    final String token = java.util.UUID.randomUUID().toString(); // the instance's credential for the client API
-    final java.util.concurrent.CompletableFuture<Void> unloadRequested = new java.util.concurrent.CompletableFuture<>();
-
-    Proc(App app, long now) {
-      this.app = app;
-      this.sinceNanos = now;
-    }
-  }
 
   /** What the supervisor tells the agent. */
   public interface Listener {
@@ -79,6 +52,7 @@ public final class Supervisor implements AutoCloseable {
   private final String address;
   private final String agentUrl;
   private final Path dataDir;
+  private final AppSteps steps;
   private final Path launchScript;
   private final Fence fence;
   private final Ticker ticker;
@@ -115,6 +89,7 @@ public final class Supervisor implements AutoCloseable {
     this.address = address;
     this.agentUrl = agentUrl;
     this.dataDir = dataDir;
+    this.steps = new AppSteps(self, address, agentUrl, dataDir);
     this.ticker = ticker;
     this.mayStart = mayStart;
     this.runUntil = runUntil;
@@ -260,10 +235,10 @@ public final class Supervisor implements AutoCloseable {
     try {
       Path logs = dataDir.resolve("logs");
       Path out = logs.resolve(app.tag() + ".log");
-      rotate(out);
-      for (ManagedResource r : managedOf(app)) {
+      AppSteps.rotate(out);
+      for (ManagedResource r : AppSteps.managedOf(app)) {
         if (proc.stopRequested) break;
-        String failure = acquire(app, r, out);
+        String failure = steps.acquire(app, r, out);
         if (failure != null) {
           fail(proc, "managed resource " + r.name() + " could not be acquired: " + failure);
           return;
@@ -293,7 +268,7 @@ public final class Supervisor implements AutoCloseable {
         Path wd = app.command().workDir() != null ? Path.of(app.command().workDir()) : dataDir.resolve("apps").resolve(app.tag());
         Files.createDirectories(wd);
         pb.directory(wd.toFile());
-        pb.environment().putAll(environment(app));
+        pb.environment().putAll(steps.environment(app));
         pb.environment().put("UNDERSTUDY_APP_TOKEN", proc.token);
         if (proc.standby) pb.environment().put("UNDERSTUDY_STANDBY", "1");
         pb.redirectErrorStream(true);
@@ -325,17 +300,6 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
-  private Map<String, String> environment(App app) {
-    Map<String, String> env = new HashMap<>();
-    if (app.command().env() != null) env.putAll(app.command().env());
-    env.put("UNDERSTUDY_TAG", app.tag());
-    env.put("UNDERSTUDY_SERVER", self);
-    env.put("UNDERSTUDY_ADDRESS", address);
-    env.put("UNDERSTUDY_EPOCH", String.valueOf(app.epoch()));
-    env.put("UNDERSTUDY_AGENT_URL", agentUrl);
-    if (app.service() != null) env.put("UNDERSTUDY_PORT", String.valueOf(app.service().appPort()));
-    return env;
-  }
 
   private void fail(Proc proc, String why) {
     log.error("cannot start {}: {}", proc.app.tag(), why);
@@ -346,61 +310,20 @@ public final class Supervisor implements AutoCloseable {
     listener.changed();
   }
 
-  /** The app's managed resources, then its virtual IP (acquired last, released first: the address goes with the app). */
-  static List<ManagedResource> managedOf(App app) {
-    List<ManagedResource> all = new ArrayList<>(app.managed());
-    if (app.service() != null && app.service().virtualIpResource() != null) all.add(app.service().virtualIpResource());
-    return all;
-  }
 
-  /** Runs a resource's start then check; null when acquired, else why not. */
-  private String acquire(App app, ManagedResource r, Path log) {
-    String started = runStep(app, r.start(), r.timeout(), log);
-    if (started != null) return "start " + started;
-    if (r.check() != null && !r.check().isEmpty()) {
-      String checked = runStep(app, r.check(), r.timeout(), log);
-      if (checked != null) return "check " + checked;
-    }
-    return null;
-  }
 
   private void releaseAll(Proc proc, Path logFile) {
-    List<ManagedResource> m = managedOf(proc.app);
+    List<ManagedResource> m = AppSteps.managedOf(proc.app);
     for (int i = proc.acquired - 1; i >= 0; i--) {
       ManagedResource r = m.get(i);
       if (r.stop() == null || r.stop().isEmpty()) continue;
-      String err = runStep(proc.app, r.stop(), r.timeout(), logFile);
+      String err = steps.runStep(proc.app, r.stop(), r.timeout(), logFile);
       if (err != null) log.error("releasing {} of {} failed: {}", r.name(), proc.app.tag(), err);
     }
     proc.acquired = 0;
   }
 
-  /** Runs one resource command with the app's environment; null on exit 0, else what went wrong. */
-  private String runStep(App app, List<String> argv, long timeoutMs, Path log) {
-    if (argv == null || argv.isEmpty()) return null;
-    try {
-      ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-      pb.environment().putAll(environment(app));
-      Process p = pb.start();
-      if (!p.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly();
-        return String.join(" ", argv) + " timed out after " + timeoutMs + " ms";
-      }
-      return p.exitValue() == 0 ? null : String.join(" ", argv) + " exited with " + p.exitValue();
-    } catch (IOException e) {
-      return String.join(" ", argv) + ": " + e.getMessage();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "interrupted";
-    }
-  }
 
-  private static void rotate(Path log) throws IOException {
-    if (Files.exists(log) && Files.size(log) > MAX_LOG_BYTES) {
-      Files.move(log, log.resolveSibling(log.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING);
-    }
-  }
 
   /** The program (its group's leader) exited. A crash (no stop requested): make sure nothing of the group is left. */
   private void onExit(Proc proc) {
@@ -580,7 +503,7 @@ public final class Supervisor implements AutoCloseable {
       if (startTimedOut(p, now)) continue;
       dev.understudy.model.HealthCheck h = p.app.command().health();
       if (p.phase == Instance.Phase.STARTING && h == null) {
-        boolean healthy = p.app.service() == null || tcpOpen(address, p.app.service().appPort());
+        boolean healthy = p.app.service() == null || AppSteps.tcpOpen(address, p.app.service().appPort());
         if (healthy && p.process.isAlive()) running(p);
         continue;
       }
@@ -589,7 +512,7 @@ public final class Supervisor implements AutoCloseable {
       p.nextCheck = now + TimeUnit.MILLISECONDS.toNanos(p.phase == Instance.Phase.STARTING ? 100 : h.interval());
       workers.execute(() -> {
         try {
-          boolean ok = probe(p.app, h);
+          boolean ok = steps.probe(p.app, h);
           if (ok) {
             p.failedChecks = 0;
             if (p.phase == Instance.Phase.STARTING && p.process.isAlive()) running(p);
@@ -628,32 +551,7 @@ public final class Supervisor implements AutoCloseable {
     listener.changed();
   }
 
-  private boolean probe(App app, dev.understudy.model.HealthCheck h) {
-    if (h.port() != null) return tcpOpen(address, h.port());
-    if (h.http() != null) {
-      try {
-        var r = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(h.timeout())).build()
-            .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(h.http())).timeout(Duration.ofMillis(h.timeout())).build(),
-                java.net.http.HttpResponse.BodyHandlers.discarding());
-        return r.statusCode() < 400;
-      } catch (IOException | IllegalArgumentException e) {
-        return false;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
-    return runStep(app, h.command(), h.timeout(), dataDir.resolve("logs").resolve(app.tag() + ".log")) == null;
-  }
 
-  private static boolean tcpOpen(String host, int port) {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(host, port), 200);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
 
   /** Stops everything and waits (agent shutdown). */
   public void stopAll(String reason) {

@@ -7,61 +7,37 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.retry.RetryPolicies;
-import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
-import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 
 /** The cluster database replica of one agent: a Ratis server plus a client to reach the leader. */
 public final class RaftStore implements Store {
   static {
-    smallerNettyPools();
-    pooledAsyncSteps();
+    RaftSetup.smallerNettyPools();
+    RaftSetup.pooledAsyncSteps();
   }
 
-  /**
-   * Ratis' gRPC (its shaded Netty) pools direct memory in an arena per core and 4 MiB chunks; an agent's traffic is a
-   * few small messages a second, and one arena of 1 MiB chunks took 6-7 MB off an idle agent's RSS (157-160 MB to
-   * 149-154). Must run before Netty's allocator is first used; an operator's own -D setting wins.
-   */
-  public static void smallerNettyPools() {
-    String p = "org.apache.ratis.thirdparty.io.netty.allocator.";
-    if (System.getProperty(p + "numDirectArenas") == null) System.setProperty(p + "numDirectArenas", "1");
-    if (System.getProperty(p + "maxOrder") == null) System.setProperty(p + "maxOrder", "7");
-  }
+  /** See {@link RaftSetup#smallerNettyPools}. */
+  public static void smallerNettyPools() { RaftSetup.smallerNettyPools(); }
 
-  /**
-   * Ratis hands a step of every appendEntries on a follower (and of every flushed write) to CompletableFuture's
-   * default executor. Where the common pool would have a single thread (a 2-core machine), that executor is a new
-   * thread per task: an idle follower started 11 threads a second (strace: 112 clone3 in 10 s, one per fdatasync and
-   * one per append), and measured at 6.6% of a core against 5.5% with a pool of two. Must run before anything uses the
-   * common pool; an operator's own -D setting wins.
-   */
-  public static void pooledAsyncSteps() {
-    String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
-    if (System.getProperty(key) == null && Runtime.getRuntime().availableProcessors() <= 2) System.setProperty(key, "2");
-  }
+  /** See {@link RaftSetup#pooledAsyncSteps}. */
+  public static void pooledAsyncSteps() { RaftSetup.pooledAsyncSteps(); }
 
   private final StoreConfig config;
   private volatile KvStateMachine machine = new KvStateMachine();
@@ -113,7 +89,7 @@ public final class RaftStore implements Store {
 
   private RaftStore(StoreConfig config) {
     this.config = config;
-    this.group = group(config);
+    this.group = RaftSetup.group(config);
   }
 
   /** Starts the replica: FORMAT on an empty data directory, RECOVER when it already holds one. */
@@ -126,12 +102,12 @@ public final class RaftStore implements Store {
    */
   public static RaftStore start(StoreConfig config, boolean joining) throws IOException {
     RaftStore s = new RaftStore(config);
-    RaftProperties props = properties(config);
+    RaftProperties props = RaftSetup.properties(config);
     Path raftDir = config.dataDir().resolve("raft");
     Files.createDirectories(raftDir);
     Path groupDir = raftDir.resolve(s.group.getGroupId().getUuid().toString());
     boolean existing = Files.isDirectory(groupDir);
-    if (existing) checkNotDamaged(groupDir);
+    if (existing) RaftSetup.checkNotDamaged(groupDir);
     try {
       s.server = RaftServer.newBuilder()
           .setServerId(RaftPeerId.valueOf(config.serverId()))
@@ -147,7 +123,7 @@ public final class RaftStore implements Store {
     } catch (IOException | RuntimeException e) {
       s.close();
       if (existing) {
-        throw new StoreCorruptedException("cannot open the database replica in " + groupDir + ": " + rootMessage(e)
+        throw new StoreCorruptedException("cannot open the database replica in " + groupDir + ": " + RaftSetup.rootMessage(e)
             + ". The data directory is damaged or from another cluster: restore it, or remove it so this server"
             + " rejoins as an empty replica and copies the database from the others.", e);
       }
@@ -164,11 +140,11 @@ public final class RaftStore implements Store {
   }
 
   /** Whether this data directory already holds a replica of the configured group. */
-  public static boolean hasReplica(StoreConfig config) { return existingOnDisk(config, group(config)); }
+  public static boolean hasReplica(StoreConfig config) { return existingOnDisk(config, RaftSetup.group(config)); }
 
   private Clients buildClients(String leader) {
-    RaftProperties props = properties(config);
-    RaftProperties quick = properties(config);
+    RaftProperties props = RaftSetup.properties(config);
+    RaftProperties quick = RaftSetup.properties(config);
     // a renewal is worth nothing once older than the lease's slack: one short try, one retry
     RaftClientConfigKeys.Rpc.setRequestTimeout(quick, TimeDuration.valueOf(
         Math.max(200, config.electionTimeoutMax().toMillis()), TimeUnit.MILLISECONDS));
@@ -200,75 +176,7 @@ public final class RaftStore implements Store {
     }
   }
 
-  /** A group directory without its current/raft-meta is what a truncated copy or a half-deleted one looks like. */
-  private static void checkNotDamaged(Path groupDir) {
-    Path meta = groupDir.resolve("current").resolve("raft-meta");
-    Path conf = groupDir.resolve("current").resolve("raft-meta.conf");
-    if (!Files.isRegularFile(meta) && !Files.isRegularFile(conf)) {
-      throw new StoreCorruptedException("the database replica in " + groupDir + " is incomplete (no "
-          + groupDir.relativize(meta) + "). Restore the data directory, or remove " + groupDir
-          + " so this server rejoins as an empty replica and copies the database from the others.", null);
-    }
-  }
 
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) t = t.getCause();
-    return t.getClass().getSimpleName() + ": " + t.getMessage();
-  }
-
-  static RaftGroup group(StoreConfig config) {
-    UUID uuid = UUID.nameUUIDFromBytes(("understudy:" + config.clusterName()).getBytes(StandardCharsets.UTF_8));
-    List<RaftPeer> peers = new ArrayList<>();
-    for (int i = 0; i < config.peers().size(); i++) {
-      StoreConfig.Peer p = config.peers().get(i);
-      peers.add(RaftPeer.newBuilder()
-          .setId(p.id())
-          .setAddress(p.address())
-          .setStartupRole(i < StoreConfig.MAX_VOTERS ? RaftPeerRole.FOLLOWER : RaftPeerRole.LISTENER)
-          .build());
-    }
-    return RaftGroup.valueOf(RaftGroupId.valueOf(uuid), peers);
-  }
-
-  private static RaftProperties properties(StoreConfig config) {
-    RaftProperties p = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
-    StoreConfig.Peer self = config.self();
-    GrpcConfigKeys.Server.setHost(p, self.host());
-    GrpcConfigKeys.Server.setPort(p, self.raftPort());
-    GrpcConfigKeys.Server.setHeartbeatChannel(p, false);
-    // Heartbeats on the append stream, not on a channel of their own. With Ratis' default, a follower sometimes received
-    // nothing from the leader for a minute (at cluster formation, or after a restart) while not calling an election:
-    // 1 of 5 formations on this 2-core machine never became ready, and CI failed on it. With this setting 10 of 10
-    // formed, and the full suite passed twice. (One demo run under leftover load failed to form with it too: measured
-    // both ways, this is the better of the two, not a cure.)
-    RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir().resolve("raft").toFile()));
-    RaftServerConfigKeys.Rpc.setTimeoutMin(p, td(config.electionTimeoutMin()));
-    RaftServerConfigKeys.Rpc.setTimeoutMax(p, td(config.electionTimeoutMax()));
-    // A server just started waits longer before its first election: at cluster formation, JVMs still starting (and a
-    // loaded machine) otherwise elect one leader after another within a second, each writing its own first entry, and
-    // Ratis can then leave a follower stuck on a divergent first entry (see rebuildReplica). A running cluster is not
-    // slowed: a restarted server hears from the leader long before this elapses.
-    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, td(config.electionTimeoutMax().multipliedBy(3)));
-    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, td(config.electionTimeoutMax().multipliedBy(6)));
-    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-    // snapshots keep the log short; small segments let the purge actually free space
-    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEvery());
-    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
-    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
-    // segments sized so that a snapshot's worth of entries spans several: only closed segments can be purged
-    long segment = Math.max(16 * 1024, Math.min(4L << 20, config.snapshotEvery() * 128));
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(segment));
-    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, config.snapshotEvery()));
-    RaftClientConfigKeys.Rpc.setRequestTimeout(p, td(config.requestTimeout()));
-    return p;
-  }
-
-  private static TimeDuration td(java.time.Duration d) {
-    return TimeDuration.valueOf(d.toMillis(), TimeUnit.MILLISECONDS);
-  }
 
   @Override
   public Optional<Entry> get(String key) {
@@ -420,7 +328,7 @@ public final class RaftStore implements Store {
       if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
       return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
     } catch (IOException e) {
-      throw new StoreUnavailableException("database write outcome unknown: " + rootMessage(e), e);
+      throw new StoreUnavailableException("database write outcome unknown: " + RaftSetup.rootMessage(e), e);
     }
   }
 
@@ -440,7 +348,7 @@ public final class RaftStore implements Store {
       throw new StoreUnavailableException("database " + what + " timed out after " + timeoutMs
           + " ms (no leader or no quorum?)", e);
     } catch (ExecutionException e) {
-      throw new StoreUnavailableException("database " + what + " failed: " + rootMessage(e), e);
+      throw new StoreUnavailableException("database " + what + " failed: " + RaftSetup.rootMessage(e), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StoreUnavailableException("interrupted", e);
@@ -494,39 +402,9 @@ public final class RaftStore implements Store {
     }
   }
 
-  /**
-   * What this replica knows of the Raft log, for operators and for the stall watchdog: its role and term, the last
-   * index in its log, the last it knows committed, the last its state machine applied, and the term of its entry 0
-   * (-1 when not in the log). On the leader, {@code followerMatch} holds each follower's acknowledged index, by id.
-   */
-  public record ReplicaInfo(String role, long term, String leader, long lastIndex, long commitIndex, long appliedIndex,
-      java.util.Map<String, Long> followerMatch, String lifeCycle, long firstTerm) {}
+  /** What this replica knows of the Raft log (see {@link ReplicaInfo}). */
+  public ReplicaInfo replicaInfo() { return ReplicaInfo.of(server, group, leaderId().orElse(null), lastAppliedIndex()); }
 
-  public ReplicaInfo replicaInfo() {
-    try {
-      var division = server.getDivision(group.getGroupId());
-      var info = division.getInfo();
-      var log = division.getRaftLog();
-      var last = log.getLastEntryTermIndex();
-      java.util.Map<String, Long> match = new java.util.TreeMap<>();
-      if (info.isLeader()) {
-        // both lists follow the leader's log appenders, in the same order
-        long[] indices = info.getFollowerMatchIndices();
-        var followers = info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
-        if (indices.length == followers.size()) {
-          for (int i = 0; i < indices.length; i++) {
-            match.put(followers.get(i).getId().getId().toStringUtf8(), indices[i]);
-          }
-        }
-      }
-      var first = log.getTermIndex(0);
-      return new ReplicaInfo(info.getCurrentRole().name(), info.getCurrentTerm(), leaderId().orElse(null),
-          last == null ? -1 : last.getIndex(), log.getLastCommittedIndex(), lastAppliedIndex(), match,
-          info.getLifeCycleState().name(), first == null ? -1 : first.getTerm());
-    } catch (IOException | RuntimeException e) {
-      return new ReplicaInfo("UNAVAILABLE: " + rootMessage(e), -1, null, -1, -1, lastAppliedIndex(), java.util.Map.of(), "?", -1);
-    }
-  }
 
   /**
    * Asks the leader to step down; a new election follows (possibly won by the same server). The repair for a follower
@@ -572,7 +450,7 @@ public final class RaftStore implements Store {
     server = RaftServer.newBuilder()
         .setServerId(RaftPeerId.valueOf(config.serverId()))
         .setGroup(group)
-        .setProperties(properties(config))
+        .setProperties(RaftSetup.properties(config))
         .setStateMachine(machine)
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();

@@ -1,0 +1,122 @@
+package dev.understudy.run;
+
+import dev.understudy.model.App;
+import dev.understudy.model.ManagedResource;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The commands around an app's process: its environment, its managed resources' start, check and stop steps, and its
+ * health probes (a port, an HTTP URL, a command). Each step is bounded by its timeout and logs to the app's log.
+ */
+final class AppSteps {
+  static final long MAX_LOG_BYTES = 10L << 20;
+
+  private final String self;
+  private final String address;
+  private final String agentUrl;
+  private final Path dataDir;
+
+  AppSteps(String self, String address, String agentUrl, Path dataDir) {
+    this.self = self;
+    this.address = address;
+    this.agentUrl = agentUrl;
+    this.dataDir = dataDir;
+  }
+
+  Map<String, String> environment(App app) {
+    Map<String, String> env = new HashMap<>();
+    if (app.command().env() != null) env.putAll(app.command().env());
+    env.put("UNDERSTUDY_TAG", app.tag());
+    env.put("UNDERSTUDY_SERVER", self);
+    env.put("UNDERSTUDY_ADDRESS", address);
+    env.put("UNDERSTUDY_EPOCH", String.valueOf(app.epoch()));
+    env.put("UNDERSTUDY_AGENT_URL", agentUrl);
+    if (app.service() != null) env.put("UNDERSTUDY_PORT", String.valueOf(app.service().appPort()));
+    return env;
+  }
+
+  /** The app's managed resources, then its virtual IP (acquired last, released first: the address goes with the app). */
+  static List<ManagedResource> managedOf(App app) {
+    List<ManagedResource> all = new ArrayList<>(app.managed());
+    if (app.service() != null && app.service().virtualIpResource() != null) all.add(app.service().virtualIpResource());
+    return all;
+  }
+
+  /** Runs a resource's start then check; null when acquired, else why not. */
+  String acquire(App app, ManagedResource r, Path log) {
+    String started = runStep(app, r.start(), r.timeout(), log);
+    if (started != null) return "start " + started;
+    if (r.check() != null && !r.check().isEmpty()) {
+      String checked = runStep(app, r.check(), r.timeout(), log);
+      if (checked != null) return "check " + checked;
+    }
+    return null;
+  }
+
+  /** Runs one resource command with the app's environment; null on exit 0, else what went wrong. */
+  String runStep(App app, List<String> argv, long timeoutMs, Path log) {
+    if (argv == null || argv.isEmpty()) return null;
+    try {
+      ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      pb.environment().putAll(environment(app));
+      Process p = pb.start();
+      if (!p.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        return String.join(" ", argv) + " timed out after " + timeoutMs + " ms";
+      }
+      return p.exitValue() == 0 ? null : String.join(" ", argv) + " exited with " + p.exitValue();
+    } catch (IOException e) {
+      return String.join(" ", argv) + ": " + e.getMessage();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    }
+  }
+
+  static void rotate(Path log) throws IOException {
+    if (Files.exists(log) && Files.size(log) > MAX_LOG_BYTES) {
+      Files.move(log, log.resolveSibling(log.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  boolean probe(App app, dev.understudy.model.HealthCheck h) {
+    if (h.port() != null) return tcpOpen(address, h.port());
+    if (h.http() != null) {
+      try {
+        var r = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(h.timeout())).build()
+            .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(h.http())).timeout(Duration.ofMillis(h.timeout())).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        return r.statusCode() < 400;
+      } catch (IOException | IllegalArgumentException e) {
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return runStep(app, h.command(), h.timeout(), dataDir.resolve("logs").resolve(app.tag() + ".log")) == null;
+  }
+
+  static boolean tcpOpen(String host, int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(host, port), 200);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}

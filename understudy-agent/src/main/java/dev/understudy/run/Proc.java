@@ -1,0 +1,30 @@
+package dev.understudy.run;
+
+import dev.understudy.decide.Instance;
+import dev.understudy.model.App;
+import java.util.function.BooleanSupplier;
+
+/** One process of an app on this server, as the supervisor tracks it through its life. */
+/** One running process. */
+final class Proc {
+  volatile App app; // replaced when a warm standby is promoted
+  volatile boolean standby;
+  volatile BooleanSupplier stillDecided = () -> true;
+  volatile Process process; // null while its managed resources are being acquired
+  volatile long pgid;
+  volatile Instance.Phase phase = Instance.Phase.STARTING;
+  volatile long sinceNanos;
+  volatile boolean stopRequested;
+  volatile int acquired; // managed resources acquired so far, released in reverse
+  volatile long nextCheck;
+  volatile int failedChecks;
+  volatile boolean checking;
+  volatile boolean startTimedOut;
+  final String token = java.util.UUID.randomUUID().toString(); // the instance's credential for the client API
+  final java.util.concurrent.CompletableFuture<Void> unloadRequested = new java.util.concurrent.CompletableFuture<>();
+
+  Proc(App app, long now) {
+    this.app = app;
+    this.sinceNanos = now;
+  }
+}
