@@ -30,6 +30,7 @@ final class Fence implements AutoCloseable {
   private final Runnable died;
   /** {@code System.nanoTime() + bootOffsetNanos} never exceeds the boot-time clock (see {@link #calibrate}). */
   private long bootOffsetNanos;
+  private final Offset offset;
   private long deadlineSent = Long.MIN_VALUE;
   private Process process;
   private OutputStream stdin;
@@ -37,6 +38,16 @@ final class Fence implements AutoCloseable {
 
   /** {@code died}: called (on another thread) when the fence exits while this object is not being closed. */
   Fence(Path runDir, Path pidFile, Runnable died) throws IOException {
+    this(runDir, pidFile, died, Fence::calibrate);
+  }
+
+  /** A source of the boot-time offset (tests give a stale first reading, as after a suspend). */
+  interface Offset {
+    long read() throws IOException;
+  }
+
+  Fence(Path runDir, Path pidFile, Runnable died, Offset offset) throws IOException {
+    this.offset = offset;
     this.script = runDir.resolve("fence.sh");
     this.pidFile = pidFile;
     this.died = died;
@@ -56,7 +67,7 @@ final class Fence implements AutoCloseable {
   /** Starts a fresh fence guarding nothing yet. */
   synchronized void start() throws IOException {
     // its own session: a terminal's Ctrl-C for the agent must not take the fence with it
-    bootOffsetNanos = calibrate();
+    bootOffsetNanos = offset.read();
     deadlineSent = Long.MIN_VALUE;
     process = new ProcessBuilder(ProcessGroups.onPath("setsid"), ProcessGroups.onPath("bash"), script.toString())
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -94,6 +105,13 @@ final class Fence implements AutoCloseable {
   synchronized void deadline(long deadlineNanos) {
     if (deadlineNanos == deadlineSent) return;
     deadlineSent = deadlineNanos;
+    // measured again for every deadline: a suspend moves the boot-time clock ahead of System.nanoTime by its length,
+    // and an offset measured once would make every later deadline one already past (every start killed at once)
+    try {
+      bootOffsetNanos = offset.read();
+    } catch (IOException e) {
+      log.warn("cannot read /proc/uptime ({}); the fence's deadline uses the offset measured last", e.toString());
+    }
     send("@" + toBootCentis(deadlineNanos, bootOffsetNanos));
   }
 

@@ -55,6 +55,26 @@ class FenceTest {
     });
   }
 
+  /**
+   * Finding 8 of #20: after a suspend and resume the boot-time clock (the fence's) is ahead of System.nanoTime by the
+   * time suspended. An offset measured once at the fence's start then turns every later deadline into one already
+   * past, and every app started after the resume is killed at once. Here the first reading is the stale one (10 s
+   * short, as after a 10 s suspend); a deadline 2 s ahead must still leave the app running.
+   */
+  @Test
+  void aDeadlineAfterASuspendIsCountedOnTheBootClockAsItIsNow() throws Exception {
+    long[] calls = {0};
+    fence = new Fence(dir, dir.resolve("fence.pid"), () -> {}, () -> {
+      long real = Fence.calibrate();
+      return calls[0]++ == 0 ? real - 10_000_000_000L : real;
+    });
+    fence.start();
+    long app = group();
+    assertThat(fence.guard(app, in(2_000))).isTrue();
+    await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(2)).until(() -> ProcessGroups.alive(app));
+    await().atMost(Duration.ofSeconds(4)).until(() -> !ProcessGroups.alive(app)); // and it still dies at its deadline
+  }
+
   @Test
   void aSilentAgentsAppsLiveUntilTheDeadline() throws Exception {
     Fence f = fence();
