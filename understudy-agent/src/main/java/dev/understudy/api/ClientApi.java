@@ -133,23 +133,40 @@ final class ClientApi {
     ctx.json(body);
   }
 
-  /** FIG. 3D: wait while this server is not the host; answers the epoch to use once it is. */
+  /**
+   * FIG. 3D: wait while this server is not the host; answers the epoch to use once it is. Only the instance this agent
+   * started, under the fence, is ever told it hosts the app: a copy started by hand with the cluster token would run
+   * beside it, unguarded. A warm standby is told once it is promoted (its managed resources acquired).
+   */
   private void host(Context ctx) {
     long wait = Math.min(MAX_WAIT_MS, longParam(ctx, "waitMs", 0));
     String tag = ctx.pathParam("tag");
     current(ctx);
+    String token = bearer(ctx);
     Supplier<Optional<App>> check = () -> agent.store().localGet(Keys.app(tag))
-        .map(e -> Json.read(e.value(), App.class)).filter(a -> agent.id().equals(a.host()));
+        .map(e -> Json.read(e.value(), App.class))
+        .filter(a -> agent.id().equals(a.host()) && agent.supervisor().hostsInstance(tag, token));
     ctx.future(() -> until(check, wait).thenApply(found -> {
       App a = found.orElseGet(() -> current(ctx));
+      boolean hosts = found.isPresent();
       Map<String, Object> m = new LinkedHashMap<>();
-      m.put("host", agent.id().equals(a.host()));
+      m.put("host", hosts);
       m.put("server", a.hasHost() ? a.host() : null);
       m.put("epoch", a.epoch());
+      if (!hosts && agent.id().equals(a.host()) && !agent.supervisor().tokenValid(tag, token)) {
+        m.put("reason", "only the instance " + agent.id() + " started hosts " + tag
+            + " (it authenticates with its UNDERSTUDY_APP_TOKEN); a copy started by hand would run unguarded");
+      }
       ctx.json(m);
       return m;
     }));
   }
+
+  private static String bearer(Context ctx) {
+    String h = Optional.ofNullable(ctx.header("Authorization")).orElse("");
+    return h.startsWith("Bearer ") ? h.substring(7) : "";
+  }
+
 
   private <T> CompletableFuture<Optional<T>> until(Supplier<Optional<T>> check, long waitMs) {
     CompletableFuture<Optional<T>> f = new CompletableFuture<>();

@@ -19,6 +19,7 @@ final class Proc {
   volatile long nextCheck;
   volatile int failedChecks;
   volatile boolean checking;
+volatile boolean promoting; // acquiring its managed resources before it becomes the host's instance
   volatile boolean startTimedOut;
   final String token = java.util.UUID.randomUUID().toString(); // the instance's credential for the client API
   final java.util.concurrent.CompletableFuture<Void> unloadRequested = new java.util.concurrent.CompletableFuture<>();

@@ -162,25 +162,65 @@ public final class Supervisor implements AutoCloseable {
 
   public boolean idle() { return procs.isEmpty(); }
 
-  /** This server became the host: its warm standby instance of the app is now the host's, at the app's epoch. */
+  /**
+   * This server became the host: its warm standby instance of the app becomes the host's, at the app's epoch, once the
+   * app's managed resources are acquired. A standby holds none while another server hosts the app (a virtual IP or a
+   * mount on two servers at once); a resource that cannot be acquired now stops the instance and counts as a failure.
+   */
   public void promote(App app) {
     Proc p = procs.get(app.tag());
     if (p == null) return;
     synchronized (p) {
-      if (!p.standby || p.stopRequested) return;
-      p.app = app;
-      p.standby = false;
-      p.sinceNanos = ticker.nanos(); // its start timeout counts from here: a standby waits paused as long as it must
+      if (!p.standby || p.stopRequested || p.promoting) return;
+      p.promoting = true;
     }
-    log.info("promoted the warm standby of {} to host at epoch {}", app.tag(), app.epoch());
-    listener.changed();
+    launchers.execute(() -> {
+      Path out = dataDir.resolve("logs").resolve(app.tag() + ".log");
+      for (ManagedResource r : AppSteps.managedOf(app)) {
+        String failure = p.stopRequested ? "stop requested" : steps.acquire(app, r, out);
+        if (failure != null) {
+          String why = "managed resource " + r.name() + " could not be acquired at promotion: " + failure;
+          log.error("cannot promote {}: {}", app.tag(), why);
+          p.promoting = false;
+          if (!p.stopRequested) {
+            listener.startFailed(app.tag(), app.epoch(), why);
+            listener.exited(app.tag(), app.epoch(), true, -1);
+            stop(app.tag(), why);
+          }
+          return;
+        }
+        p.acquired++;
+      }
+      synchronized (p) {
+        p.promoting = false;
+        if (p.stopRequested) return;
+        p.app = app;
+        p.standby = false;
+        p.sinceNanos = ticker.nanos(); // its start timeout counts from here: a standby waits paused as long as it must
+      }
+      log.info("promoted the warm standby of {} to host at epoch {}", app.tag(), app.epoch());
+      listener.changed();
+    });
   }
+
 
   /** Whether {@code token} is the credential of this server's current instance of {@code tag}. */
   public boolean tokenValid(String tag, String token) {
     Proc p = procs.get(tag);
     return p != null && token != null && java.security.MessageDigest.isEqual(p.token.getBytes(StandardCharsets.UTF_8),
         token.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The credential of this server's current instance of {@code tag} (tests; the instance gets it in its environment). */
+  public java.util.Optional<String> tokenOf(String tag) {
+    Proc p = procs.get(tag);
+    return p == null ? java.util.Optional.empty() : java.util.Optional.of(p.token);
+  }
+
+  /** Whether this server's instance of {@code tag} is the host's: running, and not a warm standby still waiting. */
+  public boolean hostsInstance(String tag, String token) {
+    Proc p = procs.get(tag);
+    return p != null && !p.standby && !p.stopRequested && tokenValid(tag, token);
   }
 
   /** Completes when the agent asks this server's instance of {@code tag} to unload (empty if none runs). */
@@ -236,7 +276,8 @@ public final class Supervisor implements AutoCloseable {
       Path logs = dataDir.resolve("logs");
       Path out = logs.resolve(app.tag() + ".log");
       AppSteps.rotate(out);
-      for (ManagedResource r : AppSteps.managedOf(app)) {
+      // a warm standby acquires them when promoted: until then another server hosts the app and holds them
+      for (ManagedResource r : proc.standby ? List.<ManagedResource>of() : AppSteps.managedOf(app)) {
         if (proc.stopRequested) break;
         String failure = steps.acquire(app, r, out);
         if (failure != null) {
@@ -435,6 +476,8 @@ public final class Supervisor implements AutoCloseable {
       if (!awaitGroupGone(p, timeoutMs)) log.warn("{} did not stop within {} ms; killing its process group", p.app.tag(), timeoutMs);
     }
     killAndVerifyGone(p);
+    // a promotion still acquiring sees the stop after its current step: release only once it has given up
+    for (int i = 0; p.promoting && i < 600; i++) sleep(50);
     releaseAll(p, dataDir.resolve("logs").resolve(p.app.tag() + ".log"));
     log.info("stopped {} (epoch {}) in {} ms", p.app.tag(), p.app.epoch(), (System.nanoTime() - t0) / 1_000_000);
     finish(p);

@@ -134,6 +134,26 @@ class ApiTest {
   }
 
   /**
+   * Finding 10 of #20: a copy of an aware program started by hand with the cluster token was told it is the host and
+   * ran beside the agent's own instance, unguarded by the fence. Only the instance the agent started (its
+   * UNDERSTUDY_APP_TOKEN) is ever told it hosts the app.
+   */
+  @Test
+  void onlyTheInstanceTheAgentStartedIsToldItIsTheHost() throws Exception {
+    String spec = Json.write(Map.of("tag", "solo", "type", "AWARE", "command", Map.of("argv", List.of("sleep", "100000")),
+        "primary", "s1", "backups", List.of("s2")));
+    assertThat(send("POST", "/api/v1/apps", spec, TOKEN).statusCode()).isEqualTo(201);
+    await().atMost(Duration.ofSeconds(10)).until(() -> agent.supervisor().instances().containsKey("solo"));
+    JsonNode byHand = Json.MAPPER.readTree(send("GET", "/api/v1/client/solo/host?waitMs=300", null, TOKEN).body());
+    assertThat(byHand.path("host").asBoolean()).as(byHand.toString()).isFalse();
+    assertThat(byHand.path("reason").asText()).contains("UNDERSTUDY_APP_TOKEN");
+    String own = agent.supervisor().tokenOf("solo").orElseThrow();
+    JsonNode started = Json.MAPPER.readTree(send("GET", "/api/v1/client/solo/host", null, own).body());
+    assertThat(started.path("host").asBoolean()).as(started.toString()).isTrue();
+    assertThat(send("DELETE", "/api/v1/apps/solo", null, TOKEN).statusCode()).isIn(202, 204);
+  }
+
+  /**
    * Found by a user: an app whose command exits at once on every server was started 3,612 times in 40 s, bouncing
    * between servers without end. Now: a bounded number of starts, then FAILED; after the cause is fixed, an operator's
    * load brings it back.

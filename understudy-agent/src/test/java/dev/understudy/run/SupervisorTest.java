@@ -243,6 +243,33 @@ class SupervisorTest {
     assertThat(Files.readAllLines(trace)).containsExactly("mount", "addr-up", "app", "addr-down", "umount");
   }
 
+  /**
+   * Finding 1 of #20: a warm standby runs paused on a server that is not the host, so it must not hold the app's
+   * managed resources (a virtual IP with its gratuitous ARP, a mount) while the host has them. It acquires them when
+   * promoted, before it counts as the host's instance.
+   */
+  @Test
+  void aWarmStandbyAcquiresManagedResourcesOnlyWhenPromoted() throws Exception {
+    start();
+    Path trace = dir.resolve("trace");
+    java.util.function.Function<String, List<String>> rec = w -> List.of("bash", "-c", "echo " + w + " >> " + trace);
+    App a = app("warm", "bash", "-c", "echo $$ > pid; echo app >> " + trace + "; exec sleep 1000").withManaged(List.of(
+        new ManagedResource("volume", rec.apply("mount"), rec.apply("umount"), null, null),
+        new ManagedResource("address", rec.apply("addr-up"), rec.apply("addr-down"), null, null)));
+    sup.start(a, true, () -> true);
+    long pid = childPid("warm");
+    await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(trace) && Files.readAllLines(trace).contains("app"));
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> Files.readAllLines(trace).equals(List.of("app")));
+    assertThat(sup.instances().get("warm").standby()).isTrue();
+    sup.promote(a.withEpoch(2));
+    await().atMost(Duration.ofSeconds(5)).until(() -> !sup.instances().get("warm").standby());
+    assertThat(Files.readAllLines(trace)).containsExactly("app", "mount", "addr-up");
+    sup.stop("warm", "test");
+    await().atMost(Duration.ofSeconds(10)).until(() -> sup.instances().isEmpty());
+    assertThat(ProcessGroups.alive(pid)).isFalse();
+    assertThat(Files.readAllLines(trace)).containsExactly("app", "mount", "addr-up", "addr-down", "umount");
+  }
+
   @Test
   void failedResourceReleasesTheOnesAcquiredAndReportsACrash() throws Exception {
     start();
