@@ -40,5 +40,10 @@ final class SupervisorEvents implements Supervisor.Listener {
   }
 
   @Override
+  public void releaseFailed(String tag, long epoch, String why) {
+    emit.accept(new Event(null, 0, "RELEASE_FAILED", self, tag, tag + " on " + self + ": " + why, Map.of()));
+  }
+
+  @Override
   public void changed() { loop.wake(); }
 }

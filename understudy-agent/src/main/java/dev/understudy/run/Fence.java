@@ -106,9 +106,12 @@ final class Fence implements AutoCloseable {
     if (deadlineNanos == deadlineSent) return;
     deadlineSent = deadlineNanos;
     // measured again for every deadline: a suspend moves the boot-time clock ahead of System.nanoTime by its length,
-    // and an offset measured once would make every later deadline one already past (every start killed at once)
+    // and an offset measured once would make every later deadline one already past (every start killed at once).
+    // Every reading is at most the true offset (the boot clock is read first), and the true offset never shrinks, so
+    // the largest reading is the best: one taken by a thread preempted between its two reads only makes a deadline
+    // early, and the next reading repairs it.
     try {
-      bootOffsetNanos = offset.read();
+      bootOffsetNanos = Math.max(bootOffsetNanos, offset.read());
     } catch (IOException e) {
       log.warn("cannot read /proc/uptime ({}); the fence's deadline uses the offset measured last", e.toString());
     }

@@ -5,7 +5,6 @@ import dev.understudy.model.App;
 import java.util.function.BooleanSupplier;
 
 /** One process of an app on this server, as the supervisor tracks it through its life. */
-/** One running process. */
 final class Proc {
   volatile App app; // replaced when a warm standby is promoted
   volatile boolean standby;
@@ -19,7 +18,9 @@ final class Proc {
   volatile long nextCheck;
   volatile int failedChecks;
   volatile boolean checking;
-volatile boolean promoting; // acquiring its managed resources before it becomes the host's instance
+  volatile boolean promoting; // acquiring its managed resources before it becomes the host's instance
+  /** Managed resources whose release failed (indices into the app's managed list), retried until released. */
+  final java.util.List<Integer> stuck = new java.util.concurrent.CopyOnWriteArrayList<>();
   volatile boolean startTimedOut;
   final String token = java.util.UUID.randomUUID().toString(); // the instance's credential for the client API
   final java.util.concurrent.CompletableFuture<Void> unloadRequested = new java.util.concurrent.CompletableFuture<>();

@@ -45,6 +45,9 @@ public final class Supervisor implements AutoCloseable {
     /** The app failed its health check too many times in a row and is being killed (a crash follows). */
     default void unhealthy(String tag, long epoch, String why) {}
 
+    /** A managed resource of the stopped app could not be released: the app stays here, stopping, until it is. */
+    default void releaseFailed(String tag, long epoch, String why) {}
+
     void changed();
   }
 
@@ -295,10 +298,10 @@ public final class Supervisor implements AutoCloseable {
       // What must be atomic is this instance's "not asked to stop" check with its spawn (see stop()).
       synchronized (proc) {
         if (proc.stopRequested || !mayStart.getAsBoolean() || !proc.stillDecided.getAsBoolean()) {
-          releaseAll(proc, out);
-          finish(proc);
-          listener.exited(app.tag(), app.epoch(), false, 0);
-          listener.changed();
+          releaseThenFinish(proc, () -> {
+            listener.exited(app.tag(), app.epoch(), false, 0);
+            listener.changed();
+          });
           return;
         }
         // setsid: the launcher leads a new process group (pgid = its pid), which the fence guards before the program
@@ -344,25 +347,78 @@ public final class Supervisor implements AutoCloseable {
 
   private void fail(Proc proc, String why) {
     log.error("cannot start {}: {}", proc.app.tag(), why);
-    releaseAll(proc, dataDir.resolve("logs").resolve(proc.app.tag() + ".log"));
-    finish(proc);
-    listener.startFailed(proc.app.tag(), proc.app.epoch(), why);
-    listener.exited(proc.app.tag(), proc.app.epoch(), true, -1);
-    listener.changed();
+    releaseThenFinish(proc, () -> {
+      listener.startFailed(proc.app.tag(), proc.app.epoch(), why);
+      listener.exited(proc.app.tag(), proc.app.epoch(), true, -1);
+      listener.changed();
+    });
   }
 
 
 
-  private void releaseAll(Proc proc, Path logFile) {
+  /**
+   * Releases the app's managed resources in reverse order; true when none is left held. One whose release fails is
+   * kept in {@code stuck} and the others are still released.
+   */
+  private boolean releaseAll(Proc proc, Path logFile) {
     List<ManagedResource> m = AppSteps.managedOf(proc.app);
-    for (int i = proc.acquired - 1; i >= 0; i--) {
+    List<Integer> held = new ArrayList<>(proc.stuck);
+    for (int i = proc.acquired - 1; i >= 0; i--) held.add(i);
+    held.sort(java.util.Comparator.reverseOrder());
+    proc.acquired = 0;
+    proc.stuck.clear();
+    for (int i : held) {
       ManagedResource r = m.get(i);
       if (r.stop() == null || r.stop().isEmpty()) continue;
       String err = steps.runStep(proc.app, r.stop(), r.timeout(), logFile);
-      if (err != null) log.error("releasing {} of {} failed: {}", r.name(), proc.app.tag(), err);
+      if (err != null) {
+        log.error("releasing {} of {} failed: {}", r.name(), proc.app.tag(), err);
+        proc.stuck.add(i);
+      }
     }
-    proc.acquired = 0;
+    return proc.stuck.isEmpty();
   }
+
+  /**
+   * The process is verified gone: release its managed resources, then forget it and report. A resource that cannot be
+   * released (a busy mount, an address the kernel keeps) keeps the app here as STOPPING, so it is neither handed over
+   * nor restarted while this server may still hold its mount or address; the release is retried every 2 s and an
+   * operator is told (RELEASE_FAILED).
+   */
+  private void releaseThenFinish(Proc proc, Runnable report) {
+    Path logFile = dataDir.resolve("logs").resolve(proc.app.tag() + ".log");
+    if (releaseAll(proc, logFile)) {
+      finish(proc);
+      report.run();
+      return;
+    }
+    proc.stopRequested = true;
+    proc.phase = Instance.Phase.STOPPING;
+    List<ManagedResource> m = AppSteps.managedOf(proc.app);
+    String names = String.join(", ", proc.stuck.stream().map(i -> m.get(i).name()).toList());
+    listener.releaseFailed(proc.app.tag(), proc.app.epoch(), "could not release " + names
+        + " after stopping it; it stays here, stopping, and the release is retried every 2 s (see its log)");
+    listener.changed();
+    retryRelease(proc, report, logFile);
+  }
+
+  private void retryRelease(Proc proc, Runnable report, Path logFile) {
+    try {
+      timer.schedule(() -> workers.execute(() -> {
+        if (releaseAll(proc, logFile)) {
+          log.info("released the managed resources of {} at last", proc.app.tag());
+          finish(proc);
+          report.run();
+          listener.changed();
+        } else {
+          retryRelease(proc, report, logFile);
+        }
+      }), 2, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // the supervisor is closing
+    }
+  }
+
 
 
 
@@ -375,12 +431,12 @@ public final class Supervisor implements AutoCloseable {
     // in a restart window moved the app away as a crash loop.
     boolean fenced = ticker.nanos() + FENCE_EARLY_NANOS >= fence.deadlineSent();
     killAndVerifyGone(proc);
-    releaseAll(proc, dataDir.resolve("logs").resolve(proc.app.tag() + ".log"));
-    finish(proc);
     if (fenced) log.warn("{} was killed at the fence's deadline (the lease ran out, or the fence died), not crashed", proc.app.tag());
     else log.warn("{} exited on its own (code {})", proc.app.tag(), code);
-    listener.exited(proc.app.tag(), proc.app.epoch(), !fenced, code);
-    listener.changed();
+    releaseThenFinish(proc, () -> {
+      listener.exited(proc.app.tag(), proc.app.epoch(), !fenced, code);
+      listener.changed();
+    });
   }
 
   /** Forget the process only once its whole group is verified gone: until then the app still counts as here. */
@@ -478,11 +534,11 @@ public final class Supervisor implements AutoCloseable {
     killAndVerifyGone(p);
     // a promotion still acquiring sees the stop after its current step: release only once it has given up
     for (int i = 0; p.promoting && i < 600; i++) sleep(50);
-    releaseAll(p, dataDir.resolve("logs").resolve(p.app.tag() + ".log"));
     log.info("stopped {} (epoch {}) in {} ms", p.app.tag(), p.app.epoch(), (System.nanoTime() - t0) / 1_000_000);
-    finish(p);
-    listener.exited(p.app.tag(), p.app.epoch(), false, 0);
-    listener.changed();
+    releaseThenFinish(p, () -> {
+      listener.exited(p.app.tag(), p.app.epoch(), false, 0);
+      listener.changed();
+    });
   }
 
   /**

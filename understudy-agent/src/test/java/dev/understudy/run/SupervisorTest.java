@@ -28,6 +28,7 @@ class SupervisorTest {
   final java.util.concurrent.atomic.AtomicLong deadline = new java.util.concurrent.atomic.AtomicLong();
   final List<String> exits = new CopyOnWriteArrayList<>();
   final List<String> startFailures = new CopyOnWriteArrayList<>();
+  final List<String> releaseFailures = new CopyOnWriteArrayList<>();
   final java.util.concurrent.atomic.AtomicInteger changes = new java.util.concurrent.atomic.AtomicInteger();
   Supervisor sup;
   /** What the agent's confirmed renewals do: tell the supervisor the deadline moved, five times a second. */
@@ -42,6 +43,9 @@ class SupervisorTest {
 
           @Override
           public void startFailed(String tag, long epoch, String why) { startFailures.add(tag + ": " + why); }
+
+          @Override
+          public void releaseFailed(String tag, long epoch, String why) { releaseFailures.add(tag + ": " + why); }
 
           @Override
           public void changed() { changes.incrementAndGet(); }
@@ -268,6 +272,33 @@ class SupervisorTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> sup.instances().isEmpty());
     assertThat(ProcessGroups.alive(pid)).isFalse();
     assertThat(Files.readAllLines(trace)).containsExactly("app", "mount", "addr-up", "addr-down", "umount");
+  }
+
+  /**
+   * Finding 2 of #20: a release that failed (a busy umount, an address the kernel kept) was logged and the hand-over
+   * went on, so the taker acquired what this server still held. Now the app stays here, STOPPING, while the release
+   * is retried; the stop is reported (and the app can be handed over) only once everything is released.
+   */
+  @Test
+  void aFailedReleaseKeepsTheAppStoppingHereUntilItIsReleased() throws Exception {
+    start();
+    Path trace = dir.resolve("trace");
+    Path tries = dir.resolve("tries");
+    // the release fails twice (the mount is busy), then succeeds
+    List<String> umount = List.of("bash", "-c", "echo x >> " + tries + "; [ $(wc -l < " + tries + ") -ge 3 ] && echo umount >> " + trace);
+    App a = app("held", "bash", "-c", "echo $$ > pid; exec sleep 1000").withManaged(List.of(
+        new ManagedResource("volume", List.of("bash", "-c", "echo mount >> " + trace), umount, null, null)));
+    sup.start(a);
+    long pid = childPid("held");
+    sup.stop("held", "move to s2");
+    await().atMost(Duration.ofSeconds(5)).until(() -> !releaseFailures.isEmpty());
+    assertThat(releaseFailures.get(0)).contains("volume");
+    assertThat(ProcessGroups.alive(pid)).as("the process itself is stopped").isFalse();
+    assertThat(sup.instances().get("held").phase()).as("but the app stays here while it holds the volume").isEqualTo(Instance.Phase.STOPPING);
+    assertThat(exits).as("no stop reported yet: the agent must not hand it over").isEmpty();
+    await().atMost(Duration.ofSeconds(10)).until(() -> sup.instances().isEmpty());
+    assertThat(exits).containsExactly("held:false:0");
+    assertThat(Files.readAllLines(trace)).containsExactly("mount", "umount");
   }
 
   @Test
