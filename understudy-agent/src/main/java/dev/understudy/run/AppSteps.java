@@ -119,4 +119,41 @@ final class AppSteps {
       return false;
     }
   }
+
+  /**
+   * Acquires the app's managed resources in order, counting them in {@code proc.acquired} (released in reverse); null
+   * when all are held, else why not. Stops early when a stop is requested.
+   */
+  String acquireAll(Proc proc, App app, Path log) {
+    for (ManagedResource r : managedOf(app)) {
+      if (proc.stopRequested) return "stop requested";
+      String failure = acquire(app, r, log);
+      if (failure != null) return "managed resource " + r.name() + " could not be acquired: " + failure;
+      proc.acquired++;
+    }
+    return null;
+  }
+
+  /**
+   * Releases the app's managed resources in reverse order; true when none is left held. One whose release fails is
+   * kept in {@code stuck} and the others are still released.
+   */
+  boolean releaseAll(Proc proc, Path logFile) {
+    List<ManagedResource> m = AppSteps.managedOf(proc.app);
+    List<Integer> held = new ArrayList<>(proc.stuck);
+    for (int i = proc.acquired - 1; i >= 0; i--) held.add(i);
+    held.sort(java.util.Comparator.reverseOrder());
+    proc.acquired = 0;
+    proc.stuck.clear();
+    for (int i : held) {
+      ManagedResource r = m.get(i);
+      if (r.stop() == null || r.stop().isEmpty()) continue;
+      String err = runStep(proc.app, r.stop(), r.timeout(), logFile);
+      if (err != null) {
+        LoggerFactory.getLogger(AppSteps.class).error("releasing {} of {} failed: {}", r.name(), proc.app.tag(), err);
+        proc.stuck.add(i);
+      }
+    }
+    return proc.stuck.isEmpty();
+  }
 }

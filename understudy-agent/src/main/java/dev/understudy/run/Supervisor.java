@@ -58,6 +58,7 @@ public final class Supervisor implements AutoCloseable {
   private final AppSteps steps;
   private final Path launchScript;
   private final Fence fence;
+  private final ProcessStop stopper;
   private final Ticker ticker;
   private final BooleanSupplier mayStart;
   private final java.util.function.LongSupplier runUntil;
@@ -106,6 +107,7 @@ public final class Supervisor implements AutoCloseable {
     }
     Files.deleteIfExists(run.resolve("guard.sh")); // the per-app guard of earlier versions
     this.fence = new Fence(run, dataDir.resolve("fence.pid"), this::fenceDied);
+    this.stopper = new ProcessStop(fence, dataDir);
     fence.killLeftover();
     killLeftovers();
     fence.start();
@@ -179,20 +181,17 @@ public final class Supervisor implements AutoCloseable {
     }
     launchers.execute(() -> {
       Path out = dataDir.resolve("logs").resolve(app.tag() + ".log");
-      for (ManagedResource r : AppSteps.managedOf(app)) {
-        String failure = p.stopRequested ? "stop requested" : steps.acquire(app, r, out);
-        if (failure != null) {
-          String why = "managed resource " + r.name() + " could not be acquired at promotion: " + failure;
-          log.error("cannot promote {}: {}", app.tag(), why);
-          p.promoting = false;
-          if (!p.stopRequested) {
-            listener.startFailed(app.tag(), app.epoch(), why);
-            listener.exited(app.tag(), app.epoch(), true, -1);
-            stop(app.tag(), why);
-          }
-          return;
+      String failure = steps.acquireAll(p, app, out);
+      if (failure != null) {
+        String why = failure + " (at promotion)";
+        log.error("cannot promote {}: {}", app.tag(), why);
+        p.promoting = false;
+        if (!p.stopRequested) {
+          listener.startFailed(app.tag(), app.epoch(), why);
+          listener.exited(app.tag(), app.epoch(), true, -1);
+          stop(app.tag(), why);
         }
-        p.acquired++;
+        return;
       }
       synchronized (p) {
         p.promoting = false;
@@ -280,14 +279,10 @@ public final class Supervisor implements AutoCloseable {
       Path out = logs.resolve(app.tag() + ".log");
       AppSteps.rotate(out);
       // a warm standby acquires them when promoted: until then another server hosts the app and holds them
-      for (ManagedResource r : proc.standby ? List.<ManagedResource>of() : AppSteps.managedOf(app)) {
-        if (proc.stopRequested) break;
-        String failure = steps.acquire(app, r, out);
-        if (failure != null) {
-          fail(proc, "managed resource " + r.name() + " could not be acquired: " + failure);
-          return;
-        }
-        proc.acquired++;
+      String failure = proc.standby ? null : steps.acquireAll(proc, app, out);
+      if (failure != null && !proc.stopRequested) {
+        fail(proc, failure);
+        return;
       }
       long paceUntil = ticker.nanos() + MAX_PACE_NANOS;
       while (!readyToSpawn.getAsBoolean() && mayStart.getAsBoolean() && !proc.stopRequested && ticker.nanos() < paceUntil) {
@@ -356,28 +351,7 @@ public final class Supervisor implements AutoCloseable {
 
 
 
-  /**
-   * Releases the app's managed resources in reverse order; true when none is left held. One whose release fails is
-   * kept in {@code stuck} and the others are still released.
-   */
-  private boolean releaseAll(Proc proc, Path logFile) {
-    List<ManagedResource> m = AppSteps.managedOf(proc.app);
-    List<Integer> held = new ArrayList<>(proc.stuck);
-    for (int i = proc.acquired - 1; i >= 0; i--) held.add(i);
-    held.sort(java.util.Comparator.reverseOrder());
-    proc.acquired = 0;
-    proc.stuck.clear();
-    for (int i : held) {
-      ManagedResource r = m.get(i);
-      if (r.stop() == null || r.stop().isEmpty()) continue;
-      String err = steps.runStep(proc.app, r.stop(), r.timeout(), logFile);
-      if (err != null) {
-        log.error("releasing {} of {} failed: {}", r.name(), proc.app.tag(), err);
-        proc.stuck.add(i);
-      }
-    }
-    return proc.stuck.isEmpty();
-  }
+
 
   /**
    * The process is verified gone: release its managed resources, then forget it and report. A resource that cannot be
@@ -387,7 +361,7 @@ public final class Supervisor implements AutoCloseable {
    */
   private void releaseThenFinish(Proc proc, Runnable report) {
     Path logFile = dataDir.resolve("logs").resolve(proc.app.tag() + ".log");
-    if (releaseAll(proc, logFile)) {
+    if (steps.releaseAll(proc, logFile)) {
       finish(proc);
       report.run();
       return;
@@ -405,7 +379,7 @@ public final class Supervisor implements AutoCloseable {
   private void retryRelease(Proc proc, Runnable report, Path logFile) {
     try {
       timer.schedule(() -> workers.execute(() -> {
-        if (releaseAll(proc, logFile)) {
+        if (steps.releaseAll(proc, logFile)) {
           log.info("released the managed resources of {} at last", proc.app.tag());
           finish(proc);
           report.run();
@@ -430,7 +404,7 @@ public final class Supervisor implements AutoCloseable {
     // the lease ran out (SERVER_FENCED says so). Counted as a crash it raised APP_CRASHED, and three such lease losses
     // in a restart window moved the app away as a crash loop.
     boolean fenced = ticker.nanos() + FENCE_EARLY_NANOS >= fence.deadlineSent();
-    killAndVerifyGone(proc);
+    stopper.killAndVerifyGone(proc);
     if (fenced) log.warn("{} was killed at the fence's deadline (the lease ran out, or the fence died), not crashed", proc.app.tag());
     else log.warn("{} exited on its own (code {})", proc.app.tag(), code);
     releaseThenFinish(proc, () -> {
@@ -449,44 +423,11 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
-  /**
-   * Claims 9, 16 ("verifying that the program has been unloaded"): SIGKILL whatever is left of the group until no
-   * process of it remains, then stop guarding it. A group that survives SIGKILL (uninterruptible I/O) stays guarded.
-   */
-  private void killAndVerifyGone(Proc proc) {
-    long pgid = proc.pgid;
-    if (!awaitExit(proc.process, 0)) ProcessGroups.killGroup(pgid, "KILL");
-    awaitExit(proc.process, 10_000);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    long scanAfter = System.nanoTime();
-    while (ProcessGroups.anyInGroup(pgid, scanAfter)) {
-      ProcessGroups.killGroup(pgid, "KILL");
-      if (System.nanoTime() > deadline) {
-        log.error("process group {} of {} survives SIGKILL (uninterruptible I/O?)", pgid, proc.app.tag());
-        return;
-      }
-      sleep(10);
-      scanAfter = System.nanoTime();
-    }
-    fence.forget(pgid);
-  }
 
-  private static boolean awaitExit(Process p, long ms) {
-    try {
-      return p.waitFor(ms, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return !p.isAlive();
-    }
-  }
 
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
+
+
+
 
   /** Stops the app: stop command or SIGTERM to its group, SIGKILL after the stop timeout, then verifies it is gone. */
   public void stop(String tag, String reason) {
@@ -506,34 +447,9 @@ public final class Supervisor implements AutoCloseable {
 
   private void doStop(Proc p) {
     long t0 = System.nanoTime();
-    long timeoutMs = p.app.command().stopTimeout();
-    List<String> stopCmd = p.app.command().stopCommand();
-    boolean unloaded = false;
-    if (p.app.type() == dev.understudy.model.AppType.AWARE) {
-      // FIG. 3D, claim 48: ask the aware app to save its marker and unload itself; fall back to stopping it
-      p.unloadRequested.complete(null);
-      unloaded = awaitGroupGone(p, timeoutMs);
-      if (!unloaded) log.warn("{} did not unload itself within {} ms; stopping it", p.app.tag(), timeoutMs);
-    }
-    if (!unloaded) {
-      if (stopCmd != null && !stopCmd.isEmpty()) {
-        try {
-          new ProcessBuilder(stopCmd).redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("logs").resolve(p.app.tag() + ".log").toFile()))
-              .start().waitFor(timeoutMs, TimeUnit.MILLISECONDS);
-        } catch (IOException e) {
-          log.warn("stop command of {} failed: {}", p.app.tag(), e.getMessage());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      } else {
-        ProcessGroups.killGroup(p.pgid, "TERM");
-      }
-      if (!awaitGroupGone(p, timeoutMs)) log.warn("{} did not stop within {} ms; killing its process group", p.app.tag(), timeoutMs);
-    }
-    killAndVerifyGone(p);
+    stopper.stopAndVerify(p);
     // a promotion still acquiring sees the stop after its current step: release only once it has given up
-    for (int i = 0; p.promoting && i < 600; i++) sleep(50);
+    for (int i = 0; p.promoting && i < 600; i++) ProcessStop.sleep(50);
     log.info("stopped {} (epoch {}) in {} ms", p.app.tag(), p.app.epoch(), (System.nanoTime() - t0) / 1_000_000);
     releaseThenFinish(p, () -> {
       listener.exited(p.app.tag(), p.app.epoch(), false, 0);
@@ -541,20 +457,7 @@ public final class Supervisor implements AutoCloseable {
     });
   }
 
-  /**
-   * Waits up to {@code ms} for the group to end by itself: first its leader (without polling), then any process it
-   * left behind. True when nothing of it is left.
-   */
-  private static boolean awaitGroupGone(Proc p, long ms) {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
-    if (!awaitExit(p.process, ms)) return false;
-    while (true) {
-      long scan = System.nanoTime();
-      if (!ProcessGroups.anyInGroup(p.pgid, scan)) return true;
-      if (scan > deadline) return false;
-      sleep(20);
-    }
-  }
+
 
   private void refreshFence() {
     // a lease not renewed does not move the deadline: the fence kills every group when it passes

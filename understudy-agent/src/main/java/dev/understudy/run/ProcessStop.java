@@ -1,0 +1,105 @@
+package dev.understudy.run;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** How an app's process group is stopped and verified gone, so the app may be handed over (claims 9, 16). */
+final class ProcessStop {
+  private static final Logger log = LoggerFactory.getLogger(ProcessStop.class);
+
+  private final Fence fence;
+  private final Path dataDir;
+
+  ProcessStop(Fence fence, Path dataDir) {
+    this.fence = fence;
+    this.dataDir = dataDir;
+  }
+
+  /**
+   * Asks the app to go (an aware app's unload request, else its stop command or SIGTERM to its group), waits up to its
+   * stop timeout, then kills and verifies gone whatever is left (claims 9, 16).
+   */
+  void stopAndVerify(Proc p) {
+    long timeoutMs = p.app.command().stopTimeout();
+    List<String> stopCmd = p.app.command().stopCommand();
+    boolean unloaded = false;
+    if (p.app.type() == dev.understudy.model.AppType.AWARE) {
+      // FIG. 3D, claim 48: ask the aware app to save its marker and unload itself; fall back to stopping it
+      p.unloadRequested.complete(null);
+      unloaded = awaitGroupGone(p, timeoutMs);
+      if (!unloaded) log.warn("{} did not unload itself within {} ms; stopping it", p.app.tag(), timeoutMs);
+    }
+    if (!unloaded) {
+      if (stopCmd != null && !stopCmd.isEmpty()) {
+        try {
+          new ProcessBuilder(stopCmd).redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("logs").resolve(p.app.tag() + ".log").toFile()))
+              .start().waitFor(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (IOException e) {
+          log.warn("stop command of {} failed: {}", p.app.tag(), e.getMessage());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      } else {
+        ProcessGroups.killGroup(p.pgid, "TERM");
+      }
+      if (!awaitGroupGone(p, timeoutMs)) log.warn("{} did not stop within {} ms; killing its process group", p.app.tag(), timeoutMs);
+    }
+    killAndVerifyGone(p);
+  }
+
+  /**
+   * Claims 9, 16 ("verifying that the program has been unloaded"): SIGKILL whatever is left of the group until no
+   * process of it remains, then stop guarding it. A group that survives SIGKILL (uninterruptible I/O) stays guarded.
+   */
+  void killAndVerifyGone(Proc proc) {
+    long pgid = proc.pgid;
+    if (!awaitExit(proc.process, 0)) ProcessGroups.killGroup(pgid, "KILL");
+    awaitExit(proc.process, 10_000);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    long scanAfter = System.nanoTime();
+    while (ProcessGroups.anyInGroup(pgid, scanAfter)) {
+      ProcessGroups.killGroup(pgid, "KILL");
+      if (System.nanoTime() > deadline) {
+        log.error("process group {} of {} survives SIGKILL (uninterruptible I/O?)", pgid, proc.app.tag());
+        return;
+      }
+      sleep(10);
+      scanAfter = System.nanoTime();
+    }
+    fence.forget(pgid);
+  }
+  /**
+   * Waits up to {@code ms} for the group to end by itself: first its leader (without polling), then any process it
+   * left behind. True when nothing of it is left.
+   */
+  static boolean awaitGroupGone(Proc p, long ms) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+    if (!awaitExit(p.process, ms)) return false;
+    while (true) {
+      long scan = System.nanoTime();
+      if (!ProcessGroups.anyInGroup(p.pgid, scan)) return true;
+      if (scan > deadline) return false;
+      sleep(20);
+    }
+  }
+  static boolean awaitExit(Process p, long ms) {
+    try {
+      return p.waitFor(ms, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !p.isAlive();
+    }
+  }
+  static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
