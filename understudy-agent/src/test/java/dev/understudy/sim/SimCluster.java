@@ -60,7 +60,9 @@ final class SimCluster {
     /** A write whose outcome is unknown counts as not applied (R4b). */
     NO_UNCERTAIN,
     /** A start that never becomes healthy is never timed out (R5d). */
-    NO_START_TIMEOUT
+    NO_START_TIMEOUT,
+    /** A snapshot install tells watchers nothing, so lease observations go stale (R4c; the code before #20's fix). */
+    SILENT_SNAPSHOT
   }
 
   static final long START_TIMEOUT = Duration.ofSeconds(2).toNanos();
@@ -88,6 +90,8 @@ final class SimCluster {
   final Set<String> hung = new HashSet<>();
   final Map<String, Long> hungUntil = new HashMap<>();
   int appCount;
+  /** The server that died for good in this schedule, if any: never restarted, not even by heal. */
+  String gone;
   final Map<String, Integer> starts = new HashMap<>();
   long incarnationClock = 1000;
 
@@ -250,7 +254,7 @@ final class SimCluster {
       replica.putAll(now);
       applied = log.size();
       trace.add(t() + " " + id + " installs a snapshot at " + applied + " (" + cs.size() + " changes)");
-      if (cs.isEmpty()) return;
+      if (cs.isEmpty() || mutants.contains(Mutant.SILENT_SNAPSHOT)) return;
       tracker.onChanges(cs);
       for (var w : watchers) w.accept(cs);
     }
@@ -413,7 +417,7 @@ final class SimCluster {
     long tick = clock[0] / TICK;
     if (faults && rnd.nextInt(20) == 0) injectFault();
     for (Node n : nodes.values()) {
-      if (n.dead && n.restartAt >= 0 && clock[0] >= n.restartAt) {
+      if (n.dead && n.restartAt >= 0 && clock[0] >= n.restartAt && !n.id.equals(gone)) {
         n.dead = false;
         n.restartAt = -1;
         n.boot();
@@ -466,7 +470,10 @@ final class SimCluster {
         n.dead = true;
         n.procs.clear(); // kill -9: the guard's pipe closes, its processes die at once
         n.restartAt = clock[0] + (10 + rnd.nextInt(90)) * TICK;
-        trace.add(t() + " FAULT kill -9 " + n.id);
+        // now and then a server that dies for good: its apps must move and stay moved (at most one per schedule)
+        boolean forGood = gone == null && rnd.nextInt(4) == 0;
+        if (forGood) gone = n.id;
+        trace.add(t() + " FAULT kill -9 " + n.id + (forGood ? " (for good)" : ""));
       }
       case 1 -> {
         if (!mayHarm) return;
