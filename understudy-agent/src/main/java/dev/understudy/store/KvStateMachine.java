@@ -79,7 +79,13 @@ final class KvStateMachine extends BaseStateMachine {
   /** ...and reinitializes it from that snapshot. Without both, a follower that needed a snapshot shut down. */
   @Override
   public void reinitialize() throws IOException {
-    load(storage.loadLatestSnapshot());
+    var before = getLastAppliedTermIndex();
+    var snapshot = storage.loadLatestSnapshot();
+    // logged: a reinitialization replaces the whole state, and a replica whose state later disagreed with its peers'
+    // at the same index (a partition drill) left no trace of whether one had happened
+    org.slf4j.LoggerFactory.getLogger(KvStateMachine.class).warn("state machine reinitialized from snapshot {} (applied was {})",
+        snapshot == null ? "none" : snapshot.getTermIndex(), before);
+    load(snapshot);
     var lc = getLifeCycle();
     if (lc.getCurrentState() == org.apache.ratis.util.LifeCycle.State.PAUSED) {
       lc.transition(org.apache.ratis.util.LifeCycle.State.STARTING);
