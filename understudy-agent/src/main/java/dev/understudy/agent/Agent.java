@@ -200,7 +200,7 @@ public final class Agent implements AutoCloseable {
   private long mustApplyIndex() { return Math.max(loop.status().mustApply(), leaseKeeper.lastWriteIndex()); }
 
   /** This replica has applied every write this agent made (so its view includes everything that moved its apps). */
-  public boolean replicaCurrent() { return store.lastAppliedIndex() >= mustApplyIndex(); }
+  public boolean replicaCurrent() { return !store.diverged() && store.lastAppliedIndex() >= mustApplyIndex(); }
 
   /** This replica's Raft state, for /api/v1/cluster. */
   public Map<String, Object> replicaStatus() { return replicaDoctor.status(); }

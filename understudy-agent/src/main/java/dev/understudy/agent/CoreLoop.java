@@ -131,7 +131,8 @@ final class CoreLoop {
    * checked. Checked after, a replica catching up between the two let a restarted agent start from a stale snapshot.
    */
   private void round(long now) {
-    Input.Round in = roundInput(now, agent.store().lastAppliedIndex());
+    // a diverged replica (it applied entries the log later truncated) counts as behind everything: it starts nothing
+    Input.Round in = roundInput(now, agent.store().diverged() ? -1 : agent.store().lastAppliedIndex());
     core.step(in);
     heldForReplica = in.appliedIndex() < Math.max(status.mustApply(), in.leaseWriteIndex());
     if (heldForReplica && now - lastStaleLog > 1_000_000_000L) {

@@ -73,6 +73,34 @@ final class ReplicaDoctor {
       lastRepairNanos = now;
       repair();
     }
+    if (store.diverged() && now - lastRepairNanos >= REPAIR_EVERY_NANOS) {
+      lastRepairNanos = now;
+      repairDiverged();
+    }
+  }
+
+  /**
+   * This replica applied entries the log later truncated: its state may disagree with its peers' at the same index,
+   * and it starts nothing (Agent.replicaCurrent). A follower is rebuilt from the leader; a leader first steps down.
+   */
+  private void repairDiverged() {
+    var local = store.replicaInfo();
+    emit.accept(new Event(null, 0, "REPLICA_DIVERGED", self, null, self + "'s database replica applied entries the log"
+        + " then truncated; it starts no app and is rebuilt from the leader", Map.of()));
+    try {
+      if ("LEADER".equals(local.role())) {
+        store.askLeaderToStepDown();
+        metrics.leaderStepDownAsked();
+        return;
+      }
+      if (store.leaderId().isEmpty()) return; // no leader to copy from yet: the next look tries again
+      store.rebuildReplica();
+      metrics.replicaRebuilt();
+      emit.accept(new Event(null, 0, "REPLICA_REBUILT", self, null, self + "'s database replica diverged (it applied"
+          + " entries the log then truncated) and was rebuilt from the leader", Map.of()));
+    } catch (IOException | RuntimeException e) {
+      log.error("repairing {}'s diverged replica failed: {}", self, e.toString(), e);
+    }
   }
 
   /** Finds the leader by asking the peers, then acts on {@link ReplicaWatch#repair}; nothing when no peer leads. */

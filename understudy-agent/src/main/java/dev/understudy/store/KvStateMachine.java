@@ -66,6 +66,29 @@ final class KvStateMachine extends BaseStateMachine {
     }
   }
 
+  /**
+   * Set when Ratis truncates log entries this state machine has already applied. Raft never truncates a committed entry,
+   * so this is a replica that applied an entry its peers did not commit (the class of Raft bug where a former leader
+   * commits a stale entry of its own before truncating it): from then on its state may disagree with its peers' at the
+   * same index, although the logs end up identical. Such a replica must start nothing and be rebuilt.
+   */
+  private volatile long divergedAt = -1;
+
+  @Override
+  public CompletableFuture<Void> truncate(long index) {
+    TermIndex applied = getLastAppliedTermIndex();
+    if (applied != null && index <= applied.getIndex()) {
+      divergedAt = index;
+      org.slf4j.LoggerFactory.getLogger(KvStateMachine.class).error("the log is truncated from index {} but this replica"
+          + " already applied up to {}: its state may disagree with its peers'; it starts nothing until rebuilt", index,
+          applied.getIndex());
+    }
+    return super.truncate(index);
+  }
+
+  /** The index from which entries this replica applied were truncated, or -1 (see {@link #truncate}). */
+  long divergedAt() { return divergedAt; }
+
   /** Ratis pauses the state machine before installing a snapshot from the leader (a replica too far behind). */
   @Override
   public void pause() {

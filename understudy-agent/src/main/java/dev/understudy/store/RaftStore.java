@@ -460,6 +460,12 @@ public final class RaftStore implements Store {
     }
   }
 
+  /**
+   * This replica applied entries the log later truncated (see KvStateMachine#truncate): its state may disagree with its
+   * peers'. It must start nothing until rebuilt.
+   */
+  public boolean diverged() { return sm().divergedAt() >= 0; }
+
   public long lastAppliedIndex() {
     var ti = sm().getLastAppliedTermIndex();
     return ti == null ? -1 : ti.getIndex();
