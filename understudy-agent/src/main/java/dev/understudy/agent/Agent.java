@@ -109,9 +109,16 @@ public final class Agent implements AutoCloseable {
       }
     }
     Path data = Path.of(config.dataDir()).toAbsolutePath();
+    dev.understudy.tls.Pem.ownerOnlyDirectory(data); // the replica, the apps' logs and state: the agent's alone
     var sp = config.peers().stream().map(p -> new dev.understudy.store.StoreConfig.Peer(p.id(), p.address(), config.raftPort(p))).toList();
+    dev.understudy.tls.ReloadingKeys keys;
+    try {
+      keys = dev.understudy.tls.ReloadingKeys.open(config.tls().files(Path.of("")));
+    } catch (IOException e) {
+      throw new ConfigException("tls", e.getMessage());
+    }
     var sc = new dev.understudy.store.StoreConfig(self, config.clusterName(), data, sp, timing.electionTimeoutMin(),
-        timing.electionTimeoutMax(), Duration.ofSeconds(3));
+        timing.electionTimeoutMax(), Duration.ofSeconds(3)).withTls(keys);
     PeerProbe peers = new PeerProbe(config);
     store = RaftStore.start(sc, !RaftStore.hasReplica(sc) && peers.joiningRunningCluster());
     replicaReader = new ReplicaReader(store);

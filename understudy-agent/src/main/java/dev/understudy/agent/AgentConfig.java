@@ -36,7 +36,24 @@ public record AgentConfig(
     InventoryConfig inventory,
     NotifyConfig notifications,
     ForwardingConfig forwarding,
-    Boolean testHooks) {
+    Boolean testHooks,
+    TlsConfig tls) {
+
+  /** The same configuration with these TLS files. */
+  public AgentConfig withTls(TlsConfig files) {
+    return new AgentConfig(server, address, dataDir, cluster, ports, peers, witness, timing, diskPulse, uplink, inventory,
+        notifications, forwarding, testHooks, files);
+  }
+
+  /**
+   * This server's TLS files (PEM): {@code ca} the cluster CA bundle it trusts, {@code cert} and {@code key} its own
+   * certificate and private key, made by {@code understudy tls issue}. Every Raft connection is mutual TLS with them.
+   */
+  public record TlsConfig(String ca, String cert, String key) {
+    public dev.understudy.tls.TlsFiles files(Path base) {
+      return new dev.understudy.tls.TlsFiles(base.resolve(ca), base.resolve(cert), base.resolve(key));
+    }
+  }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Cluster(String name, String secret, String token, Boolean openReads) {
@@ -100,9 +117,9 @@ public record AgentConfig(
         .collect(Collectors.joining(".")).replace(".[", "[");
   }
 
+  /** Writes the file readable by its owner only: it holds the cluster's secret and token. */
   public void write(Path file) throws IOException {
-    Files.createDirectories(file.toAbsolutePath().getParent());
-    YAML.writeValue(file.toFile(), this);
+    dev.understudy.tls.Pem.writePrivate(file, YAML.writeValueAsString(this));
   }
 
   public boolean isWitness() { return Boolean.TRUE.equals(witness); }
@@ -155,6 +172,11 @@ public record AgentConfig(
     if (dataDir == null || dataDir.isBlank()) throw new ConfigException("dataDir", "is required");
     if (cluster == null || cluster.secret() == null || cluster.secret().length() < 16) {
       throw new ConfigException("cluster.secret", "is required, at least 16 characters (it authenticates heartbeats)");
+    }
+    if (tls == null || tls.ca() == null || tls.cert() == null || tls.key() == null) {
+      throw new ConfigException("tls", "needs ca, cert and key: the cluster CA's certificate and this server's certificate"
+          + " and key, which every Raft connection is checked against (make them with: understudy tls init --dir DIR;"
+          + " understudy tls issue " + server + " --address " + address + " --dir DIR)");
     }
     boolean loopback;
     try {

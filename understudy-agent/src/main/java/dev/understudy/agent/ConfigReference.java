@@ -61,7 +61,10 @@ public final class ConfigReference {
       new Row("forwarding.maxConnectionsPerApp", "10000", "open connections per app"),
       new Row("forwarding.waitForHost", "10s", "how long a new connection waits while no server runs the app"),
       new Row("forwarding.idleTimeout", "10m", "idle connections are closed after"),
-      new Row("testHooks", "false", "enables `POST /api/v1/debug/faults` (fault injection for tests)"));
+      new Row("testHooks", "false", "enables `POST /api/v1/debug/faults` (fault injection for tests)"),
+      new Row("tls.ca", "required", "the cluster CA's certificate (PEM; a bundle of old and new CAs during a CA rotation): every Raft peer and client must present a certificate it signed"),
+      new Row("tls.cert", "required", "this server's certificate (PEM, from `understudy tls issue`); a replaced file is used from the next connection on, no restart"),
+      new Row("tls.key", "required", "this server's private key (PEM, PKCS#8 or EC/RSA; keep it 0600)"));
 
   /** The document, as docs/CONFIGURATION.md holds it. */
   public static String markdown() {

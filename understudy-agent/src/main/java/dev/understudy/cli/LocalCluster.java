@@ -2,6 +2,9 @@ package dev.understudy.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.understudy.agent.AgentConfig;
+import dev.understudy.tls.ClusterCa;
+import dev.understudy.tls.Pem;
+import dev.understudy.tls.TlsFiles;
 import dev.understudy.run.ProcessGroups;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -93,12 +96,14 @@ public final class LocalCluster {
       AgentConfig.TimingConfig t = timing == null ? null
           : dev.understudy.store.Json.MAPPER.convertValue(timing, AgentConfig.TimingConfig.class);
       String secret = random(16);
+      ClusterCa ca = ClusterCa.init(abs.resolve("tls"), "local");
       for (int i = 1; i <= servers; i++) {
+        TlsFiles tls = ca.issue("s" + i, List.of(places.get(i - 1).address()), ClusterCa.SERVER_VALIDITY);
         AgentConfig c = new AgentConfig("s" + i, places.get(i - 1).address(), abs.resolve("s" + i).resolve("data").toString(),
             new AgentConfig.Cluster("local", secret, token), new AgentConfig.Ports(basePort, basePort + 1, basePort + 2),
             peers, witnessLast && i == servers ? Boolean.TRUE : null, t, diskPulse ? new AgentConfig.DiskPulseConfig(abs.resolve("disk.pulse").toString(), null, null) : null,
             uplinks.containsKey("s" + i) ? new AgentConfig.UplinkConfig(List.of(uplinks.get("s" + i)), "200ms", "1s") : null,
-            null, null, forwarding, hooks ? Boolean.TRUE : null);
+            null, null, forwarding, hooks ? Boolean.TRUE : null, tlsConfig(tls));
         c.validate();
         c.write(abs.resolve("s" + i).resolve("agent.yaml"));
       }
@@ -106,7 +111,7 @@ public final class LocalCluster {
       for (int i = 1; i <= servers; i++) {
         if (places.get(i - 1).netns() != null) netns.append("NETNS_s").append(i).append('=').append(places.get(i - 1).netns()).append('\n');
       }
-      Files.writeString(envFile, "UNDERSTUDY_AGENT=http://" + places.get(0).address() + ":" + basePort + "\nUNDERSTUDY_TOKEN=" + token
+      Pem.writePrivate(envFile, "UNDERSTUDY_AGENT=http://" + places.get(0).address() + ":" + basePort + "\nUNDERSTUDY_TOKEN=" + token
           + "\nSERVERS=" + servers + "\n" + netns);
     }
     LocalCluster lc = new LocalCluster(abs);
@@ -118,6 +123,10 @@ public final class LocalCluster {
       throw e;
     }
     return lc;
+  }
+
+  private static AgentConfig.TlsConfig tlsConfig(TlsFiles f) {
+    return new AgentConfig.TlsConfig(f.ca().toString(), f.cert().toString(), f.key().toString());
   }
 
   static String address(int i) { return "127.0.0." + (10 + i); }
@@ -326,11 +335,12 @@ public final class LocalCluster {
     int i = ids.size() + 1;
     peers.add(new AgentConfig.Peer(id, address(i), null, null, null));
     AgentConfig c = new AgentConfig(id, address(i), dir.resolve(id).resolve("data").toString(), base.cluster(), base.ports(),
-        peers, null, base.timing(), base.diskPulse(), null, null, null, base.forwarding(), base.testHooks());
+        peers, null, base.timing(), base.diskPulse(), null, null, null, base.forwarding(), base.testHooks(),
+        tlsConfig(ClusterCa.open(dir.resolve("tls")).issue(id, List.of(address(i)), ClusterCa.SERVER_VALIDITY)));
     c.validate();
     c.write(dir.resolve(id).resolve("agent.yaml"));
     env.setProperty("SERVERS", String.valueOf(i));
-    Files.writeString(dir.resolve("cluster.env"), "UNDERSTUDY_AGENT=" + env.getProperty("UNDERSTUDY_AGENT") + "\nUNDERSTUDY_TOKEN="
+    Pem.writePrivate(dir.resolve("cluster.env"), "UNDERSTUDY_AGENT=" + env.getProperty("UNDERSTUDY_AGENT") + "\nUNDERSTUDY_TOKEN="
         + token() + "\nSERVERS=" + i + "\n");
     start(id);
     client(ids.get(0)).post("/api/v1/servers", Map.of("id", id, "address", address(i), "apiPort", base.apiPort(),

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "understudy", mixinStandardHelpOptions = true, version = "understudy 0.1.0",
     description = "Application failover cluster manager. Start with: understudy demo",
     subcommands = {AgentCommand.class, LocalCommand.class, StatusCommand.class, AppCommand.class, ServerCommand.class,
-        EventsCommand.class, WhyCommand.class, SimulateCommand.class, DemoCommand.class, HelloService.class, CommandLine.HelpCommand.class},
+        EventsCommand.class, WhyCommand.class, TlsCommand.class, SimulateCommand.class, DemoCommand.class, HelloService.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 the cluster refused or failed the request, 2 bad usage or input,",
         "3 (simulate) some app would find no server."})
 public final class Main {
@@ -28,6 +28,10 @@ public final class Main {
       if (e instanceof IllegalArgumentException) {
         cmd.getErr().println("error: " + e.getMessage());
         return 2;
+      }
+      if (e instanceof java.io.IOException) { // a file that is missing, unreadable or already there: say which
+        cmd.getErr().println("error: " + e.getMessage());
+        return 1;
       }
       throw e;
     });

@@ -10,7 +10,10 @@ import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
+import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslProvider;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -72,6 +75,25 @@ final class RaftSetup {
     return RaftGroup.valueOf(RaftGroupId.valueOf(uuid), peers);
   }
 
+  /**
+   * The Ratis parameters: mutual TLS for the Raft server, its clients and its admin calls when {@code config} has the
+   * cluster's keys. The JDK's TLS, not OpenSSL's: it asks the key manager on every handshake, which is what lets a
+   * rotated certificate take effect without a restart.
+   */
+  static Parameters parameters(StoreConfig config) {
+    Parameters params = new Parameters();
+    if (config.tls() != null) {
+      GrpcTlsConfig tls = GrpcTlsConfig.newBuilder()
+          .setKeyManager(config.tls().keyManager())
+          .setTrustManager(config.tls().trustManager())
+          .setMutualTls(true)
+          .setSslProvider(SslProvider.JDK)
+          .build();
+      GrpcConfigKeys.TLS.setConf(params, tls);
+    }
+    return params;
+  }
+
   static RaftProperties properties(StoreConfig config) {
     RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
@@ -94,6 +116,11 @@ final class RaftSetup {
     RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, td(config.electionTimeoutMax().multipliedBy(3)));
     RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, td(config.electionTimeoutMax().multipliedBy(6)));
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    // Off: with it on (Ratis' default), a follower accepts a heartbeat whose previous entry is still only queued for
+    // appending and raises its commit index at once, while its log still holds a former leader's entries at those
+    // indexes; it then applies those stale entries before the queued append truncates them. A partition drill caught
+    // a replica whose state disagreed with its peers' at the same index that way (docs/decisions/0007).
+    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
     // snapshots keep the log short; small segments let the purge actually free space
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEvery());

@@ -113,6 +113,7 @@ public final class RaftStore implements Store {
           .setServerId(RaftPeerId.valueOf(config.serverId()))
           .setGroup(joining && !existingOnDisk(config, s.group) ? RaftGroup.valueOf(s.group.getGroupId()) : s.group)
           .setProperties(props)
+          .setParameters(RaftSetup.parameters(config))
           .setStateMachine(s.machine)
           .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
           .build();
@@ -154,7 +155,7 @@ public final class RaftStore implements Store {
   }
 
   private RaftClient client(RaftProperties p, String leader, org.apache.ratis.retry.RetryPolicy retry) {
-    var b = RaftClient.newBuilder().setProperties(p).setRaftGroup(group).setClientId(ClientId.randomId()).setRetryPolicy(retry);
+    var b = RaftClient.newBuilder().setProperties(p).setParameters(RaftSetup.parameters(config)).setRaftGroup(group).setClientId(ClientId.randomId()).setRetryPolicy(retry);
     if (leader != null) b.setLeaderId(RaftPeerId.valueOf(leader));
     return b.build();
   }
@@ -451,6 +452,7 @@ public final class RaftStore implements Store {
         .setServerId(RaftPeerId.valueOf(config.serverId()))
         .setGroup(group)
         .setProperties(RaftSetup.properties(config))
+        .setParameters(RaftSetup.parameters(config))
         .setStateMachine(machine)
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();

@@ -21,6 +21,7 @@ class AgentConfigTest {
       peers:
         - {id: s1, address: 127.0.0.11}
         - {id: s2, address: 127.0.0.12}
+      tls: {ca: /etc/understudy/ca.crt, cert: /etc/understudy/s1.crt, key: /etc/understudy/s1.key}
       """;
 
   AgentConfig load(String yaml) throws Exception {
@@ -34,6 +35,14 @@ class AgentConfigTest {
     AgentConfig c = load(GOOD);
     assertThat(c.apiPort()).isEqualTo(7700);
     assertThat(c.timingValues()).isEqualTo(Timing.profile("default"));
+  }
+
+  @Test
+  void anAgentWithoutTlsFilesIsRefusedSayingHowToMakeThem() {
+    String noTls = GOOD.replaceAll("(?m)^tls:.*\n", "");
+    assertThatThrownBy(() -> load(noTls)).isInstanceOf(ConfigException.class).hasMessageContaining("tls")
+        .hasMessageContaining("understudy tls init").hasMessageContaining("understudy tls issue s1 --address 127.0.0.11");
+    assertThatThrownBy(() -> load(noTls + "tls: {ca: /a/ca.crt, cert: /a/s1.crt}\n")).hasMessageContaining("tls");
   }
 
   @Test

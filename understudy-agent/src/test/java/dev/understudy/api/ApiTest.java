@@ -44,6 +44,11 @@ class ApiTest {
   Path commandOut;
   final HttpClient http = HttpClient.newHttpClient();
 
+  static AgentConfig.TlsConfig tls(dev.understudy.tls.ClusterCa ca, String id, String address) throws java.io.IOException {
+    var f = ca.issue(id, List.of(address), dev.understudy.tls.ClusterCa.SERVER_VALIDITY);
+    return new AgentConfig.TlsConfig(f.ca().toString(), f.cert().toString(), f.key().toString());
+  }
+
   @BeforeAll
   void start() throws Exception {
     Path dir = Files.createTempDirectory("apitest");
@@ -60,14 +65,15 @@ class ApiTest {
     var ports = new AgentConfig.Ports(port, Ports.free(addr), Ports.freeUdp(addr));
     var peers = List.of(new AgentConfig.Peer("s1", addr, null, null, null), new AgentConfig.Peer("s2", "127.0.0.22", null, null, null));
     var cluster = new AgentConfig.Cluster("api", "0123456789abcdef-secret", TOKEN);
+    var ca = dev.understudy.tls.ClusterCa.init(dir.resolve("tls"), "api");
     // two agents in this JVM: a two-voter database
     second = Agent.start(new AgentConfig("s2", "127.0.0.22", dir.resolve("data2").toString(), cluster, ports, peers,
-        null, null, null, null, null, null, null, null), ApiServer::start);
+        null, null, null, null, null, null, null, null, tls(ca, "s2", "127.0.0.22")), ApiServer::start);
     AgentConfig c = new AgentConfig("s1", addr, dir.resolve("data").toString(), cluster, ports, peers,
         null, null, null, null, null,
         new AgentConfig.NotifyConfig("http://127.0.0.1:" + hook.getAddress().getPort() + "/hook", "1s", 1,
             List.of("bash", "-c", "cat >> " + commandOut + "; echo \" $UNDERSTUDY_EVENT_KIND\" >> " + commandOut), List.of("APP_ADDED")),
-        null, true);
+        null, true, tls(ca, "s1", addr));
     agent = Agent.start(c, ApiServer::start);
     base = "http://" + addr + ":" + port;
     await().atMost(Duration.ofSeconds(20)).until(() -> agent.store().leaderId().isPresent() && agent.leaseKeeper().valid());
