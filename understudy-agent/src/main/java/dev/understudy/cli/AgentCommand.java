@@ -23,6 +23,17 @@ final class AgentCommand implements Callable<Integer> {
       System.err.println("error: " + e.getMessage());
       return 2;
     }
+    // A thread killed by an Error the JVM cannot recover from (out of memory, stack overflow) leaves an agent that
+    // renews nothing, detects nothing or forwards nothing while looking alive: exit, and let the service manager
+    // restart it (the fence stops its apps meanwhile). -XX:+ExitOnOutOfMemoryError covers pools that swallow errors.
+    Thread.setDefaultUncaughtExceptionHandler((t, e) -> {
+      if (e instanceof VirtualMachineError) {
+        System.err.println("understudy agent: " + e + " in thread " + t.getName() + "; exiting");
+        Runtime.getRuntime().halt(70);
+      }
+      System.err.println("understudy agent: uncaught " + e + " in thread " + t.getName());
+      e.printStackTrace();
+    });
     Agent agent = Agent.start(c, dev.understudy.api.ApiServer::start);
     CountDownLatch done = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -196,7 +196,7 @@ public final class LocalCluster {
 
   /** Keep in step with bin/understudy. */
   static final List<String> AGENT_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms32m", "-Xmx256m",
-      "-XX:TieredStopAtLevel=1", "-Xshare:auto");
+      "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:+ExitOnOutOfMemoryError");
 
   /** Starts the agent process of {@code id}, detached in its own session, logging to its agent.log. */
   public void start(String id) throws IOException {

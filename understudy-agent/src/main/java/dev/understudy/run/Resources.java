@@ -38,7 +38,14 @@ public final class Resources {
   public static List<String> unmet(List<String> requirements, Inventory inv, String bindAddress, boolean runningHere) {
     List<String> missing = new ArrayList<>();
     for (String spec : requirements) {
-      Requirement r = Requirement.parse(spec);
+      Requirement r;
+      try {
+        r = Requirement.parse(spec);
+      } catch (IllegalArgumentException e) {
+        // an object written before its validation was this strict: this app is unmet here, every other app unaffected
+        missing.add("invalid requirement (" + e.getMessage() + ")");
+        continue;
+      }
       boolean ok = switch (r.kind()) {
         case EXEC -> Files.isExecutable(Path.of(r.value())) && Files.isRegularFile(Path.of(r.value()));
         case PATH -> Files.isDirectory(Path.of(r.value())) && Files.isWritable(Path.of(r.value()));

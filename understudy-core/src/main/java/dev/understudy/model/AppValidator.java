@@ -39,8 +39,13 @@ public final class AppValidator {
         if (e.getKey() == null || !e.getKey().matches("[A-Za-z_][A-Za-z0-9_]*") || e.getValue() == null) {
           throw new InvalidAppException("command.env", "names must be [A-Za-z_][A-Za-z0-9_]* with a value (got " + quote(e.getKey()) + ")");
         }
+        if (e.getValue().indexOf('\0') >= 0) throw new InvalidAppException("command.env", e.getKey() + " must not contain a NUL character");
       }
     }
+    if (c.workDir() != null && !isPath(c.workDir())) {
+      throw new InvalidAppException("command.workDir", "must be an absolute path of at most " + MAX_PATH + " characters, no control characters");
+    }
+    argv("command.stopCommand", c.stopCommand());
     HealthCheck h = c.health();
     if (h != null) {
       int kinds = (h.port() != null ? 1 : 0) + (h.http() != null ? 1 : 0) + (h.command() != null ? 1 : 0);
@@ -48,6 +53,7 @@ public final class AppValidator {
       if (h.port() != null && (h.port() < 1 || h.port() > 65535)) throw new InvalidAppException("command.health.port", "must be 1-65535");
       if (h.http() != null && !h.http().matches("https?://.+")) throw new InvalidAppException("command.health.http", "must be an http:// URL");
       if (h.command() != null && h.command().isEmpty()) throw new InvalidAppException("command.health.command", "must name a program");
+      argv("command.health.command", h.command());
       if (h.interval() < 100 || h.interval() > 3_600_000) throw new InvalidAppException("command.health.intervalMs", "must be 100-3600000");
       if (h.timeout() < 50 || h.timeout() > 600_000) throw new InvalidAppException("command.health.timeoutMs", "must be 50-600000");
       if (h.failuresAllowed() < 1 || h.failuresAllowed() > 100) throw new InvalidAppException("command.health.failures", "must be 1-100");
@@ -83,6 +89,9 @@ public final class AppValidator {
       }
       if (!names.add(m.name())) throw new InvalidAppException("managed", "names " + m.name() + " twice");
       if (m.start() == null || m.start().isEmpty()) throw new InvalidAppException("managed", m.name() + " needs a start command");
+      argv("managed", m.start());
+      argv("managed", m.stop());
+      argv("managed", m.check());
       if (m.timeoutMs() != null && (m.timeoutMs() < 100 || m.timeoutMs() > 600_000)) {
         throw new InvalidAppException("managed", m.name() + ": timeoutMs must be between 100 and 600000");
       }
@@ -113,6 +122,27 @@ public final class AppValidator {
   }
 
   private static boolean validPort(int p) { return p >= 1 && p <= 65535; }
+
+  /** The longest path a resource or working directory may name (Linux' PATH_MAX). */
+  public static final int MAX_PATH = 4096;
+
+  /** An absolute path of at most {@link #MAX_PATH} characters with no control character (no NUL above all). */
+  public static boolean isPath(String p) {
+    if (p == null || !p.startsWith("/") || p.length() > MAX_PATH) return false;
+    for (int i = 0; i < p.length(); i++) {
+      char ch = p.charAt(i);
+      if (ch < 0x20 || ch == 0x7f) return false;
+    }
+    return true;
+  }
+
+  /** A command's words may hold anything a program can be given, except NUL (which no exec can pass). */
+  private static void argv(String field, java.util.List<String> words) {
+    if (words == null) return;
+    for (String w : words) {
+      if (w == null || w.indexOf('\0') >= 0) throw new InvalidAppException(field, "must not contain null or NUL characters");
+    }
+  }
 
   private static void checkServer(String field, String id, Set<String> known) {
     if (id == null || !SERVER_ID.matcher(id).matches()) throw new InvalidAppException(field, "must be a server id (got " + quote(id) + ")");

@@ -19,7 +19,11 @@ public record Requirement(Kind kind, String value, long amount) {
     String v = spec.substring(colon + 1);
     return switch (k) {
       case "exec", "path" -> {
-        if (!v.startsWith("/")) throw new IllegalArgumentException("\"" + spec + "\": " + k + " needs an absolute path");
+        if (!v.startsWith("/")) throw new IllegalArgumentException("\"" + printable(spec) + "\": " + k + " needs an absolute path");
+        if (!AppValidator.isPath(v)) {
+          throw new IllegalArgumentException("\"" + printable(spec) + "\": " + k + " must be a path of at most "
+              + AppValidator.MAX_PATH + " characters with no control characters");
+        }
         yield new Requirement(k.equals("exec") ? Kind.EXEC : Kind.PATH, v, 0);
       }
       case "port" -> {
@@ -39,6 +43,17 @@ public record Requirement(Kind kind, String value, long amount) {
       }
       default -> throw new IllegalArgumentException("\"" + spec + "\": unknown kind " + k + "; use exec, path, port, cpu, memory or label");
     };
+  }
+
+  /** The spec as an error can show it: control characters escaped, cut at 200 characters. */
+  private static String printable(String spec) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < Math.min(spec.length(), 200); i++) {
+      char ch = spec.charAt(i);
+      if (ch < 0x20 || ch == 0x7f) b.append(String.format("\\u%04x", (int) ch));
+      else b.append(ch);
+    }
+    return spec.length() > 200 ? b + "..." : b.toString();
   }
 
   private static long number(String spec, String v) {

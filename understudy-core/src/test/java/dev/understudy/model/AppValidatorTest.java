@@ -43,6 +43,14 @@ class AppValidatorTest {
         Arguments.of("resources", (UnaryOperator<App>) a -> App.create("web", a.type(), a.command(), "s1", List.of("s2"), List.of("memory:lots"), false, null, Map.of())),
         Arguments.of("service.clusterPort", (UnaryOperator<App>) a -> App.create("web", a.type(), a.command(), "s1", List.of("s2"), List.of(), false, new Service(0, 1), Map.of())),
         Arguments.of("command.stopTimeoutMs", (UnaryOperator<App>) a -> App.create("web", a.type(), new Command(List.of("x"), null, null, null, 5L), "s1", List.of("s2"), List.of(), false, null, Map.of())),
+        // #21: a NUL passed validation, then threw in every reconcile round of every server the app lists
+        Arguments.of("resources", (UnaryOperator<App>) a -> App.create("web", a.type(), a.command(), "s1", List.of("s2"), List.of("path:/srv/a\0b"), false, null, Map.of())),
+        Arguments.of("resources", (UnaryOperator<App>) a -> App.create("web", a.type(), a.command(), "s1", List.of("s2"), List.of("exec:/bin/x\0"), false, null, Map.of())),
+        Arguments.of("resources", (UnaryOperator<App>) a -> App.create("web", a.type(), a.command(), "s1", List.of("s2"), List.of("exec:/bin/x\n"), false, null, Map.of())),
+        Arguments.of("resources", (UnaryOperator<App>) a -> App.create("web", a.type(), a.command(), "s1", List.of("s2"), List.of("path:/" + "a".repeat(5000)), false, null, Map.of())),
+        Arguments.of("command.env", (UnaryOperator<App>) a -> App.create("web", a.type(), new Command(List.of("x"), null, Map.of("K", "v\0"), null, null), "s1", List.of("s2"), List.of(), false, null, Map.of())),
+        Arguments.of("command.workDir", (UnaryOperator<App>) a -> App.create("web", a.type(), new Command(List.of("x"), "/tmp/\0", null, null, null), "s1", List.of("s2"), List.of(), false, null, Map.of())),
+        Arguments.of("command.stopCommand", (UnaryOperator<App>) a -> App.create("web", a.type(), new Command(List.of("x"), null, null, List.of("kill\0"), null), "s1", List.of("s2"), List.of(), false, null, Map.of())),
         Arguments.of("host", (UnaryOperator<App>) a -> a.movedTo("s3", AppState.STARTING, "x")),
         Arguments.of("target", (UnaryOperator<App>) a -> a.withTarget("s3")));
   }
