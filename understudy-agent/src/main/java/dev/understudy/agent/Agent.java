@@ -23,6 +23,7 @@ import dev.understudy.store.RaftStore;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -109,7 +110,13 @@ public final class Agent implements AutoCloseable {
       }
     }
     Path data = Path.of(config.dataDir()).toAbsolutePath();
-    dev.understudy.tls.Pem.ownerOnlyDirectory(data); // the replica, the apps' logs and state: the agent's alone
+    // the replica, the apps' logs, pid files and scripts: the agent's alone; apps (perhaps another user) may only pass
+    // through to their own working directories under apps/
+    dev.understudy.tls.Pem.ownerOnlyDirectory(data);
+    for (String own : List.of("raft", "logs", "run")) dev.understudy.tls.Pem.ownerOnlyDirectory(data.resolve(own));
+    Files.createDirectories(data.resolve("apps"));
+    dev.understudy.tls.Pem.setMode(data, "rwx--x--x");
+    dev.understudy.tls.Pem.setMode(data.resolve("apps"), "rwx--x--x");
     var sp = config.peers().stream().map(p -> new dev.understudy.store.StoreConfig.Peer(p.id(), p.address(), config.raftPort(p))).toList();
     dev.understudy.tls.ReloadingKeys keys;
     try {
@@ -153,6 +160,7 @@ public final class Agent implements AutoCloseable {
     // the fence's deadline is on System.nanoTime(), which is this agent's ticker (see the constructor's one caller)
     supervisor = new Supervisor(self, config.address(), apiUrl(), data, ticker, leaseKeeper::mayStart, leaseKeeper::runUntil,
         new SupervisorEvents(self, ticker, loop, this::emit));
+    if (config.apps() != null) supervisor.defaultAccount(config.apps().user(), config.apps().group());
     leaseKeeper.onMoved(supervisor::leaseMoved);
     // a renewal is due every leaseRenew: under half a lease left means renewals are late (a starved machine)
     supervisor.paceStartsWith(() -> leaseKeeper.remainingMillis() > timing.lease().toMillis() / 2 && replicaCurrent());

@@ -37,12 +37,25 @@ public record AgentConfig(
     NotifyConfig notifications,
     ForwardingConfig forwarding,
     Boolean testHooks,
-    TlsConfig tls) {
+    TlsConfig tls,
+    AppsConfig apps) {
+
+  public AgentConfig(String server, String address, String dataDir, Cluster cluster, Ports ports, List<Peer> peers,
+                     Boolean witness, TimingConfig timing, DiskPulseConfig diskPulse, UplinkConfig uplink,
+                     InventoryConfig inventory, NotifyConfig notifications, ForwardingConfig forwarding, Boolean testHooks,
+                     TlsConfig tls) {
+    this(server, address, dataDir, cluster, ports, peers, witness, timing, diskPulse, uplink, inventory, notifications,
+        forwarding, testHooks, tls, null);
+  }
+
+  /** The account this server runs apps as when an app names none (names or numbers); unset: the agent's own. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record AppsConfig(String user, String group) {}
 
   /** The same configuration with these TLS files. */
   public AgentConfig withTls(TlsConfig files) {
     return new AgentConfig(server, address, dataDir, cluster, ports, peers, witness, timing, diskPulse, uplink, inventory,
-        notifications, forwarding, testHooks, files);
+        notifications, forwarding, testHooks, files, apps);
   }
 
   /**
@@ -184,9 +197,11 @@ public record AgentConfig(
     } catch (IOException e) {
       throw new ConfigException("address", "\"" + address + "\" does not resolve");
     }
-    if (!loopback && (cluster.token() == null || cluster.token().length() < 16)) {
-      throw new ConfigException("cluster.token", "is required (at least 16 characters) when the API listens on a "
-          + "non-loopback address (" + address + ")");
+    if (cluster.token() == null || cluster.token().length() < 16) {
+      // on loopback too: without one, any web page the server's browser opens could POST to the API (a form sends
+      // text/plain without a preflight), and anything on the machine could change the cluster
+      throw new ConfigException("cluster.token", "is required (at least 16 characters), on a loopback address ("
+          + address + ") too: it is what every write to the cluster is checked against");
     }
     for (String[] kv : new String[][] {{"ports.api", String.valueOf(apiPort())}, {"ports.raft", String.valueOf(raftPort())},
         {"ports.heartbeat", String.valueOf(heartbeatPort())}}) {
@@ -235,6 +250,15 @@ public record AgentConfig(
       }
     }
     if (forwarding != null) validateForwarding();
+    if (apps != null) {
+      if (apps.user() != null && !AppValidator.ACCOUNT.matcher(apps.user()).matches()) {
+        throw new ConfigException("apps.user", "must be a user name or number (got " + apps.user() + ")");
+      }
+      if (apps.group() != null && !AppValidator.ACCOUNT.matcher(apps.group()).matches()) {
+        throw new ConfigException("apps.group", "must be a group name or number (got " + apps.group() + ")");
+      }
+      if (apps.group() != null && apps.user() == null) throw new ConfigException("apps.group", "needs apps.user");
+    }
     if (inventory != null && inventory.memory() != null) {
       try {
         Sizes.parseBytes(inventory.memory());

@@ -55,10 +55,13 @@ public final class ApiServer implements Agent.Frontend {
     this.membership = new MembershipRoutes(agent, views, this);
   }
 
+  /** The largest request body accepted (an app object with its attributes fits many times over). */
+  static final long MAX_BODY = 1_000_000L;
+
   public static ApiServer start(Agent agent) {
     Javalin j = Javalin.create(cfg -> {
       cfg.showJavalinBanner = false;
-      cfg.http.maxRequestSize = 1_000_000L;
+      cfg.http.maxRequestSize = MAX_BODY;
       cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
       cfg.useVirtualThreads = false;
       cfg.staticFiles.add(sf -> {
@@ -75,6 +78,7 @@ public final class ApiServer implements Agent.Frontend {
 
   private void routes() {
     http.before(this::rateLimit);
+    http.before(ctx -> RequestGuard.boundedBody(ctx, MAX_BODY));
     http.before("/api/v1/*", this::authorize);
     http.before("/metrics", this::authorize);
     http.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.getMessage(), e.currentVersion));
@@ -148,8 +152,11 @@ public final class ApiServer implements Agent.Frontend {
     String token = agent.config().cluster().token();
     boolean write = !ctx.method().name().equals("GET") && !ctx.method().name().equals("HEAD")
         && !ctx.method().name().equals("OPTIONS");
-    if (token == null || ctx.path().startsWith("/api/v1/client/")) return; // ClientApi checks its own
-    if (!write && (agent.config().readsOpen() || ctx.path().equals("/api/v1/openapi.json"))) return;
+    if (ctx.path().startsWith("/api/v1/client/")) return; // ClientApi checks its own
+    if (!write && (agent.config().readsOpen() || ctx.path().equals("/api/v1/openapi.json")) && !hasBearer(ctx)) {
+      RequestGuard.hostIsThisAgent(ctx, agent.config().address());
+      return;
+    }
     String h = Optional.ofNullable(ctx.header("Authorization")).orElse("");
     // EventSource cannot send headers: the console passes the token as ?token= on the event stream only
     String given = h.startsWith("Bearer ") ? h.substring(7)
@@ -161,6 +168,11 @@ public final class ApiServer implements Agent.Frontend {
     if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
       throw new ApiError(403, "the token is not this cluster's API token");
     }
+  }
+
+  private static boolean hasBearer(Context ctx) {
+    String h = ctx.header("Authorization");
+    return h != null && h.startsWith("Bearer ");
   }
 
   private static void error(Context ctx, int status, String message, Long version) {
@@ -400,35 +412,28 @@ public final class ApiServer implements Agent.Frontend {
 
   static Op eventOp(Event ev) { return Op.put(Keys.event(ev.timeMillis(), ev.id()), Json.write(ev)); }
 
-  /** Server-sent events: every new event as "event", and "change" (at most every 200 ms) when anything changed. */
+  /**
+   * Server-sent events: every new event as "event", and "change" (at most every 200 ms) when anything changed. Each
+   * client is fed from a bounded queue by a thread of its own ({@link EventFeed}): a slow reader is dropped.
+   */
   private void stream(io.javalin.http.sse.SseClient client) {
     client.keepAlive();
     java.util.concurrent.atomic.AtomicLong lastChange = new java.util.concurrent.atomic.AtomicLong();
-    java.util.function.Consumer<Event> onEvent = e -> {
-      try {
-        client.sendEvent("event", Json.write(e));
-      } catch (RuntimeException ex) {
-        client.close();
-      }
-    };
+    EventFeed[] feed = new EventFeed[1];
+    java.util.function.Consumer<Event> onEvent = e -> feed[0].offer("event", Json.write(e));
     Runnable onChange = () -> {
       long now = System.nanoTime();
       long prev = lastChange.get();
-      if (now - prev > 200_000_000L && lastChange.compareAndSet(prev, now)) {
-        try {
-          client.sendEvent("change", "{}");
-        } catch (RuntimeException ex) {
-          client.close();
-        }
-      }
+      if (now - prev > 200_000_000L && lastChange.compareAndSet(prev, now)) feed[0].offer("change", "{}");
     };
-    agent.onEvent(onEvent);
-    agent.onChange(onChange);
-    client.onClose(() -> {
+    feed[0] = EventFeed.open(client, agent.id(), () -> {
       agent.removeEventListener(onEvent);
       agent.removeChangeListener(onChange);
     });
-    client.sendComment("understudy event stream from " + agent.id());
+    if (feed[0] == null) return;
+    feed[0].offer(null, "understudy event stream from " + agent.id());
+    agent.onEvent(onEvent);
+    agent.onChange(onChange);
   }
 
   private static String openApi() {

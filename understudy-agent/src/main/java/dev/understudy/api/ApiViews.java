@@ -140,6 +140,7 @@ final class ApiViews {
     try {
       var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
           "http://" + host.address() + ":" + host.apiPort() + "/api/v1/apps/" + tag + "/logs?local=1"))
+          .header("Authorization", "Bearer " + agent.config().cluster().token()) // the host's reads may need it
           .timeout(java.time.Duration.ofSeconds(3)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
       ctx.status(r.statusCode()).contentType("application/json").result(r.body());
     } catch (java.io.IOException e) {

@@ -50,7 +50,9 @@ public final class Client {
 
   /** Reads a server-sent event stream until it ends, calling {@code onEvent(kind, data)} for each event. */
   public void stream(String path, java.util.function.BiConsumer<String, String> onEvent) {
-    HttpRequest req = HttpRequest.newBuilder(URI.create(base + path)).header("Accept", "text/event-stream").build();
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).header("Accept", "text/event-stream");
+    if (token != null) b.header("Authorization", "Bearer " + token); // reads need it where cluster.openReads is off
+    HttpRequest req = b.build();
     try {
       HttpResponse<java.util.stream.Stream<String>> r = http.send(req, HttpResponse.BodyHandlers.ofLines());
       String[] kind = {"message"};

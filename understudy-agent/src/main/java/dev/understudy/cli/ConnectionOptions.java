@@ -1,14 +1,32 @@
 package dev.understudy.cli;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** --agent and --token, shared by every command that talks to a cluster. */
+/**
+ * --agent and --token-file, shared by every command that talks to a cluster. The token itself is never an argument:
+ * every user of the machine can read a process's command line ({@code ps}).
+ */
 final class ConnectionOptions {
   @Option(names = "--agent", description = "agent API URL (default: $UNDERSTUDY_AGENT, else the local cluster's first agent)")
   String agent;
 
-  @Option(names = "--token", description = "cluster API token (default: $UNDERSTUDY_TOKEN, else the local cluster's)")
-  String token;
+  @Option(names = "--token-file", description = "a file holding the cluster API token (default: $UNDERSTUDY_TOKEN, else the local cluster's)")
+  Path tokenFile;
 
-  Client client() { return Client.of(agent, token); }
+  Client client() { return Client.of(agent, token()); }
+
+  private String token() {
+    if (tokenFile == null) return null;
+    try {
+      String t = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
+      if (t.isEmpty()) throw new CliException(2, "--token-file " + tokenFile + " is empty");
+      return t;
+    } catch (IOException e) {
+      throw new CliException(2, "cannot read --token-file " + tokenFile + ": " + e.getMessage());
+    }
+  }
 }

@@ -301,13 +301,17 @@ public final class Supervisor implements AutoCloseable {
         }
         // setsid: the launcher leads a new process group (pgid = its pid), which the fence guards before the program
         // is allowed to run: a launcher told nothing (the agent froze or died right after spawning it) runs nothing.
+        RunAs who = account(app);
         List<String> cmd = new ArrayList<>(List.of(SETSID, SH, launchScript.toString(), "--"));
+        if (who != null) cmd.addAll(who.prefix());
         cmd.addAll(app.command().argv());
         ProcessBuilder pb = new ProcessBuilder(cmd);
         Path wd = app.command().workDir() != null ? Path.of(app.command().workDir()) : dataDir.resolve("apps").resolve(app.tag());
         Files.createDirectories(wd);
+        if (who != null && app.command().workDir() == null) ownedBy(wd, who); // its own working directory, writable
         pb.directory(wd.toFile());
-        pb.environment().putAll(steps.environment(app));
+        pb.environment().clear();
+        pb.environment().putAll(RunAs.cleanEnvironment(who, wd, steps.environment(app)));
         pb.environment().put("UNDERSTUDY_APP_TOKEN", proc.token);
         if (proc.standby) pb.environment().put("UNDERSTUDY_STANDBY", "1");
         pb.redirectErrorStream(true);
@@ -339,6 +343,32 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
+
+  private volatile String defaultUser;
+  private volatile String defaultGroup;
+
+  /** The account apps run as when their command names none ({@code apps.user}, {@code apps.group}); null: the agent's. */
+  public void defaultAccount(String user, String group) {
+    this.defaultUser = user;
+    this.defaultGroup = group;
+  }
+
+  /** Who {@code app} runs as: its own user, else this agent's default for apps, else (null) the agent's user. */
+  private RunAs account(App app) throws IOException {
+    String user = app.command().user() != null ? app.command().user() : defaultUser;
+    if (user == null) return null;
+    String group = app.command().group() != null ? app.command().group() : app.command().user() != null ? null : defaultGroup;
+    return RunAs.resolve(user, group);
+  }
+
+  private static void ownedBy(Path dir, RunAs who) throws IOException {
+    try {
+      Files.setAttribute(dir, "unix:uid", who.uid());
+      Files.setAttribute(dir, "unix:gid", who.gid());
+    } catch (UnsupportedOperationException e) {
+      throw new IOException("cannot give " + dir + " to " + who.user() + ": this file system has no owners");
+    }
+  }
 
   private void fail(Proc proc, String why) {
     log.error("cannot start {}: {}", proc.app.tag(), why);
@@ -574,8 +604,7 @@ public final class Supervisor implements AutoCloseable {
     Path f = dataDir.resolve("logs").resolve(tag + ".log");
     try {
       if (!Files.exists(f)) return List.of();
-      List<String> all = Files.readAllLines(f, StandardCharsets.UTF_8);
-      return all.subList(Math.max(0, all.size() - lines), all.size());
+      return LogTail.read(f, lines, LogTail.MAX_BYTES);
     } catch (IOException | UncheckedIOException e) {
       return List.of("(cannot read log: " + e.getMessage() + ")");
     }

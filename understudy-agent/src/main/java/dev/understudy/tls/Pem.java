@@ -103,7 +103,7 @@ public final class Pem {
     setMode(dir, "rwx------");
   }
 
-  static void setMode(Path p, String mode) throws IOException {
+  public static void setMode(Path p, String mode) throws IOException {
     try {
       Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
     } catch (UnsupportedOperationException e) {

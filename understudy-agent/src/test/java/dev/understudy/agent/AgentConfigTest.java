@@ -17,7 +17,7 @@ class AgentConfigTest {
       server: s1
       address: 127.0.0.11
       dataDir: /tmp/x
-      cluster: {name: c, secret: 0123456789abcdef0123}
+      cluster: {name: c, secret: 0123456789abcdef0123, token: fedcba9876543210fedc}
       peers:
         - {id: s1, address: 127.0.0.11}
         - {id: s2, address: 127.0.0.12}
@@ -86,10 +86,13 @@ class AgentConfigTest {
     assertThatThrownBy(() -> load("server: 's1\nfoo: [\n")).hasMessageContaining("not valid YAML");
   }
 
+  /** #21: a loopback agent without a token took any web page's cross-site POST as an operator's. */
   @Test
-  void nonLoopbackNeedsAToken() {
-    String yaml = GOOD.replace("address: 127.0.0.11\ndataDir", "address: 0.0.0.0\ndataDir");
-    assertThatThrownBy(() -> load(yaml)).hasMessageContaining("cluster.token");
+  void everyAgentNeedsAToken() {
+    String noToken = GOOD.replace(", token: fedcba9876543210fedc", "");
+    assertThatThrownBy(() -> load(noToken)).hasMessageContaining("cluster.token").hasMessageContaining("loopback");
+    assertThatThrownBy(() -> load(noToken.replace("address: 127.0.0.11\ndataDir", "address: 0.0.0.0\ndataDir")))
+        .hasMessageContaining("cluster.token");
   }
 
   @Test

@@ -43,8 +43,8 @@ class ReferenceDocsTest {
   @Test
   void cliReferenceIsCurrent() throws IOException {
     StringBuilder b = new StringBuilder("# CLI reference\n\n<!-- generated from the commands' help by ReferenceDocsTest; edit the"
-        + " commands, not this -->\n\nEvery command takes `--help`. Commands that talk to a cluster take `--agent URL` and `--token"
-        + " TOKEN` (or `UNDERSTUDY_AGENT`, `UNDERSTUDY_TOKEN`; from a directory holding a `local` cluster they find it by"
+        + " commands, not this -->\n\nEvery command takes `--help`. Commands that talk to a cluster take `--agent URL` and `--token-file"
+        + " FILE` (or `UNDERSTUDY_AGENT`, `UNDERSTUDY_TOKEN`; never the token itself, which `ps` would show; from a directory holding a `local` cluster they find it by"
         + " themselves).\n");
     CommandLine root = new CommandLine(new Main());
     render(root, b);

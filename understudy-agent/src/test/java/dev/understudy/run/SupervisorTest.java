@@ -88,6 +88,47 @@ class SupervisorTest {
     assertThat(exits).containsExactly("web:false:0");
   }
 
+  /**
+   * #21: apps ran as the agent's user (root) with its environment, so they could read agent.yaml (the token and the
+   * secret) and the TLS key, and reach the Raft port. Now: the account asked for, a clean environment, its own
+   * working directory.
+   */
+  @Test
+  void anAppRunsAsItsOwnUserWithACleanEnvironment() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(RunAs.agentIsRoot(), "needs root to switch users");
+    org.junit.jupiter.api.Assumptions.assumeTrue(ProcessGroups.locate("setpriv", "/usr/bin").isPresent(), "needs setpriv");
+    start();
+    dev.understudy.tls.Pem.setMode(dir, "rwx--x--x"); // as the agent sets its data directory
+    Files.createDirectories(dir.resolve("apps"));
+    Path secret = dir.resolve("agent.yaml");
+    Files.writeString(secret, "token: s3cret-of-the-agent\n");
+    dev.understudy.tls.Pem.setMode(secret, "rw-------");
+    String agentOnly = System.getenv().keySet().stream()
+        .filter(k -> !java.util.Set.of("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ").contains(k))
+        .filter(k -> !k.startsWith("UNDERSTUDY")).findFirst().orElse(null);
+    App a = App.create("who", AppType.CAPABLE, new Command(List.of("sh", "-c", "echo uid=$(id -u); cat " + secret
+        + " 2>/dev/null || echo cannot-read-config; env | sed 's/^/env:/'; echo x > mine && echo wrote-own-dir; exec sleep 1000"),
+        null, Map.of("GREETING", "hi"), List.of(), 2000L).runAs("nobody", null), "s1", List.of("s2"), List.of(), false, null, Map.of());
+    sup.start(a);
+    await().atMost(Duration.ofSeconds(10)).until(() -> String.join("\n", sup.logTail("who", 300)).contains("wrote-own-dir"));
+    String log = String.join("\n", sup.logTail("who", 300));
+    assertThat(log).contains("uid=65534").contains("cannot-read-config").doesNotContain("s3cret")
+        .contains("env:GREETING=hi").contains("env:UNDERSTUDY_TAG=who").contains("env:PATH=" + RunAs.PATH);
+    if (agentOnly != null) assertThat(log).doesNotContain("env:" + agentOnly + "=");
+    sup.stop("who", "test");
+    await().atMost(Duration.ofSeconds(10)).until(() -> sup.instances().isEmpty());
+  }
+
+  @Test
+  void anAccountThatDoesNotExistFailsTheStartSayingWhy() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(RunAs.agentIsRoot(), "needs root to switch users");
+    start();
+    sup.defaultAccount("no-such-user-here", null);
+    sup.start(app("ghost", "sleep", "1000"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> !startFailures.isEmpty());
+    assertThat(startFailures.get(0)).contains("ghost").contains("no user no-such-user-here");
+  }
+
   private static int openDescriptors() {
     String[] fds = new java.io.File("/proc/self/fd").list();
     return fds == null ? 0 : fds.length;

@@ -46,6 +46,12 @@ public final class AppValidator {
       throw new InvalidAppException("command.workDir", "must be an absolute path of at most " + MAX_PATH + " characters, no control characters");
     }
     argv("command.stopCommand", c.stopCommand());
+    if (c.user() != null && !ACCOUNT.matcher(c.user()).matches()) {
+      throw new InvalidAppException("command.user", "must be a user name ([a-z_][a-z0-9_-]*, at most 32) or number (got " + quote(c.user()) + ")");
+    }
+    if (c.group() != null && !ACCOUNT.matcher(c.group()).matches()) {
+      throw new InvalidAppException("command.group", "must be a group name ([a-z_][a-z0-9_-]*, at most 32) or number (got " + quote(c.group()) + ")");
+    }
     HealthCheck h = c.health();
     if (h != null) {
       int kinds = (h.port() != null ? 1 : 0) + (h.http() != null ? 1 : 0) + (h.command() != null ? 1 : 0);
@@ -122,6 +128,9 @@ public final class AppValidator {
   }
 
   private static boolean validPort(int p) { return p >= 1 && p <= 65535; }
+
+  /** A user or group: a name as useradd takes it, or a number. */
+  public static final java.util.regex.Pattern ACCOUNT = java.util.regex.Pattern.compile("[a-z_][a-z0-9_-]{0,31}|[0-9]{1,10}");
 
   /** The longest path a resource or working directory may name (Linux' PATH_MAX). */
   public static final int MAX_PATH = 4096;

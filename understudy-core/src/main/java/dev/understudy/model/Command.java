@@ -4,10 +4,18 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Map;
 
-/** How to start and stop the app's process. */
+/**
+ * How to start and stop the app's process. {@code user} and {@code group} (names or numbers): who the program runs as;
+ * unset, the agent's default for apps ({@code apps.user} in its config), and without that the agent's own user.
+ */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record Command(List<String> argv, String workDir, Map<String, String> env, List<String> stopCommand,
-                      Long stopTimeoutMs, HealthCheck health, Long startTimeoutMs) {
+                      Long stopTimeoutMs, HealthCheck health, Long startTimeoutMs, String user, String group) {
+
+  public Command(List<String> argv, String workDir, Map<String, String> env, List<String> stopCommand, Long stopTimeoutMs,
+                 HealthCheck health, Long startTimeoutMs) {
+    this(argv, workDir, env, stopCommand, stopTimeoutMs, health, startTimeoutMs, null, null);
+  }
 
   public Command(List<String> argv, String workDir, Map<String, String> env, List<String> stopCommand, Long stopTimeoutMs) {
     this(argv, workDir, env, stopCommand, stopTimeoutMs, null, null);
@@ -23,6 +31,11 @@ public record Command(List<String> argv, String workDir, Map<String, String> env
   public static final long DEFAULT_START_TIMEOUT_MS = 60_000;
 
   public static Command of(String... argv) { return new Command(List.of(argv), null, Map.of(), List.of(), null, null, null); }
+
+  /** The same command run as {@code user} and {@code group}. */
+  public Command runAs(String user, String group) {
+    return new Command(argv, workDir, env, stopCommand, stopTimeoutMs, health, startTimeoutMs, user, group);
+  }
 
   public long stopTimeout() { return stopTimeoutMs == null ? DEFAULT_STOP_TIMEOUT_MS : stopTimeoutMs; }
 

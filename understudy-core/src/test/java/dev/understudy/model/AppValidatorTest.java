@@ -51,6 +51,8 @@ class AppValidatorTest {
         Arguments.of("command.env", (UnaryOperator<App>) a -> App.create("web", a.type(), new Command(List.of("x"), null, Map.of("K", "v\0"), null, null), "s1", List.of("s2"), List.of(), false, null, Map.of())),
         Arguments.of("command.workDir", (UnaryOperator<App>) a -> App.create("web", a.type(), new Command(List.of("x"), "/tmp/\0", null, null, null), "s1", List.of("s2"), List.of(), false, null, Map.of())),
         Arguments.of("command.stopCommand", (UnaryOperator<App>) a -> App.create("web", a.type(), new Command(List.of("x"), null, null, List.of("kill\0"), null), "s1", List.of("s2"), List.of(), false, null, Map.of())),
+        Arguments.of("command.user", (UnaryOperator<App>) a -> App.create("web", a.type(), Command.of("x").runAs("root;rm", null), "s1", List.of("s2"), List.of(), false, null, Map.of())),
+        Arguments.of("command.group", (UnaryOperator<App>) a -> App.create("web", a.type(), Command.of("x").runAs("app", "Bad Group"), "s1", List.of("s2"), List.of(), false, null, Map.of())),
         Arguments.of("host", (UnaryOperator<App>) a -> a.movedTo("s3", AppState.STARTING, "x")),
         Arguments.of("target", (UnaryOperator<App>) a -> a.withTarget("s3")));
   }
