@@ -69,8 +69,10 @@ public record AgentConfig(
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Cluster(String name, String secret, String token, Boolean openReads) {
-    public Cluster(String name, String secret, String token) { this(name, secret, token, null); }
+  public record Cluster(String name, String secret, String token, Boolean openReads, String readToken) {
+    public Cluster(String name, String secret, String token) { this(name, secret, token, null, null); }
+
+    public Cluster(String name, String secret, String token, Boolean openReads) { this(name, secret, token, openReads, null); }
   }
 
   public record Ports(Integer api, Integer raft, Integer heartbeat) {}
@@ -190,6 +192,9 @@ public record AgentConfig(
       throw new ConfigException("tls", "needs ca, cert and key: the cluster CA's certificate and this server's certificate"
           + " and key, which every Raft connection is checked against (make them with: understudy tls init --dir DIR;"
           + " understudy tls issue " + server + " --address " + address + " --dir DIR)");
+    }
+    if (cluster.readToken() != null && (cluster.readToken().length() < 16 || cluster.readToken().equals(cluster.token()))) {
+      throw new ConfigException("cluster.readToken", "must be at least 16 characters and differ from cluster.token");
     }
     boolean loopback;
     try {

@@ -165,9 +165,13 @@ public final class ApiServer implements Agent.Frontend {
       throw new ApiError(401, (write ? "this request changes the cluster" : "reads are not open on this agent (cluster.openReads)")
           + ": send the cluster token as 'Authorization: Bearer TOKEN'");
     }
-    if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
-      throw new ApiError(403, "the token is not this cluster's API token");
+    if (MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) return;
+    String reader = agent.config().cluster().readToken();
+    if (reader != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), reader.getBytes(StandardCharsets.UTF_8))) {
+      if (!write) return;
+      throw new ApiError(403, "the read-only token (cluster.readToken) cannot change the cluster: send the cluster token");
     }
+    throw new ApiError(403, "the token is not this cluster's API token");
   }
 
   private static boolean hasBearer(Context ctx) {
@@ -395,12 +399,26 @@ public final class ApiServer implements Agent.Frontend {
     if (!r.ok()) throw new ApiError(409, cur.tag() + " changed meanwhile (the cluster moved it?); read it again and retry", r.actualVersion());
   }
 
-  /** An audit event records the app before and after the change (JSON, cut at 4,000 characters). */
+  /**
+   * An audit event records the app before and after the change (JSON, cut at 4,000 characters), with the values of
+   * its environment variables left out: they often hold passwords, and events go to every reader, the event stream,
+   * webhooks and notification commands.
+   */
   private static Event withChange(Event ev, App before, App after) {
     Map<String, String> d = new LinkedHashMap<>(ev.details());
-    if (before != null) d.put("before", cut(Json.write(before)));
-    if (after != null) d.put("after", cut(Json.write(after)));
+    if (before != null) d.put("before", cut(withoutEnvValues(before)));
+    if (after != null) d.put("after", cut(withoutEnvValues(after)));
     return new Event(ev.id(), ev.timeMillis(), ev.kind(), ev.server(), ev.app(), ev.message(), d);
+  }
+
+  static String withoutEnvValues(App a) {
+    com.fasterxml.jackson.databind.JsonNode n = Json.MAPPER.valueToTree(a);
+    if (n.path("command").path("env") instanceof com.fasterxml.jackson.databind.node.ObjectNode env) {
+      List<String> names = new java.util.ArrayList<>();
+      env.fieldNames().forEachRemaining(names::add);
+      for (String k : names) env.put(k, "(set)");
+    }
+    return n.toString();
   }
 
   private static String cut(String s) { return s.length() <= 4000 ? s : s.substring(0, 4000) + "..."; }

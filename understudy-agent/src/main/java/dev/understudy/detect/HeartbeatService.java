@@ -46,6 +46,8 @@ public final class HeartbeatService implements AutoCloseable {
   private final AtomicLong rejected = new AtomicLong();
   private final ScheduledExecutorService timer;
   private final Thread receiver;
+  /** The peers' addresses: a packet from any other source is dropped unread (each peer sends from its bound address). */
+  private volatile java.util.Set<java.net.InetAddress> peerHosts;
   private volatile boolean closed;
   private volatile java.util.function.BiConsumer<String, HeartbeatPacket.Renewal> renewals;
 
@@ -64,8 +66,16 @@ public final class HeartbeatService implements AutoCloseable {
     this.interval = interval;
     this.ticker = ticker;
     this.socket = new DatagramSocket(bind);
+    // room for a burst: a flood of junk fills the default buffer and the peers' heartbeats behind it are dropped
+    this.socket.setReceiveBufferSize(1 << 20);
+    this.peerHosts = hostsOf(this.peers);
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "heartbeat-send"));
     this.receiver = daemon(this::receiveLoop, "heartbeat-recv");
+  }
+
+  private static java.util.Set<java.net.InetAddress> hostsOf(Map<String, InetSocketAddress> peers) {
+    return peers.values().stream().map(InetSocketAddress::getAddress).filter(java.util.Objects::nonNull)
+        .collect(java.util.stream.Collectors.toUnmodifiableSet());
   }
 
   private static Thread daemon(Runnable r, String name) {
@@ -104,6 +114,10 @@ public final class HeartbeatService implements AutoCloseable {
         socket.receive(dp);
       } catch (IOException e) {
         if (!closed) log.warn("heartbeat receive failed", e);
+        continue;
+      }
+      if (!peerHosts.contains(dp.getAddress())) { // not from a peer's address: dropped before any work on it
+        rejected.incrementAndGet();
         continue;
       }
       var decoded = HeartbeatPacket.decode(dp.getData(), dp.getLength(), secret);
@@ -168,7 +182,10 @@ public final class HeartbeatService implements AutoCloseable {
 
   /** Membership changed: probe these servers from now on. */
   public void setPeers(Map<String, InetSocketAddress> newPeers) {
-    if (!newPeers.equals(peers)) peers = Map.copyOf(newPeers);
+    if (!newPeers.equals(peers)) {
+      peers = Map.copyOf(newPeers);
+      peerHosts = hostsOf(peers);
+    }
   }
 
   /** Fault injection: drop all heartbeat traffic to and from these peers. */

@@ -92,6 +92,20 @@ final class AppSteps {
     }
   }
 
+  /**
+   * Rotates the log of a running app: copied to {@code .1}, then truncated in place. The app's output was opened for
+   * appending, so its next write lands at the new end, not at its old offset (no hole of zeros). Lines written between
+   * the copy and the truncation are lost: the price of not restarting an app to rotate its log.
+   */
+  static boolean rotateWhileRunning(Path log, long maxBytes) throws IOException {
+    if (!Files.exists(log) || Files.size(log) <= maxBytes) return false;
+    Files.copy(log, log.resolveSibling(log.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING);
+    try (var ch = java.nio.channels.FileChannel.open(log, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(0);
+    }
+    return true;
+  }
+
   boolean probe(App app, dev.understudy.model.HealthCheck h) {
     if (h.port() != null) return tcpOpen(address, h.port());
     if (h.http() != null) {

@@ -130,10 +130,13 @@ public final class Supervisor implements AutoCloseable {
 
   /** The health tick runs only while there are apps to check: an idle agent's timers should sleep. */
   private java.util.concurrent.ScheduledFuture<?> healthTicks;
+  /** Started with the first app and left running: a check every 10 s costs nothing. */
+  private java.util.concurrent.ScheduledFuture<?> logRotation;
 
   private void healthTicking() {
     synchronized (timer) {
       if (healthTicks == null && !timer.isShutdown()) healthTicks = timer.scheduleAtFixedRate(this::checkHealth, 50, 50, TimeUnit.MILLISECONDS);
+      if (logRotation == null && !timer.isShutdown()) logRotation = timer.scheduleWithFixedDelay(this::rotateLogs, 10, 10, TimeUnit.SECONDS);
     }
   }
 
@@ -343,6 +346,18 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
+
+  /** Running apps' logs over the limit are rotated in place (an app that logs a lot no longer fills the disk). */
+  private void rotateLogs() {
+    for (Proc p : procs.values()) {
+      Path file = dataDir.resolve("logs").resolve(p.app.tag() + ".log");
+      try {
+        AppSteps.rotateWhileRunning(file, AppSteps.MAX_LOG_BYTES);
+      } catch (IOException e) {
+        log.warn("cannot rotate {}: {}", file, e.getMessage());
+      }
+    }
+  }
 
   private volatile String defaultUser;
   private volatile String defaultGroup;

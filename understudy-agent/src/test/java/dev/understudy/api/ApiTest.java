@@ -195,6 +195,20 @@ class ApiTest {
     assertThat(send("DELETE", "/api/v1/apps/broken", null, TOKEN).statusCode()).isEqualTo(204);
   }
 
+  /** #21: env values (often secrets) were copied into audit events, so into the event stream and webhooks. */
+  @Test
+  void envValuesStayOutOfEvents() throws Exception {
+    String spec = Json.write(Map.of("tag", "secretive", "command", Map.of("argv", List.of("sleep", "100000"),
+        "env", Map.of("DB_PASSWORD", "hunter2-not-for-events")), "primary", "s1", "backups", List.of("s2")));
+    assertThat(send("POST", "/api/v1/apps", spec, TOKEN).statusCode()).isEqualTo(201);
+    await().atMost(Duration.ofSeconds(10)).until(() -> send("GET", "/api/v1/events?limit=1000", null, null).body()
+        .contains("secretive"));
+    String events = send("GET", "/api/v1/events?limit=1000", null, null).body();
+    assertThat(events).contains("DB_PASSWORD").doesNotContain("hunter2-not-for-events");
+    assertThat(webhookBodies).noneMatch(b -> b.contains("hunter2-not-for-events"));
+    assertThat(send("DELETE", "/api/v1/apps/secretive", null, TOKEN).statusCode()).isIn(202, 204);
+  }
+
   @Test
   void createShowWhySimulateAndNotifications() throws Exception {
     String spec = Json.write(Map.of("tag", "web", "command", Map.of("argv", List.of("sleep", "100000")),

@@ -35,4 +35,21 @@ class LogTailTest {
     Files.write(f, new byte[0]);
     assertThat(LogTail.read(f, 10, LogTail.MAX_BYTES)).isEmpty();
   }
+
+  /** #21: logs rotated only when the app started, so one that logged a lot filled the disk while it ran. */
+  @Test
+  void aRunningAppsLogIsRotatedInPlaceAndItsNextLinesGoToTheNewStart() throws IOException {
+    Path f = dir.resolve("app.log");
+    try (OutputStream app = new java.io.FileOutputStream(f.toFile(), true)) { // as the app's output is opened: appending
+      byte[] line = ("y".repeat(99) + "\n").getBytes(StandardCharsets.US_ASCII);
+      for (int i = 0; i < 2_000; i++) app.write(line); // 200 KB
+      app.flush();
+      assertThat(AppSteps.rotateWhileRunning(f, 100_000)).isTrue();
+      app.write("after the rotation\n".getBytes(StandardCharsets.US_ASCII));
+      app.flush();
+    }
+    assertThat(Files.size(dir.resolve("app.log.1"))).isEqualTo(200_000);
+    assertThat(Files.readString(f)).isEqualTo("after the rotation\n"); // no hole of zeros before it
+    assertThat(AppSteps.rotateWhileRunning(f, 100_000)).isFalse();
+  }
 }
