@@ -50,7 +50,8 @@ final class TlsCommand {
       if (days < 1 || days > 3650) throw new CliException(2, "--days must be 1-3650 (got " + days + ")");
       TlsFiles f = ClusterCa.open(dir).issue(id, addresses, Duration.ofDays(days));
       System.out.println("issued " + f.cert() + " and " + f.key() + " for " + id + " (" + String.join(", ", addresses) + ")");
-      System.out.println("on " + id + ", agent.yaml:\n  tls:\n    ca: " + f.ca() + "\n    cert: " + f.cert() + "\n    key: " + f.key());
+      System.out.println("on " + id + ", agent.yaml (where you copy them):\n  tls:\n    ca: " + f.ca().toAbsolutePath() + "\n    cert: "
+          + f.cert().toAbsolutePath() + "\n    key: " + f.key().toAbsolutePath());
       return 0;
     }
   }
