@@ -136,7 +136,13 @@ public final class ApiServer implements Agent.Frontend {
 
   private void rateLimit(Context ctx) {
     if (buckets.size() > 10_000) buckets.clear();
-    double[] b = buckets.computeIfAbsent(ctx.ip(), k -> new double[] {400, System.nanoTime()});
+    // an aware app's calls count against its own bucket: the apps of one host share its address
+    String path = ctx.path();
+    String key = ctx.ip();
+    if (path.startsWith("/api/v1/client/") && path.indexOf('/', "/api/v1/client/".length()) > 0) {
+      key += " " + path.substring("/api/v1/client/".length(), path.indexOf('/', "/api/v1/client/".length()));
+    }
+    double[] b = buckets.computeIfAbsent(key, k -> new double[] {400, System.nanoTime()});
     synchronized (b) {
       long now = System.nanoTime();
       b[0] = Math.min(400, b[0] + (now - b[1]) / 1e9 * 200);

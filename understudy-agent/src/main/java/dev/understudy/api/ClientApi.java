@@ -35,6 +35,7 @@ import java.util.function.Supplier;
  */
 final class ClientApi {
   static final long MAX_WAIT_MS = 60_000;
+  private final ParkedPolls parked = new ParkedPolls();
 
   private final Agent agent;
   private final ApiServer api;
@@ -145,7 +146,10 @@ final class ClientApi {
     Supplier<Optional<App>> check = () -> agent.store().localGet(Keys.app(tag))
         .map(e -> Json.read(e.value(), App.class))
         .filter(a -> agent.id().equals(a.host()) && agent.supervisor().hostsInstance(tag, token));
-    ctx.future(() -> until(check, wait).thenApply(found -> {
+    if (wait > 0) parked.park(tag);
+    ctx.future(() -> until(check, wait).whenComplete((r, e) -> {
+      if (wait > 0) parked.release(tag);
+    }).thenApply(found -> {
       App a = found.orElseGet(() -> current(ctx));
       boolean hosts = found.isPresent();
       Map<String, Object> m = new LinkedHashMap<>();
@@ -236,7 +240,9 @@ final class ClientApi {
       ctx.status(200).result("unload"); // no instance here: whoever asks should not run
       return;
     }
+    parked.park(tag);
     ctx.future(() -> req.get().orTimeout(wait, TimeUnit.MILLISECONDS).handle((v, err) -> {
+      parked.release(tag);
       if (err == null) ctx.status(200).result("unload");
       else ctx.status(204);
       return null;

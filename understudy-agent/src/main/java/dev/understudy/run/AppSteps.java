@@ -92,6 +92,18 @@ final class AppSteps {
     }
   }
 
+  /** Rotates the logs of the running apps {@code tags} that are over the limit (a failure is logged, not thrown). */
+  static void rotateWhileRunning(java.util.Collection<String> tags, Path logs) {
+    for (String tag : tags) {
+      Path file = logs.resolve(tag + ".log");
+      try {
+        rotateWhileRunning(file, MAX_LOG_BYTES);
+      } catch (IOException e) {
+        org.slf4j.LoggerFactory.getLogger(AppSteps.class).warn("cannot rotate {}: {}", file, e.getMessage());
+      }
+    }
+  }
+
   /**
    * Rotates the log of a running app: copied to {@code .1}, then truncated in place. The app's output was opened for
    * appending, so its next write lands at the new end, not at its old offset (no hole of zeros). Lines written between

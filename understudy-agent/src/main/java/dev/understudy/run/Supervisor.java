@@ -98,6 +98,7 @@ public final class Supervisor implements AutoCloseable {
     this.mayStart = mayStart;
     this.runUntil = runUntil;
     this.listener = listener;
+    this.health = new HealthRounds(address, steps, ticker, listener, workers);
     Path run = dataDir.resolve("run");
     Files.createDirectories(run);
     Files.createDirectories(dataDir.resolve("logs"));
@@ -304,14 +305,14 @@ public final class Supervisor implements AutoCloseable {
         }
         // setsid: the launcher leads a new process group (pgid = its pid), which the fence guards before the program
         // is allowed to run: a launcher told nothing (the agent froze or died right after spawning it) runs nothing.
-        RunAs who = account(app);
+        RunAs who = accounts.of(app);
         List<String> cmd = new ArrayList<>(List.of(SETSID, SH, launchScript.toString(), "--"));
         if (who != null) cmd.addAll(who.prefix());
         cmd.addAll(app.command().argv());
         ProcessBuilder pb = new ProcessBuilder(cmd);
         Path wd = app.command().workDir() != null ? Path.of(app.command().workDir()) : dataDir.resolve("apps").resolve(app.tag());
         Files.createDirectories(wd);
-        if (who != null && app.command().workDir() == null) ownedBy(wd, who); // its own working directory, writable
+        if (who != null && app.command().workDir() == null) AppAccounts.give(wd, who); // its own working directory
         pb.directory(wd.toFile());
         pb.environment().clear();
         pb.environment().putAll(RunAs.cleanEnvironment(who, wd, steps.environment(app)));
@@ -346,44 +347,16 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
-
   /** Running apps' logs over the limit are rotated in place (an app that logs a lot no longer fills the disk). */
   private void rotateLogs() {
-    for (Proc p : procs.values()) {
-      Path file = dataDir.resolve("logs").resolve(p.app.tag() + ".log");
-      try {
-        AppSteps.rotateWhileRunning(file, AppSteps.MAX_LOG_BYTES);
-      } catch (IOException e) {
-        log.warn("cannot rotate {}: {}", file, e.getMessage());
-      }
-    }
+    AppSteps.rotateWhileRunning(procs.keySet(), dataDir.resolve("logs"));
   }
 
-  private volatile String defaultUser;
-  private volatile String defaultGroup;
+  private final AppAccounts accounts = new AppAccounts();
+  private final HealthRounds health;
 
   /** The account apps run as when their command names none ({@code apps.user}, {@code apps.group}); null: the agent's. */
-  public void defaultAccount(String user, String group) {
-    this.defaultUser = user;
-    this.defaultGroup = group;
-  }
-
-  /** Who {@code app} runs as: its own user, else this agent's default for apps, else (null) the agent's user. */
-  private RunAs account(App app) throws IOException {
-    String user = app.command().user() != null ? app.command().user() : defaultUser;
-    if (user == null) return null;
-    String group = app.command().group() != null ? app.command().group() : app.command().user() != null ? null : defaultGroup;
-    return RunAs.resolve(user, group);
-  }
-
-  private static void ownedBy(Path dir, RunAs who) throws IOException {
-    try {
-      Files.setAttribute(dir, "unix:uid", who.uid());
-      Files.setAttribute(dir, "unix:gid", who.gid());
-    } catch (UnsupportedOperationException e) {
-      throw new IOException("cannot give " + dir + " to " + who.user() + ": this file system has no owners");
-    }
-  }
+  public void defaultAccount(String user, String group) { accounts.setDefault(user, group); }
 
   private void fail(Proc proc, String why) {
     log.error("cannot start {}: {}", proc.app.tag(), why);
@@ -544,61 +517,8 @@ public final class Supervisor implements AutoCloseable {
       }
       return;
     }
-    long now = ticker.nanos();
-    for (Proc p : procs.values()) {
-      if (p.process == null || p.stopRequested) continue;
-      if (startTimedOut(p, now)) continue;
-      dev.understudy.model.HealthCheck h = p.app.command().health();
-      if (p.phase == Instance.Phase.STARTING && h == null) {
-        boolean healthy = p.app.service() == null || AppSteps.tcpOpen(address, p.app.service().appPort());
-        if (healthy && p.process.isAlive()) running(p);
-        continue;
-      }
-      if (h == null || p.checking || now < p.nextCheck) continue;
-      p.checking = true;
-      p.nextCheck = now + TimeUnit.MILLISECONDS.toNanos(p.phase == Instance.Phase.STARTING ? 100 : h.interval());
-      workers.execute(() -> {
-        try {
-          boolean ok = steps.probe(p.app, h);
-          if (ok) {
-            p.failedChecks = 0;
-            if (p.phase == Instance.Phase.STARTING && p.process.isAlive()) running(p);
-          } else if (p.phase == Instance.Phase.RUNNING && ++p.failedChecks >= h.failuresAllowed() && !p.stopRequested) {
-            log.warn("{} failed {} health checks in a row; killing it (counts as a crash)", p.app.tag(), p.failedChecks);
-            listener.unhealthy(p.app.tag(), p.app.epoch(), "failed " + p.failedChecks + " health checks in a row");
-            ProcessGroups.killGroup(p.pgid, "KILL");
-          }
-        } finally {
-          p.checking = false;
-        }
-      });
-    }
+    health.round(procs.values());
   }
-
-  /**
-   * Claim 57: a server that fails "to properly run" the app. A start that has not become healthy within the app's start
-   * timeout is a failed start: its group is killed, and its exit counts as a failure here (retried after a backoff,
-   * then passed over). A warm standby is exempt while it waits paused; its count starts when it is promoted.
-   */
-  private boolean startTimedOut(Proc p, long now) {
-    if (p.phase != Instance.Phase.STARTING || p.standby || p.startTimedOut) return p.startTimedOut;
-    long limit = TimeUnit.MILLISECONDS.toNanos(p.app.command().startTimeout());
-    if (now - p.sinceNanos <= limit) return false;
-    p.startTimedOut = true;
-    String why = "did not become healthy within its start timeout (" + p.app.command().startTimeout() + " ms)";
-    log.warn("{} {}; killing it (a failed start)", p.app.tag(), why);
-    listener.startFailed(p.app.tag(), p.app.epoch(), why);
-    ProcessGroups.killGroup(p.pgid, "KILL");
-    return true;
-  }
-
-  private void running(Proc p) {
-    p.phase = Instance.Phase.RUNNING;
-    p.sinceNanos = ticker.nanos();
-    listener.changed();
-  }
-
-
 
   /** Stops everything and waits (agent shutdown). */
   public void stopAll(String reason) {
