@@ -329,10 +329,19 @@ class ApiTest {
     }
     String[] junk = {"", "{", "}", "null", "[]", "{\"tag\": 5}", "{\"tag\": \"a\", \"colour\": 1}", "\u0000\u0001", "[[[[[[[[[[",
         "{\"tag\":\"" + "x".repeat(5000) + "\"}", "{\"to\": \"s9\"}", "{\"a\": null}", "\"string\"", "-1", "1e999",
-        "{\"tag\":\"ok\",\"command\":{\"argv\":[]},\"primary\":\"s1\",\"backups\":[\"s1\"]}"};
-    String[] pathValues = {"nope", "..", "%00", "a%2Fb", "x".repeat(300), "web", "s1", "s9"};
+        "{\"tag\":\"ok\",\"command\":{\"argv\":[]},\"primary\":\"s1\",\"backups\":[\"s1\"]}",
+        // NUL-bearing, non-ASCII, wrong-typed and malformed-Unicode input (#21)
+        "{\"tag\":\"a\\u0000b\",\"command\":{\"argv\":[\"x\"]},\"primary\":\"s1\",\"backups\":[\"s2\"]}",
+        "{\"tag\":\"ünïcödé\",\"command\":{\"argv\":[\"x\"]},\"primary\":\"s1\",\"backups\":[\"s2\"]}",
+        "{\"tag\":\"fz\",\"command\":{\"argv\":[\"x\"],\"env\":{\"K\":\"\\u0000\"}},\"primary\":\"s1\",\"backups\":[\"s2\"]}",
+        "{\"tag\":\"fz\",\"command\":{\"argv\":[\"x\"]},\"primary\":\"s1\",\"backups\":[\"s2\"],\"resources\":[\"exec:/bin/\\u0000\"]}",
+        "{\"tag\":\"fz\",\"command\":{\"argv\":\"x\"},\"primary\":[\"s1\"],\"backups\":\"s2\"}",
+        "{\"tag\":\"fz\",\"command\":{\"argv\":[\"x\"],\"user\":\"root;id\"},\"primary\":\"s1\",\"backups\":[\"s2\"]}",
+        "{\"k\":\"\\ud800\"}", "{\"k\": 1, \"v\": {\"deep\": [1, [2, [3, {\"x\": null}]]]}}", "\uFEFF{}", "{\"to\": 12}"};
+    String[] pathValues = {"nope", "..", "%00", "a%2Fb", "x".repeat(300), "web", "s1", "s9", "%C3%BC", "%FF", "a%0Ab"};
     String before = appsState();
-    for (int i = 0; i < 400; i++) {
+    String[] tokens = {null, TOKEN, "wrong-token-0123456789", "Bearer", agent.supervisor().tokenOf("solo").orElse("no-instance")};
+    for (int i = 0; i < 600; i++) {
       String[] r = routes.get(rnd.nextInt(routes.size()));
       String path = r[1].replace("{tag}", pathValues[rnd.nextInt(pathValues.length)])
           .replace("{id}", pathValues[rnd.nextInt(pathValues.length)]);
@@ -340,7 +349,7 @@ class ApiTest {
       String body = junk[rnd.nextInt(junk.length)];
       HttpResponse<String> resp;
       try {
-        resp = send(r[0], path, body, rnd.nextInt(4) == 0 ? null : TOKEN);
+        resp = send(r[0], path, body, tokens[rnd.nextInt(tokens.length)]);
       } catch (IllegalArgumentException e) {
         continue; // a URI the client itself refuses to send
       }
