@@ -107,6 +107,34 @@ class RaftTlsTest {
     assertThat(s).allSatisfy(r -> assertThat(r.localGet("apps/evil")).isEmpty());
   }
 
+  /** A server's reissued certificate is what its Raft port presents from the next handshake on, with no restart. */
+  @Test
+  void aReissuedServerCertificateIsServedWithoutARestart() throws Exception {
+    var s = startThree();
+    var ops = ReloadingKeys.open(ca.issue("ops", List.of("127.0.0.1"), ClusterCa.SERVER_VALIDITY));
+    java.math.BigInteger before = servedSerial(ops, addresses.get("s1"));
+    TlsFiles reissued = ca.issue("s1", List.of("127.0.0.11"), ClusterCa.SERVER_VALIDITY);
+    java.math.BigInteger expected = reissued.load().leaf().getSerialNumber();
+    assertThat(expected).isNotEqualTo(before);
+    await().atMost(Duration.ofSeconds(10)).until(() -> servedSerial(ops, addresses.get("s1")).equals(expected));
+    assertThat(s.get(0).put("after-rotation", "1").ok()).isTrue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> s.get(1).localGet("after-rotation").isPresent());
+  }
+
+  /** The serial number of the certificate {@code hostPort} presents in a fresh TLS handshake. */
+  private static java.math.BigInteger servedSerial(ReloadingKeys client, String hostPort) throws Exception {
+    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+    ctx.init(new javax.net.ssl.KeyManager[] {client.keyManager()}, new javax.net.ssl.TrustManager[] {client.trustManager()}, null);
+    String[] hp = hostPort.split(":");
+    try (javax.net.ssl.SSLSocket sock = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(hp[0], Integer.parseInt(hp[1]))) {
+      var params = sock.getSSLParameters();
+      params.setApplicationProtocols(new String[] {"h2"});
+      sock.setSSLParameters(params);
+      sock.startHandshake();
+      return ((java.security.cert.X509Certificate) sock.getSession().getPeerCertificates()[0]).getSerialNumber();
+    }
+  }
+
   @Test
   void aClientWithAClusterCertificateIsServed() throws IOException {
     startThree();
