@@ -206,6 +206,11 @@ class ApiTest {
     String events = send("GET", "/api/v1/events?limit=1000", null, null).body();
     assertThat(events).contains("DB_PASSWORD").doesNotContain("hunter2-not-for-events");
     assertThat(webhookBodies).noneMatch(b -> b.contains("hunter2-not-for-events"));
+    // a reader (here an open read) sees the variable's name, not its value; the operator sees the definition
+    for (String path : List.of("/api/v1/apps/secretive", "/api/v1/apps", "/api/v1/status")) {
+      assertThat(send("GET", path, null, null).body()).as(path).contains("DB_PASSWORD").doesNotContain("hunter2-not-for-events");
+    }
+    assertThat(send("GET", "/api/v1/apps/secretive", null, TOKEN).body()).contains("hunter2-not-for-events");
     assertThat(send("DELETE", "/api/v1/apps/secretive", null, TOKEN).statusCode()).isIn(202, 204);
   }
 
