@@ -13,6 +13,7 @@ import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.grpc.GrpcTlsConfig;
+import org.apache.ratis.thirdparty.io.netty.handler.ssl.OpenSsl;
 import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslProvider;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -77,8 +78,9 @@ final class RaftSetup {
 
   /**
    * The Ratis parameters: mutual TLS for the Raft server, its clients and its admin calls when {@code config} has the
-   * cluster's keys. The JDK's TLS, not OpenSSL's: it asks the key manager on every handshake, which is what lets a
-   * rotated certificate take effect without a restart.
+   * cluster's keys. BoringSSL (shipped inside Ratis) where it loads, else the JDK's TLS: native crypto does not depend
+   * on the JIT (agents run C1 only), and both ask the key manager on every handshake, which is what lets a rotated
+   * certificate take effect without a restart (RaftTlsTest checks it with whichever is in use).
    */
   static Parameters parameters(StoreConfig config) {
     Parameters params = new Parameters();
@@ -87,7 +89,7 @@ final class RaftSetup {
           .setKeyManager(config.tls().keyManager())
           .setTrustManager(config.tls().trustManager())
           .setMutualTls(true)
-          .setSslProvider(SslProvider.JDK)
+          .setSslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
           .build();
       GrpcConfigKeys.TLS.setConf(params, tls);
     }
