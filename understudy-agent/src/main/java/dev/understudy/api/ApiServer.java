@@ -99,14 +99,14 @@ public final class ApiServer implements Agent.Frontend {
 
     http.get("/healthz", ctx -> ctx.json(Map.of("ok", true, "server", agent.id(),
         "leader", agent.store().leaderId().orElse(""), "lease", agent.leaseKeeper().valid())));
-    http.get("/api/v1/status", ctx -> ctx.json(forScope(ctx, views.status())));
+    http.get("/api/v1/status", ctx -> ctx.json(EnvValues.forScope(ctx, views.status())));
     http.get("/api/v1/cluster", ctx -> ctx.json(views.cluster()));
     http.get("/api/v1/servers", ctx -> ctx.json(views.status().get("servers")));
     http.get("/api/v1/servers/{id}", ctx -> ctx.json(views.server(ctx.pathParam("id"))));
     http.post("/api/v1/servers", membership::addServer);
     http.delete("/api/v1/servers/{id}", membership::removeServer);
-    http.get("/api/v1/apps", ctx -> ctx.json(forScope(ctx, views.status().get("apps"))));
-    http.get("/api/v1/apps/{tag}", ctx -> ctx.json(forScope(ctx, views.appView(views.app(ctx.pathParam("tag"))))));
+    http.get("/api/v1/apps", ctx -> ctx.json(EnvValues.forScope(ctx, views.status().get("apps"))));
+    http.get("/api/v1/apps/{tag}", ctx -> ctx.json(EnvValues.forScope(ctx, views.appView(views.app(ctx.pathParam("tag"))))));
     http.get("/api/v1/apps/{tag}/logs", views::logs);
     http.post("/api/v1/apps", this::createApp);
     http.put("/api/v1/apps/{tag}", ctx -> retrying(ctx, () -> replaceApp(ctx)));
@@ -172,7 +172,7 @@ public final class ApiServer implements Agent.Frontend {
           + ": send the cluster token as 'Authorization: Bearer TOKEN'");
     }
     if (MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
-      ctx.attribute(OPERATOR, Boolean.TRUE);
+      EnvValues.markOperator(ctx);
       return;
     }
     String reader = agent.config().cluster().readToken();
@@ -415,40 +415,9 @@ public final class ApiServer implements Agent.Frontend {
    */
   private static Event withChange(Event ev, App before, App after) {
     Map<String, String> d = new LinkedHashMap<>(ev.details());
-    if (before != null) d.put("before", cut(withoutEnvValues(before)));
-    if (after != null) d.put("after", cut(withoutEnvValues(after)));
+    if (before != null) d.put("before", cut(EnvValues.hidden(before)));
+    if (after != null) d.put("after", cut(EnvValues.hidden(after)));
     return new Event(ev.id(), ev.timeMillis(), ev.kind(), ev.server(), ev.app(), ev.message(), d);
-  }
-
-  static String withoutEnvValues(App a) {
-    com.fasterxml.jackson.databind.JsonNode n = Json.MAPPER.valueToTree(a);
-    hideEnvValues(n);
-    return n.toString();
-  }
-
-  /** Set on a request that presented the cluster (operator) token. */
-  private static final String OPERATOR = "understudy.operator";
-
-  /**
-   * What a request may see of apps: the operator token sees their whole definitions; a reader (the read-only token, or
-   * an open read) sees the names of their environment variables, not the values, which often hold passwords.
-   */
-  private static Object forScope(Context ctx, Object view) {
-    if (Boolean.TRUE.equals(ctx.attribute(OPERATOR))) return view;
-    com.fasterxml.jackson.databind.JsonNode n = Json.MAPPER.valueToTree(view);
-    hideEnvValues(n);
-    return n;
-  }
-
-  /** Replaces the value of every {@code command.env} variable anywhere in {@code n} by "(set)". */
-  static void hideEnvValues(com.fasterxml.jackson.databind.JsonNode n) {
-    if (n == null) return;
-    if (n.path("command").path("env") instanceof com.fasterxml.jackson.databind.node.ObjectNode env) {
-      List<String> names = new java.util.ArrayList<>();
-      env.fieldNames().forEachRemaining(names::add);
-      for (String k : names) env.put(k, "(set)");
-    }
-    if (n.isContainerNode()) n.forEach(ApiServer::hideEnvValues);
   }
 
   private static String cut(String s) { return s.length() <= 4000 ? s : s.substring(0, 4000) + "..."; }

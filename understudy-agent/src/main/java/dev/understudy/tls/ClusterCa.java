@@ -2,7 +2,6 @@ package dev.understudy.tls;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -93,8 +92,6 @@ public final class ClusterCa {
 
   public X509Certificate certificate() { return cert; }
 
-  public Path certificateFile() { return dir.resolve(CA_CERT); }
-
   /**
    * Issues {@code ID.key} and {@code ID.crt} in the CA's directory for server {@code serverId}, naming every address
    * in {@code addresses} (IP addresses and host names peers dial it at), and replaces any earlier pair of that server
@@ -132,10 +129,6 @@ public final class ClusterCa {
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot issue a certificate for " + serverId + ": " + e.getMessage(), e);
     }
-  }
-
-  public boolean hasServer(String serverId) {
-    return Files.isRegularFile(dir.resolve(serverId + ".crt")) && Files.isRegularFile(dir.resolve(serverId + ".key"));
   }
 
   static boolean isIpLiteral(String a) {

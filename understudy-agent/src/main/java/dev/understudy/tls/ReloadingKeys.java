@@ -45,11 +45,6 @@ public final class ReloadingKeys {
     return new ReloadingKeys(files, load(files));
   }
 
-  public TlsFiles files() { return files; }
-
-  /** This server's certificate as now loaded. */
-  public X509Certificate certificate() { return current().material().leaf(); }
-
   private static Loaded load(TlsFiles files) throws IOException {
     String stamp = files.stamp();
     TlsFiles.Material m = files.load();

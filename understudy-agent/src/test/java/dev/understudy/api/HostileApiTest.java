@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.understudy.agent.Agent;
 import dev.understudy.agent.AgentConfig;
-import dev.understudy.testing.Ports;
-import dev.understudy.tls.ClusterCa;
 import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -15,8 +13,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -39,16 +35,10 @@ class HostileApiTest {
 
   @BeforeAll
   void start() throws Exception {
-    Path dir = Files.createTempDirectory("hostile");
-    port = Ports.free(addr);
-    var ports = new AgentConfig.Ports(port, Ports.free(addr), Ports.freeUdp(addr));
-    var ca = ClusterCa.init(dir.resolve("tls"), "hostile");
-    agent = Agent.start(new AgentConfig("s1", addr, dir.resolve("data").toString(),
-        new AgentConfig.Cluster("hostile", "0123456789abcdef-secret", TOKEN), ports,
-        List.of(new AgentConfig.Peer("s1", addr, null, null, null)), null, null, null, null, null, null, null, null,
-        ApiTest.tls(ca, "s1", addr)), ApiServer::start);
-    base = "http://" + addr + ":" + port;
-    await().atMost(Duration.ofSeconds(20)).until(() -> agent.store().leaderId().isPresent() && agent.leaseKeeper().valid());
+    OneAgent one = OneAgent.start(addr, new AgentConfig.Cluster("hostile", "0123456789abcdef-secret", TOKEN));
+    agent = one.agent();
+    port = one.port();
+    base = one.base();
   }
 
   @AfterAll

@@ -1,18 +1,13 @@
 package dev.understudy.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.understudy.agent.Agent;
 import dev.understudy.agent.AgentConfig;
-import dev.understudy.testing.Ports;
-import dev.understudy.tls.ClusterCa;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -31,17 +26,9 @@ class ScopedTokensTest {
 
   @BeforeAll
   void start() throws Exception {
-    Path dir = Files.createTempDirectory("scoped");
-    String addr = "127.0.0.24";
-    int port = Ports.free(addr);
-    var ca = ClusterCa.init(dir.resolve("tls"), "scoped");
-    agent = Agent.start(new AgentConfig("s1", addr, dir.resolve("data").toString(),
-        new AgentConfig.Cluster("scoped", "0123456789abcdef-secret", TOKEN, false, READER),
-        new AgentConfig.Ports(port, Ports.free(addr), Ports.freeUdp(addr)),
-        List.of(new AgentConfig.Peer("s1", addr, null, null, null)), null, null, null, null, null, null, null, null,
-        ApiTest.tls(ca, "s1", addr)), ApiServer::start);
-    base = "http://" + addr + ":" + port;
-    await().atMost(Duration.ofSeconds(20)).until(() -> agent.store().leaderId().isPresent() && agent.leaseKeeper().valid());
+    OneAgent one = OneAgent.start("127.0.0.24", new AgentConfig.Cluster("scoped", "0123456789abcdef-secret", TOKEN, false, READER));
+    agent = one.agent();
+    base = one.base();
   }
 
   @AfterAll
