@@ -68,6 +68,8 @@ public final class Agent implements AutoCloseable {
   private Notifier notifier;
   private EventWriter events;
   private ReplicaReader replicaReader;
+  private dev.understudy.tls.ReloadingKeys keys;
+  private java.net.http.HttpClient peerHttp;
   private final AtomicLong eventSeq = new AtomicLong();
   private final List<java.util.function.Consumer<Event>> eventListeners = new CopyOnWriteArrayList<>();
   private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
@@ -118,7 +120,6 @@ public final class Agent implements AutoCloseable {
     dev.understudy.tls.Pem.setMode(data, "rwx--x--x");
     dev.understudy.tls.Pem.setMode(data.resolve("apps"), "rwx--x--x");
     var sp = config.peers().stream().map(p -> new dev.understudy.store.StoreConfig.Peer(p.id(), p.address(), config.raftPort(p))).toList();
-    dev.understudy.tls.ReloadingKeys keys;
     try {
       keys = dev.understudy.tls.ReloadingKeys.open(config.tls().files(Path.of("")));
     } catch (IOException e) {
@@ -126,7 +127,9 @@ public final class Agent implements AutoCloseable {
     }
     var sc = new dev.understudy.store.StoreConfig(self, config.clusterName(), data, sp, timing.electionTimeoutMin(),
         timing.electionTimeoutMax(), Duration.ofSeconds(3)).withTls(keys);
-    PeerProbe peers = new PeerProbe(config);
+    // agent-to-agent HTTPS presents this server's certificate and trusts only the cluster CA
+    peerHttp = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).sslContext(keys.sslContext()).build();
+    PeerProbe peers = new PeerProbe(config, peerHttp);
     store = RaftStore.start(sc, !RaftStore.hasReplica(sc) && peers.joiningRunningCluster());
     replicaReader = new ReplicaReader(store);
     leases = new LeaseTracker(ticker, timing.lease(), timing.leaseMargin());
@@ -161,6 +164,7 @@ public final class Agent implements AutoCloseable {
     supervisor = new Supervisor(self, config.address(), apiUrl(), data, ticker, leaseKeeper::mayStart, leaseKeeper::runUntil,
         new SupervisorEvents(self, ticker, loop, this::emit));
     if (config.apps() != null) supervisor.defaultAccount(config.apps().user(), config.apps().group());
+    if (config.apiTls()) supervisor.clusterCaForApps(this::clusterCaPem);
     leaseKeeper.onMoved(supervisor::leaseMoved);
     // a renewal is due every leaseRenew: under half a lease left means renewals are late (a starved machine)
     supervisor.paceStartsWith(() -> leaseKeeper.remainingMillis() > timing.lease().toMillis() / 2 && replicaCurrent());
@@ -278,7 +282,22 @@ public final class Agent implements AutoCloseable {
   KernelRoutes kernelRoutes() { return kernelRoutes; }
   public Frontend frontend() { return api; }
   public void wake() { loop.wake(); }
-  public String apiUrl() { return "http://" + config.address() + ":" + config.apiPort(); }
+  public String apiUrl() { return (config.apiTls() ? "https://" : "http://") + config.address() + ":" + config.apiPort(); }
+
+  /** The TLS material this agent serves its API with and presents to peers (reloaded when its files change). */
+  public dev.understudy.tls.ReloadingKeys tlsKeys() { return keys; }
+
+  /** For requests to other agents' APIs: trusts only the cluster CA. */
+  public java.net.http.HttpClient peerHttp() { return peerHttp; }
+
+  private String clusterCaPem() {
+    try {
+      return Files.readString(Path.of(config.tls().ca()));
+    } catch (IOException e) {
+      log.warn("cannot read the cluster CA {} for an app's UNDERSTUDY_CA: {}", config.tls().ca(), e.toString());
+      return null;
+    }
+  }
 
   /** Every server of the cluster, in membership order (see {@link ReplicaReader#members}). */
   public List<AgentConfig.Peer> members() { return replicaReader.members(config); }

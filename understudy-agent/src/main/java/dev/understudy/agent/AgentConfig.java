@@ -62,7 +62,10 @@ public record AgentConfig(
    * This server's TLS files (PEM): {@code ca} the cluster CA bundle it trusts, {@code cert} and {@code key} its own
    * certificate and private key, made by {@code understudy tls issue}. Every Raft connection is mutual TLS with them.
    */
-  public record TlsConfig(String ca, String cert, String key) {
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record TlsConfig(String ca, String cert, String key, String api) {
+    public TlsConfig(String ca, String cert, String key) { this(ca, cert, key, null); }
+
     public dev.understudy.tls.TlsFiles files(Path base) {
       return new dev.understudy.tls.TlsFiles(base.resolve(ca), base.resolve(cert), base.resolve(key));
     }
@@ -149,6 +152,26 @@ public record AgentConfig(
     }
   }
 
+  /**
+   * Whether this agent's API and console are HTTPS (with its cluster certificate): {@code tls.api} {@code on} or
+   * {@code off}, by default ({@code auto}) on unless the address is loopback, where only this machine can listen in.
+   */
+  public boolean apiTls() { return apiTls(address); }
+
+  /** The same rule for a peer's address: every agent of a cluster has the same {@code tls.api}. */
+  public boolean apiTls(String peerAddress) {
+    String mode = tls == null || tls.api() == null ? "auto" : tls.api();
+    if (!mode.equals("auto")) return mode.equals("on");
+    try {
+      return !InetAddress.getByName(peerAddress).isLoopbackAddress();
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  /** The base URL of a peer's API. */
+  public String apiUrl(Peer p) { return (apiTls(p.address()) ? "https://" : "http://") + p.address() + ":" + apiPort(p); }
+
   public boolean hooksEnabled() { return Boolean.TRUE.equals(testHooks); }
 
   public int apiPort() { return ports != null && ports.api() != null ? ports.api() : DEFAULT_API_PORT; }
@@ -192,6 +215,9 @@ public record AgentConfig(
       throw new ConfigException("tls", "needs ca, cert and key: the cluster CA's certificate and this server's certificate"
           + " and key, which every Raft connection is checked against (make them with: understudy tls init --dir DIR;"
           + " understudy tls issue " + server + " --address " + address + " --dir DIR)");
+    }
+    if (tls.api() != null && !Set.of("auto", "on", "off").contains(tls.api())) {
+      throw new ConfigException("tls.api", "must be auto, on or off (got " + tls.api() + ")");
     }
     if (cluster.readToken() != null && (cluster.readToken().length() < 16 || cluster.readToken().equals(cluster.token()))) {
       throw new ConfigException("cluster.readToken", "must be at least 16 characters and differ from cluster.token");

@@ -67,7 +67,8 @@ public final class ConfigReference {
       new Row("apps.group", "the user's group", "the group they run as"),
       new Row("tls.ca", "required", "the cluster CA's certificate (PEM; a bundle of old and new CAs during a CA rotation): every Raft peer and client must present a certificate it signed"),
       new Row("tls.cert", "required", "this server's certificate (PEM, from `understudy tls issue`); a replaced file is used from the next connection on, no restart"),
-      new Row("tls.key", "required", "this server's private key (PEM, PKCS#8 or EC/RSA; keep it 0600)"));
+      new Row("tls.key", "required", "this server's private key (PEM, PKCS#8 or EC/RSA; keep it 0600)"),
+      new Row("tls.api", "auto", "`on`: the API and console are HTTPS with this server's certificate (clients trust the cluster CA: `UNDERSTUDY_CA`); `off`: plain HTTP; `auto`: on unless `address` is loopback. The same on every server"));
 
   /** The document, as docs/CONFIGURATION.md holds it. */
   public static String markdown() {

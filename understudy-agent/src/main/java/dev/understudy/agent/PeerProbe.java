@@ -13,11 +13,11 @@ final class PeerProbe {
 
   private final AgentConfig config;
   private final String self;
-  private final java.net.http.HttpClient peerHttp =
-      java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+  private final java.net.http.HttpClient peerHttp;
 
-  PeerProbe(AgentConfig config) {
+  PeerProbe(AgentConfig config, java.net.http.HttpClient peerHttp) {
     this.config = config;
+    this.peerHttp = peerHttp;
     this.self = config.server();
   }
 
@@ -41,7 +41,7 @@ final class PeerProbe {
 
   /** A peer's /api/v1/cluster answer, or null when it does not answer (yet). */
   JsonNode cluster(AgentConfig.Peer p) {
-    var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + p.address() + ":" + config.apiPort(p) + "/api/v1/cluster"))
+    var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(config.apiUrl(p) + "/api/v1/cluster"))
         .timeout(Duration.ofSeconds(1));
     if (config.cluster().token() != null) req.header("Authorization", "Bearer " + config.cluster().token());
     try {

@@ -69,10 +69,15 @@ public final class ApiServer implements Agent.Frontend {
         sf.directory = "/console";
         sf.location = io.javalin.http.staticfiles.Location.CLASSPATH;
       });
+      if (agent.config().apiTls()) {
+        cfg.jetty.addConnector((server, http) -> HttpsConnector.create(server, http, agent.tlsKeys().sslContext(),
+            agent.config().address(), agent.config().apiPort()));
+      }
     });
     ApiServer s = new ApiServer(agent, j);
     s.routes();
-    j.start(agent.config().address(), agent.config().apiPort());
+    if (agent.config().apiTls()) j.start(); // its own connector binds address and port
+    else j.start(agent.config().address(), agent.config().apiPort());
     return s;
   }
 

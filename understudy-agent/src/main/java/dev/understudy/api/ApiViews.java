@@ -138,8 +138,8 @@ final class ApiViews {
     var host = agent.members().stream().filter(p -> p.id().equals(a.host())).findFirst()
         .orElseThrow(() -> new ApiError(404, "host " + a.host() + " is not a member"));
     try {
-      var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-          "http://" + host.address() + ":" + host.apiPort() + "/api/v1/apps/" + tag + "/logs?local=1"))
+      var r = agent.peerHttp().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+          agent.config().apiUrl(host) + "/api/v1/apps/" + tag + "/logs?local=1"))
           .header("Authorization", "Bearer " + agent.config().cluster().token()) // the host's reads may need it
           .timeout(java.time.Duration.ofSeconds(3)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
       ctx.status(r.statusCode()).contentType("application/json").result(r.body());

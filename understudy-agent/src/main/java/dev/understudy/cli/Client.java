@@ -1,6 +1,7 @@
 package dev.understudy.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.understudy.client.ClusterTrust;
 import dev.understudy.store.Json;
 import java.io.IOException;
 import java.net.URI;
@@ -15,18 +16,34 @@ import java.time.Duration;
 public final class Client {
   private final String base;
   private final String token;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+  private final HttpClient http;
 
-  public Client(String base, String token) {
+  public Client(String base, String token) { this(base, token, null); }
+
+  /** {@code ca}: the cluster CA (a PEM file or its text) an HTTPS agent is trusted by; null: the JVM's trust store. */
+  public Client(String base, String token, String ca) {
     this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     this.token = token;
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3));
+    if (ca != null) {
+      try {
+        b.sslContext(ClusterTrust.of(ca));
+      } catch (RuntimeException e) {
+        throw new CliException(2, e.getMessage());
+      }
+    }
+    this.http = b.build();
   }
 
-  /** --agent, else UNDERSTUDY_AGENT, else the first agent of the local cluster in ./demo-cluster or ./.understudy. */
-  static Client of(String agentOpt, String tokenOpt) {
+  /**
+   * --agent, else UNDERSTUDY_AGENT, else the first agent of the local cluster in ./demo-cluster or ./.understudy; the
+   * same for the token and the CA (--ca, UNDERSTUDY_CA).
+   */
+  static Client of(String agentOpt, String tokenOpt, String caOpt) {
     String agent = agentOpt != null ? agentOpt : System.getenv("UNDERSTUDY_AGENT");
     String token = tokenOpt != null ? tokenOpt : System.getenv("UNDERSTUDY_TOKEN");
-    if (agent == null || token == null) {
+    String ca = caOpt != null ? caOpt : System.getenv("UNDERSTUDY_CA");
+    if (agent == null || token == null || ca == null) {
       for (String dir : new String[] {"demo-cluster", ".understudy"}) {
         Path env = Path.of(dir, "cluster.env");
         if (Files.isRegularFile(env)) {
@@ -34,6 +51,7 @@ public final class Client {
             for (String line : Files.readAllLines(env)) {
               if (agent == null && line.startsWith("UNDERSTUDY_AGENT=")) agent = line.substring(17);
               if (token == null && line.startsWith("UNDERSTUDY_TOKEN=")) token = line.substring(17);
+              if (ca == null && line.startsWith("UNDERSTUDY_CA=")) ca = line.substring(14);
             }
           } catch (IOException ignored) {
             // fall through to the error below
@@ -43,7 +61,8 @@ public final class Client {
       }
     }
     if (agent == null) throw new CliException(2, "no agent to talk to: pass --agent URL or set UNDERSTUDY_AGENT");
-    return new Client(agent, token);
+    if (agent.startsWith("http://") || ca == null || ca.isBlank()) ca = null;
+    return new Client(agent, token, ca);
   }
 
   public JsonNode get(String path) { return send("GET", path, null); }
@@ -69,7 +88,7 @@ public final class Client {
         }
       });
     } catch (IOException e) {
-      throw new CliException(1, "cannot reach the agent at " + base + ": " + e);
+      throw unreachable(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException(1, "interrupted");
@@ -103,10 +122,18 @@ public final class Client {
       }
       return node;
     } catch (IOException e) {
-      throw new CliException(1, "cannot reach the agent at " + base + ": " + e);
+      throw unreachable(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException(1, "interrupted");
     }
+  }
+
+  private CliException unreachable(IOException e) {
+    if (e instanceof javax.net.ssl.SSLHandshakeException) {
+      return new CliException(1, "the agent at " + base + " presents a certificate this client does not trust (" + e.getMessage()
+          + "): pass --ca with the cluster CA's certificate, or set UNDERSTUDY_CA");
+    }
+    return new CliException(1, "cannot reach the agent at " + base + ": " + e);
   }
 }

@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * --agent and --token-file, shared by every command that talks to a cluster. The token itself is never an argument:
+ * --agent, --token-file and --ca, shared by every command that talks to a cluster. The token itself is never an argument:
  * every user of the machine can read a process's command line ({@code ps}).
  */
 final class ConnectionOptions {
@@ -17,7 +17,10 @@ final class ConnectionOptions {
   @Option(names = "--token-file", description = "a file holding the cluster API token (default: $UNDERSTUDY_TOKEN, else the local cluster's)")
   Path tokenFile;
 
-  Client client() { return Client.of(agent, token()); }
+  @Option(names = "--ca", description = "the cluster CA's certificate (PEM) to trust an HTTPS agent with (default: $UNDERSTUDY_CA, else the local cluster's)")
+  Path ca;
+
+  Client client() { return Client.of(agent, token(), ca == null ? null : ca.toString()); }
 
   private String token() {
     if (tokenFile == null) return null;

@@ -112,7 +112,7 @@ public final class LocalCluster {
         if (places.get(i - 1).netns() != null) netns.append("NETNS_s").append(i).append('=').append(places.get(i - 1).netns()).append('\n');
       }
       Pem.writePrivate(envFile, "UNDERSTUDY_AGENT=http://" + places.get(0).address() + ":" + basePort + "\nUNDERSTUDY_TOKEN=" + token
-          + "\nSERVERS=" + servers + "\n" + netns);
+          + "\nUNDERSTUDY_CA=" + ca.certificateFile() + "\nSERVERS=" + servers + "\n" + netns);
     }
     LocalCluster lc = new LocalCluster(abs);
     try {
@@ -152,10 +152,32 @@ public final class LocalCluster {
 
   public String apiUrl(String id) {
     AgentConfig c = config(id);
-    return "http://" + c.address() + ":" + c.apiPort();
+    return (c.apiTls() ? "https://" : "http://") + c.address() + ":" + c.apiPort();
   }
 
-  public Client client(String id) { return new Client(apiUrl(id), token()); }
+  /** The cluster CA's certificate file, which a client of an HTTPS agent trusts. */
+  public String caFile() { return env.getProperty("UNDERSTUDY_CA"); }
+
+  public Client client(String id) { return new Client(apiUrl(id), token(), caFile()); }
+
+  /**
+   * Sets {@code tls.api} of every agent (they read it when they start): {@code on} serves the API over HTTPS on
+   * loopback too, as a cluster off loopback does by default.
+   */
+  public void apiTls(String mode) throws IOException {
+    for (String id : ids()) {
+      AgentConfig c = config(id);
+      AgentConfig.TlsConfig t = c.tls();
+      c.withTls(new AgentConfig.TlsConfig(t.ca(), t.cert(), t.key(), mode)).write(serverDir(id).resolve("agent.yaml"));
+    }
+    writeEnv();
+  }
+
+  private void writeEnv() throws IOException {
+    StringBuilder b = new StringBuilder();
+    for (String k : new java.util.TreeSet<>(env.stringPropertyNames())) b.append(k).append('=').append(env.getProperty(k)).append('\n');
+    Pem.writePrivate(dir.resolve("cluster.env"), b.toString());
+  }
 
   private Path serverDir(String id) {
     if (!ids().contains(id)) throw new CliException(2, "unknown server " + id + "; this local cluster has " + ids());
@@ -340,8 +362,7 @@ public final class LocalCluster {
     c.validate();
     c.write(dir.resolve(id).resolve("agent.yaml"));
     env.setProperty("SERVERS", String.valueOf(i));
-    Pem.writePrivate(dir.resolve("cluster.env"), "UNDERSTUDY_AGENT=" + env.getProperty("UNDERSTUDY_AGENT") + "\nUNDERSTUDY_TOKEN="
-        + token() + "\nSERVERS=" + i + "\n");
+    writeEnv();
     start(id);
     client(ids.get(0)).post("/api/v1/servers", Map.of("id", id, "address", address(i), "apiPort", base.apiPort(),
         "raftPort", base.raftPort(), "heartbeatPort", base.heartbeatPort()));

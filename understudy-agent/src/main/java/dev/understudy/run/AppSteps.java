@@ -35,6 +35,11 @@ final class AppSteps {
     this.dataDir = dataDir;
   }
 
+  /** The cluster CA's PEM text, for apps to trust an HTTPS agent API; null when the API is plain HTTP. */
+  private volatile java.util.function.Supplier<String> clusterCa = () -> null;
+
+  void clusterCa(java.util.function.Supplier<String> pem) { this.clusterCa = pem; }
+
   Map<String, String> environment(App app) {
     Map<String, String> env = new HashMap<>();
     if (app.command().env() != null) env.putAll(app.command().env());
@@ -43,6 +48,8 @@ final class AppSteps {
     env.put("UNDERSTUDY_ADDRESS", address);
     env.put("UNDERSTUDY_EPOCH", String.valueOf(app.epoch()));
     env.put("UNDERSTUDY_AGENT_URL", agentUrl);
+    String ca = clusterCa.get();
+    if (ca != null) env.put("UNDERSTUDY_CA", ca); // its text: the app may not read the agent's files
     if (app.service() != null) env.put("UNDERSTUDY_PORT", String.valueOf(app.service().appPort()));
     return env;
   }

@@ -87,6 +87,9 @@ public final class Supervisor implements AutoCloseable {
    * {@link System#nanoTime()} instant its apps must all be dead by unless the lease is renewed ({@link Long#MIN_VALUE}
    * when no lease is held): the fence kills them then, whatever this agent is doing.
    */
+  /** Where the agent's API is HTTPS: the cluster CA's PEM text, which its apps get as {@code UNDERSTUDY_CA}. */
+  public void clusterCaForApps(java.util.function.Supplier<String> pem) { steps.clusterCa(pem); }
+
   public Supervisor(String self, String address, String agentUrl, Path dataDir, Ticker ticker,
                     BooleanSupplier mayStart, java.util.function.LongSupplier runUntil, Listener listener) throws IOException {
     this.self = self;

@@ -92,6 +92,9 @@ public final class ClusterCa {
 
   public X509Certificate certificate() { return cert; }
 
+  /** The CA certificate's file: what clients of an HTTPS agent trust. */
+  public Path certificateFile() { return dir.resolve(CA_CERT); }
+
   /**
    * Issues {@code ID.key} and {@code ID.crt} in the CA's directory for server {@code serverId}, naming every address
    * in {@code addresses} (IP addresses and host names peers dial it at), and replaces any earlier pair of that server

@@ -83,6 +83,20 @@ public final class ReloadingKeys {
     }
   }
 
+  /**
+   * A TLS context that presents this server's certificate and trusts only the cluster CA, both as reloaded: for the
+   * API's HTTPS and for agent-to-agent requests.
+   */
+  public javax.net.ssl.SSLContext sslContext() {
+    try {
+      javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
+      c.init(new javax.net.ssl.KeyManager[] {keyManager()}, new TrustManager[] {trustManager()}, null);
+      return c;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("this JVM offers no TLS context: " + e.getMessage(), e);
+    }
+  }
+
   public X509ExtendedKeyManager keyManager() {
     return new X509ExtendedKeyManager() {
       private String alias(String... keyTypes) {

@@ -46,6 +46,22 @@ class AgentConfigTest {
   }
 
   @Test
+  void theApiIsHttpsOffLoopbackUnlessTurnedOff() throws Exception {
+    AgentConfig loopback = load(GOOD);
+    assertThat(loopback.apiTls()).isFalse();
+    assertThat(loopback.apiUrl(loopback.peers().get(1))).isEqualTo("http://127.0.0.12:7700");
+    String lan = GOOD.replace("127.0.0.1", "10.0.0.");
+    assertThat(load(lan).apiTls()).isTrue();
+    assertThat(load(lan).apiUrl(load(lan).peers().get(1))).isEqualTo("https://10.0.0.2:7700");
+    String withMode = "tls: {ca: /etc/understudy/ca.crt, cert: /etc/understudy/s1.crt, key: /etc/understudy/s1.key, api: %s}";
+    String lanOff = lan.replaceAll("(?m)^tls:.*$", withMode.formatted("off"));
+    assertThat(load(lanOff).apiTls()).isFalse();
+    assertThat(load(GOOD.replaceAll("(?m)^tls:.*$", withMode.formatted("on"))).apiTls()).isTrue();
+    assertThatThrownBy(() -> load(GOOD.replaceAll("(?m)^tls:.*$", withMode.formatted("yes"))))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("tls.api").hasMessageContaining("yes");
+  }
+
+  @Test
   void unknownKeyIsNamed() {
     assertThatThrownBy(() -> load(GOOD + "colour: blue\n")).isInstanceOf(ConfigException.class).hasMessageContaining("colour");
     assertThatThrownBy(() -> load(GOOD + "timing: {heartbeatIntervall: 1s}\n")).hasMessageContaining("heartbeatIntervall");

@@ -161,4 +161,31 @@ class HeartbeatServiceTest {
       assertThat(recentAck(ha, "b", 150)).as("no forged or replayed ack is believed").isFalse();
     }
   }
+
+  @Test
+  void aRenewalRequestIsPassedOnOnceAndNeverWhenForgedOrReplayed() throws Exception {
+    start();
+    java.util.List<HeartbeatPacket.Renewal> passed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ha.onRenewal((sender, r) -> passed.add(r));
+    assertThat(hb.sendRenewal("a", new HeartbeatPacket.Renewal(7, 1, 0))).isTrue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> passed.size() == 1);
+    hb.close(); // b is gone; an attacker replays and forges b's requests from b's address
+    hb = null;
+    try (DatagramSocket attacker = new DatagramSocket(new InetSocketAddress("127.0.0.22", 0))) {
+      var genuine = new HeartbeatPacket(HeartbeatPacket.Type.RENEW, "b", Long.MAX_VALUE - 1, 1, 0, new HeartbeatPacket.Renewal(7, 2, 0));
+      byte[] once = genuine.encode(KEY);
+      byte[] forged = new HeartbeatPacket(HeartbeatPacket.Type.RENEW, "b", Long.MAX_VALUE, 5, 0, new HeartbeatPacket.Renewal(7, 99, 0))
+          .encode("wrong-key-wrong-key".getBytes(StandardCharsets.UTF_8));
+      byte[] stranger = new HeartbeatPacket(HeartbeatPacket.Type.RENEW, "mallory", 1, 1, 0, new HeartbeatPacket.Renewal(1, 1, 0)).encode(KEY);
+      long before = ha.rejectedPackets();
+      for (int i = 0; i < 200; i++) {
+        attacker.send(new DatagramPacket(once, once.length, a));
+        attacker.send(new DatagramPacket(forged, forged.length, a));
+        attacker.send(new DatagramPacket(stranger, stranger.length, a));
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> ha.rejectedPackets() >= before + 599);
+      assertThat(passed).as("the first copy only; no forgery, no stranger").hasSize(2);
+      assertThat(passed.get(1)).isEqualTo(genuine.renewal());
+    }
+  }
 }

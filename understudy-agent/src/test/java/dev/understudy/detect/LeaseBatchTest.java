@@ -151,6 +151,32 @@ class LeaseBatchTest {
   }
 
   @Test
+  void replayedStaleAndMadeUpRequestsWriteNothing() {
+    holder.renew(() -> true); // acquires: always direct
+    for (int i = 0; i < 3; i++) round();
+    Lease before = leaseRecord();
+    long version = store.localGet(Keys.lease("s1")).orElseThrow().version();
+    HeartbeatPacket.Renewal last = sent.get(sent.size() - 1);
+    // a replay of the last request, an older one, another incarnation's, one past a revocation, a server with no lease
+    List<HeartbeatPacket.Renewal> bad = List.of(last, sent.get(0),
+        new HeartbeatPacket.Renewal(last.leaseIncarnation() + 1, last.leaseSeq() + 1, last.revocationVersion()),
+        new HeartbeatPacket.Renewal(last.leaseIncarnation(), last.leaseSeq() + 1, last.revocationVersion() + 7));
+    long dropped = batcher.requestsDropped();
+    for (HeartbeatPacket.Renewal r : bad) {
+      batcher.offer("s1", r);
+      gather();
+    }
+    batcher.offer("s9", new HeartbeatPacket.Renewal(1, 1, 0));
+    gather();
+    for (int i = 0; i < 1000; i++) batcher.offer("s1", bad.get(3)); // a flood of one: it coalesces, it does not queue
+    gather();
+    assertThat(batcher.requestsDropped() - dropped).as("each evaluated once and dropped").isEqualTo(6);
+    assertThat(leaseRecord()).isEqualTo(before);
+    assertThat(store.localGet(Keys.lease("s1")).orElseThrow().version()).isEqualTo(version);
+    assertThat(store.localGet(Keys.lease("s9"))).isEmpty();
+  }
+
+  @Test
   void aLostRequestIsWrittenDirectlyHalfARoundLaterAndStillCountsFromItsFirstSend() {
     holder.renew(() -> true);
     round();

@@ -82,7 +82,9 @@ public final class KernelClusterDrill {
 
   /** Connections s2's Forwarder (user space) made, from its metrics. */
   private static long forwardedByUserSpace(NetLab lab, LocalCluster lc, String node) throws IOException {
-    var c = (java.net.HttpURLConnection) URI.create("http://" + lab.address(node) + ":" + API + "/metrics").toURL().openConnection();
+    // off loopback the API is HTTPS with the cluster's certificates
+    var c = (javax.net.ssl.HttpsURLConnection) URI.create(lc.apiUrl("s" + (node.charAt(0) - 'a' + 1)) + "/metrics").toURL().openConnection();
+    c.setSSLSocketFactory(dev.understudy.client.ClusterTrust.of(lc.caFile()).getSocketFactory());
     c.setRequestProperty("Authorization", "Bearer " + lc.token());
     try (InputStream in = c.getInputStream()) {
       List<String> lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()

@@ -34,24 +34,34 @@ public final class Understudy {
   private final String token;
   private final String tag;
   private volatile long epoch;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+  private final HttpClient http;
 
   public Understudy(URI agent, String token, String tag, long epoch) {
+    this(agent, token, tag, epoch, null);
+  }
+
+  /** {@code trust}: for an agent whose API is HTTPS, its cluster's CA ({@link ClusterTrust}); null: the JVM's default. */
+  public Understudy(URI agent, String token, String tag, long epoch, javax.net.ssl.SSLContext trust) {
     this.agent = agent;
     this.token = token;
     this.tag = tag;
     this.epoch = epoch;
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3));
+    if (trust != null) b.sslContext(trust);
+    this.http = b.build();
   }
 
   /**
    * From the environment the agent gives the instance: UNDERSTUDY_AGENT_URL, UNDERSTUDY_APP_TOKEN (or UNDERSTUDY_TOKEN,
-   * the cluster token, for a program an operator starts by hand), UNDERSTUDY_TAG, UNDERSTUDY_EPOCH.
+   * the cluster token, for a program an operator starts by hand), UNDERSTUDY_TAG, UNDERSTUDY_EPOCH, and where the
+   * agent's API is HTTPS, UNDERSTUDY_CA (the cluster CA, a PEM file or its text).
    */
   public static Understudy fromEnvironment() {
     String url = require("UNDERSTUDY_AGENT_URL");
     String token = Optional.ofNullable(System.getenv("UNDERSTUDY_APP_TOKEN")).orElse(System.getenv("UNDERSTUDY_TOKEN"));
     String epoch = System.getenv("UNDERSTUDY_EPOCH");
-    return new Understudy(URI.create(url), token, require("UNDERSTUDY_TAG"), epoch == null ? 0 : Long.parseLong(epoch));
+    return new Understudy(URI.create(url), token, require("UNDERSTUDY_TAG"), epoch == null ? 0 : Long.parseLong(epoch),
+        ClusterTrust.fromEnvironment());
   }
 
   private static String require(String name) {
