@@ -72,13 +72,50 @@ final class AppSteps {
     return null;
   }
 
-  /** Runs one resource command with the app's environment; null on exit 0, else what went wrong. */
+  /** Which account each app runs as on this server. */
+  final AppAccounts accounts = new AppAccounts();
+
+  /**
+   * Runs one managed resource's command as the agent (mounting, adding an address need its privileges) with the app's
+   * environment; null on exit 0, else what went wrong.
+   */
   String runStep(App app, List<String> argv, long timeoutMs, Path log) {
     if (argv == null || argv.isEmpty()) return null;
+    ProcessBuilder pb = new ProcessBuilder(argv);
+    pb.environment().putAll(environment(app));
+    return run(pb, argv, timeoutMs, log);
+  }
+
+  /**
+   * Runs one of the app's own commands (its health check, its stop command) as the app runs: its account, its clean
+   * environment, its working directory. What the app's definition says runs with no more of the agent's than the app.
+   */
+  String runAsApp(App app, List<String> argv, long timeoutMs, Path log) {
+    if (argv == null || argv.isEmpty()) return null;
+    RunAs who;
     try {
-      ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-      pb.environment().putAll(environment(app));
+      who = accounts.of(app);
+    } catch (IOException e) {
+      return String.join(" ", argv) + ": " + e.getMessage();
+    }
+    List<String> cmd = new ArrayList<>();
+    if (who != null) cmd.addAll(who.prefix());
+    cmd.addAll(argv);
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    Path wd = workDir(app);
+    if (Files.isDirectory(wd)) pb.directory(wd.toFile());
+    pb.environment().clear();
+    pb.environment().putAll(RunAs.cleanEnvironment(who, wd, environment(app)));
+    return run(pb, argv, timeoutMs, log);
+  }
+
+  Path workDir(App app) {
+    return app.command().workDir() != null ? Path.of(app.command().workDir()) : dataDir.resolve("apps").resolve(app.tag());
+  }
+
+  private static String run(ProcessBuilder pb, List<String> argv, long timeoutMs, Path log) {
+    try {
+      pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       Process p = pb.start();
       if (!p.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
@@ -140,7 +177,7 @@ final class AppSteps {
         return false;
       }
     }
-    return runStep(app, h.command(), h.timeout(), dataDir.resolve("logs").resolve(app.tag() + ".log")) == null;
+    return runAsApp(app, h.command(), h.timeout(), dataDir.resolve("logs").resolve(app.tag() + ".log")) == null;
   }
 
   static boolean tcpOpen(String host, int port) {

@@ -1,6 +1,5 @@
 package dev.understudy.run;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -13,10 +12,12 @@ final class ProcessStop {
 
   private final Fence fence;
   private final Path dataDir;
+  private final AppSteps steps;
 
-  ProcessStop(Fence fence, Path dataDir) {
+  ProcessStop(Fence fence, Path dataDir, AppSteps steps) {
     this.fence = fence;
     this.dataDir = dataDir;
+    this.steps = steps;
   }
 
   /**
@@ -35,15 +36,9 @@ final class ProcessStop {
     }
     if (!unloaded) {
       if (stopCmd != null && !stopCmd.isEmpty()) {
-        try {
-          new ProcessBuilder(stopCmd).redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("logs").resolve(p.app.tag() + ".log").toFile()))
-              .start().waitFor(timeoutMs, TimeUnit.MILLISECONDS);
-        } catch (IOException e) {
-          log.warn("stop command of {} failed: {}", p.app.tag(), e.getMessage());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+        // as the app's account: the stop command is part of the app, and gets no more of the agent's than the app
+        String failed = steps.runAsApp(p.app, stopCmd, timeoutMs, dataDir.resolve("logs").resolve(p.app.tag() + ".log"));
+        if (failed != null) log.warn("stop command of {} failed: {}", p.app.tag(), failed);
       } else {
         ProcessGroups.killGroup(p.pgid, "TERM");
       }

@@ -111,7 +111,7 @@ public final class Supervisor implements AutoCloseable {
     }
     Files.deleteIfExists(run.resolve("guard.sh")); // the per-app guard of earlier versions
     this.fence = new Fence(run, dataDir.resolve("fence.pid"), this::fenceDied);
-    this.stopper = new ProcessStop(fence, dataDir);
+    this.stopper = new ProcessStop(fence, dataDir, steps);
     fence.killLeftover();
     killLeftovers();
     fence.start();
@@ -308,12 +308,12 @@ public final class Supervisor implements AutoCloseable {
         }
         // setsid: the launcher leads a new process group (pgid = its pid), which the fence guards before the program
         // is allowed to run: a launcher told nothing (the agent froze or died right after spawning it) runs nothing.
-        RunAs who = accounts.of(app);
+        RunAs who = steps.accounts.of(app);
         List<String> cmd = new ArrayList<>(List.of(SETSID, SH, launchScript.toString(), "--"));
         if (who != null) cmd.addAll(who.prefix());
         cmd.addAll(app.command().argv());
         ProcessBuilder pb = new ProcessBuilder(cmd);
-        Path wd = app.command().workDir() != null ? Path.of(app.command().workDir()) : dataDir.resolve("apps").resolve(app.tag());
+        Path wd = steps.workDir(app);
         Files.createDirectories(wd);
         if (who != null && app.command().workDir() == null) AppAccounts.give(wd, who); // its own working directory
         pb.directory(wd.toFile());
@@ -355,11 +355,10 @@ public final class Supervisor implements AutoCloseable {
     AppSteps.rotateWhileRunning(procs.keySet(), dataDir.resolve("logs"));
   }
 
-  private final AppAccounts accounts = new AppAccounts();
   private final HealthRounds health;
 
   /** The account apps run as when their command names none ({@code apps.user}, {@code apps.group}); null: the agent's. */
-  public void defaultAccount(String user, String group) { accounts.setDefault(user, group); }
+  public void defaultAccount(String user, String group) { steps.accounts.setDefault(user, group); }
 
   private void fail(Proc proc, String why) {
     log.error("cannot start {}: {}", proc.app.tag(), why);

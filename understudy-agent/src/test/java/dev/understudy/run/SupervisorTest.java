@@ -119,6 +119,26 @@ class SupervisorTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> sup.instances().isEmpty());
   }
 
+  /** The app's health check and stop command are part of the app: they run as it does, not as the agent. */
+  @Test
+  void theHealthCheckAndStopCommandRunAsTheAppsUser() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(RunAs.agentIsRoot(), "needs root to switch users");
+    org.junit.jupiter.api.Assumptions.assumeTrue(ProcessGroups.locate("setpriv", "/usr/bin").isPresent(), "needs setpriv");
+    start();
+    dev.understudy.tls.Pem.setMode(dir, "rwx--x--x");
+    Files.createDirectories(dir.resolve("apps"));
+    var health = new dev.understudy.model.HealthCheck(null, null, List.of("sh", "-c", "echo health-uid=$(id -u) $GREETING"), 200L, 1000L, 3);
+    App a = App.create("hc", AppType.CAPABLE, new Command(List.of("sleep", "1000"), null, Map.of("GREETING", "hi"),
+        List.of("sh", "-c", "echo stop-uid=$(id -u) $GREETING"), 500L, health).runAs("nobody", null),
+        "s1", List.of("s2"), List.of(), false, null, Map.of());
+    sup.start(a);
+    await().atMost(Duration.ofSeconds(10)).until(() -> String.join("\n", sup.logTail("hc", 300)).contains("health-uid="));
+    sup.stop("hc", "test");
+    await().atMost(Duration.ofSeconds(10)).until(() -> sup.instances().isEmpty());
+    String log = String.join("\n", sup.logTail("hc", 300));
+    assertThat(log).contains("health-uid=65534 hi").contains("stop-uid=65534 hi").doesNotContain("health-uid=0").doesNotContain("stop-uid=0");
+  }
+
   @Test
   void anAccountThatDoesNotExistFailsTheStartSayingWhy() throws Exception {
     org.junit.jupiter.api.Assumptions.assumeTrue(RunAs.agentIsRoot(), "needs root to switch users");
