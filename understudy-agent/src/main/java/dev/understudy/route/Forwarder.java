@@ -23,13 +23,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Client rerouting (FIG. 3C, 7A 816): every agent listens on each app's cluster port and forwards each new TCP
- * connection to the app's current host. One selector thread, direct buffers (no copy through the Java heap), and
- * backpressure: a side that cannot take more stops the other side from being read, so a slow client never makes
- * the agent buffer more than two buffers per connection.
+ * connection to the app's current host. One selector thread, direct buffers (no copy through the Java heap) from a
+ * bounded pool ({@link BufferPool}), and backpressure: a side that cannot take more stops the other side from being
+ * read, so a slow client never makes the agent buffer more than two buffers per connection, and idle ones hold none.
  */
 public final class Forwarder implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
-  private static final int BUF = 256 * 1024;
+  private static final int BUF = 64 * 1024;
 
   /** Where one app's clients go now; empty while no server hosts it. */
   public record Route(String tag, int clusterPort, Optional<InetSocketAddress> upstream) {}
@@ -56,8 +56,11 @@ public final class Forwarder implements AutoCloseable {
     final SocketChannel client;
     SocketChannel upstream;
     InetSocketAddress target;
-    final ByteBuffer toUpstream = ByteBuffer.allocateDirect(BUF);
-    final ByteBuffer toClient = ByteBuffer.allocateDirect(BUF);
+    /** Bytes read from one side, waiting to be written to the other; null while there are none (back in the pool). */
+    ByteBuffer toUpstream;
+    ByteBuffer toClient;
+    /** A side had bytes to read when the pool had no buffer: it is not read until one comes back. */
+    boolean starved;
     boolean clientEof;
     boolean upstreamEof;
     long waitingSince;
@@ -81,13 +84,20 @@ public final class Forwarder implements AutoCloseable {
   private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final AtomicLong forwarded = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
+  private final BufferPool buffers;
   private volatile boolean running = true;
   private static final long HOUSEKEEPING_NANOS = 50_000_000L;
   private long lastHousekeeping;
 
   public Forwarder(String bindAddress, Limits limits) throws IOException {
+    this(bindAddress, limits, BufferPool.defaultBudget());
+  }
+
+  /** {@code bufferBudget}: the most bytes of direct buffers all connections together may hold. */
+  Forwarder(String bindAddress, Limits limits, long bufferBudget) throws IOException {
     this.bindAddress = bindAddress;
     this.limits = limits;
+    this.buffers = new BufferPool(BUF, bufferBudget);
     this.selector = Selector.open();
     this.thread = new Thread(this::loop, "forwarder");
     this.thread.setDaemon(true);
@@ -105,6 +115,11 @@ public final class Forwarder implements AutoCloseable {
   public long refusedConnections() { return refused.get(); }
 
   public int openConnections() { return pipes.size(); }
+
+  /** Direct buffers held by connections now, and the most there may be. */
+  public int buffersInUse() { return buffers.inUse(); }
+
+  public int bufferCapacity() { return buffers.capacity(); }
 
   /** The forwarder's one thread (the benchmark reads its CPU time). */
   public long threadId() { return thread.getId(); }
@@ -244,23 +259,46 @@ public final class Forwarder implements AutoCloseable {
     // move bytes until neither direction makes progress (fewer selector wake-ups than one read per event)
     boolean progress = true;
     for (int rounds = 0; progress && rounds < 16; rounds++) {
-      progress = transfer(p.client, p.toUpstream, p.upstream, true, p) | transfer(p.upstream, p.toClient, p.client, false, p);
+      if (p.toUpstream == null && !p.clientEof) p.toUpstream = take(p);
+      progress = p.toUpstream != null && transfer(p.client, p.toUpstream, p.upstream, true, p);
+      p.toUpstream = giveBackIfEmpty(p.toUpstream);
+      if (p.toClient == null && !p.upstreamEof) p.toClient = take(p);
+      progress |= p.toClient != null && transfer(p.upstream, p.toClient, p.client, false, p);
+      p.toClient = giveBackIfEmpty(p.toClient);
     }
-    if (p.clientEof && p.toUpstream.position() == 0 && !p.upstream.socket().isOutputShutdown()) p.upstream.shutdownOutput();
-    if (p.upstreamEof && p.toClient.position() == 0 && !p.client.socket().isOutputShutdown()) p.client.shutdownOutput();
-    if (p.clientEof && p.upstreamEof && p.toUpstream.position() == 0 && p.toClient.position() == 0) {
+    if (p.clientEof && p.toUpstream == null && !p.upstream.socket().isOutputShutdown()) p.upstream.shutdownOutput();
+    if (p.upstreamEof && p.toClient == null && !p.client.socket().isOutputShutdown()) p.client.shutdownOutput();
+    if (p.clientEof && p.upstreamEof && p.toUpstream == null && p.toClient == null) {
       close(p);
       return;
     }
     int clientOps = 0;
     int upOps = 0;
-    if (!p.clientEof && p.toUpstream.hasRemaining()) clientOps |= SelectionKey.OP_READ;
-    if (p.toClient.position() > 0) clientOps |= SelectionKey.OP_WRITE;
-    if (!p.upstreamEof && p.toClient.hasRemaining()) upOps |= SelectionKey.OP_READ;
-    if (p.toUpstream.position() > 0) upOps |= SelectionKey.OP_WRITE;
+    if (!p.clientEof && !p.starved && (p.toUpstream == null || p.toUpstream.hasRemaining())) clientOps |= SelectionKey.OP_READ;
+    if (p.toClient != null) clientOps |= SelectionKey.OP_WRITE;
+    if (!p.upstreamEof && !p.starved && (p.toClient == null || p.toClient.hasRemaining())) upOps |= SelectionKey.OP_READ;
+    if (p.toUpstream != null) upOps |= SelectionKey.OP_WRITE;
     setOps(p.client.keyFor(selector), clientOps);
     setOps(p.upstream.keyFor(selector), upOps);
   }
+
+  /** A buffer for one of {@code p}'s directions, or null: then {@code p} is not read until housekeeping retries it. */
+  private ByteBuffer take(Pipe p) {
+    ByteBuffer b = buffers.take();
+    if (b == null && !p.starved) {
+      p.starved = true;
+      starvedPipes++;
+    }
+    return b;
+  }
+
+  private ByteBuffer giveBackIfEmpty(ByteBuffer b) {
+    if (b == null || b.position() > 0) return b;
+    buffers.give(b);
+    return null;
+  }
+
+  private int starvedPipes;
 
   private static void setOps(SelectionKey k, int ops) {
     if (k.interestOps() != ops) k.interestOps(ops);
@@ -290,9 +328,15 @@ public final class Forwarder implements AutoCloseable {
   }
 
   private void housekeeping(long now) {
+    boolean retryStarved = starvedPipes > 0;
+    starvedPipes = 0;
     for (Pipe p : List.copyOf(pipes)) {
       if (p.closed) continue;
       try {
+        if (retryStarved && p.starved) {
+          p.starved = false; // buffers may have come back: read it again (or it starves again, and waits)
+          pump(p);
+        }
         if (p.upstream == null) {
           if (now - p.waitingSince > limits.waitForHost().toNanos()) {
             refused.incrementAndGet();
@@ -316,6 +360,10 @@ public final class Forwarder implements AutoCloseable {
     p.closed = true;
     p.owner.open--;
     pipes.remove(p);
+    if (p.toUpstream != null) buffers.give(p.toUpstream);
+    if (p.toClient != null) buffers.give(p.toClient);
+    p.toUpstream = null;
+    p.toClient = null;
     closeQuietly(p.client);
     if (p.upstream != null) closeQuietly(p.upstream);
   }

@@ -146,6 +146,33 @@ class ForwarderTest {
     assertThat(f.openConnections()).isGreaterThanOrEqualTo(1000);
   }
 
+  /**
+   * #21: every connection held two 256 KiB direct buffers from its accept, so some 480 idle connections spent an
+   * agent's direct memory and the error killed the forwarder's thread. Now buffers come from a bounded pool and only
+   * while bytes are in flight: with room for 8 buffers, 300 idle connections hold none, and all 300 still echo.
+   */
+  @Test
+  void idleConnectionsHoldNoBuffersAndABusyPoolMakesConnectionsWaitNotFail() throws Exception {
+    InetSocketAddress up = echo("127.0.0.38");
+    Forwarder f = new Forwarder(AGENT, Forwarder.Limits.defaults(), 8 * 64 * 1024);
+    closing.add(f);
+    f.update(List.of(new Forwarder.Route("app", clusterPort, Optional.of(up))));
+    await().atMost(Duration.ofSeconds(5)).ignoreExceptions().until(() -> roundTrip(connect(), "ok").equals("ok"));
+    List<Socket> socks = new ArrayList<>();
+    for (int i = 0; i < 300; i++) socks.add(connect());
+    await().atMost(Duration.ofSeconds(10)).until(() -> f.openConnections() >= 300);
+    assertThat(f.buffersInUse()).as("idle connections hold no buffer").isZero();
+    assertThat(f.bufferCapacity()).isEqualTo(8);
+    // every connection at once has bytes in flight: more than the pool holds, so some wait for a buffer
+    for (int i = 0; i < socks.size(); i++) socks.get(i).getOutputStream().write(("m" + i).getBytes());
+    for (int i = 0; i < socks.size(); i++) {
+      String want = "m" + i;
+      byte[] got = socks.get(i).getInputStream().readNBytes(want.length());
+      assertThat(new String(got)).isEqualTo(want);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> f.buffersInUse() == 0);
+  }
+
   @Test
   void slowReaderDoesNotMakeTheAgentBuffer() throws Exception {
     // upstream pushes as fast as it can; the client never reads: the upstream must block, not the agent buffer
