@@ -28,8 +28,18 @@ async function refresh() {
   } catch (e) { say('cannot read status: ' + e.message); }
 }
 
+function renderView() {
+  const v = status.view || {current: true};
+  $('#viewBanner').hidden = v.current;
+  if (v.current) return;
+  const fenced = (v.fenced || []).map(f => `${esc(f.tag)} (epoch ${esc(f.epoch)})`).join(', ');
+  $('#viewBanner').innerHTML = `<b>${v.since ? 'View frozen since ' + esc(time(v.since)) : 'View not current'}</b>: ${esc(v.reason)}`
+    + (fenced ? `<br>${esc(status.self)}'s fence stopped: ${fenced}` : '');
+}
+
 function render() {
   $('#agent').textContent = `agent ${status.self} · leader ${status.leader || 'none'}`;
+  renderView();
   $('#servers tbody').innerHTML = status.servers.map(s => `<tr data-server="${esc(s.id)}">
     <td data-label="Server"><b>${esc(s.id)}</b> <span class="muted">${esc(s.address)}</span></td>
     <td data-label="Verdict">${badge(s.verdict || '?')}</td>
@@ -42,7 +52,7 @@ function render() {
   $('#apps tbody').innerHTML = status.apps.map(a => `<tr class="clickable" data-app="${esc(a.tag)}">
     <td data-label="App"><b>${esc(a.tag)}</b> <span class="muted">${esc(a.type)}</span></td>
     <td data-label="State">${badge(a.state)} <span class="muted">${esc(a.stateReason || '')}</span></td>
-    <td data-label="Host" class="host">${esc(a.host || '-')}</td>
+    <td data-label="Host" class="host">${esc(a.host || '-')}${a.host === status.self && a.state === 'RUNNING' && a.onThisServer === 'NOT_RUNNING' ? ' <span class="badge DOWN">not running here</span>' : ''}</td>
     <td data-label="Primary">${esc(a.primary)}</td>
     <td data-label="Backups">${esc(a.backups.join(', '))}${a.qualifiedBackups && a.qualifiedBackups.length === 0 && a.host ? ' <span class="badge DOWN">no qualified backup</span>' : ''}</td>
     <td data-label="Epoch">${esc(a.epoch)}</td>

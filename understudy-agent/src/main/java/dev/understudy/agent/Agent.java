@@ -70,6 +70,7 @@ public final class Agent implements AutoCloseable {
   private ReplicaReader replicaReader;
   private dev.understudy.tls.ReloadingKeys keys;
   private java.net.http.HttpClient peerHttp;
+  private final Standing standing = new Standing();
   private final AtomicLong eventSeq = new AtomicLong();
   private final List<java.util.function.Consumer<Event>> eventListeners = new CopyOnWriteArrayList<>();
   private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
@@ -165,11 +166,12 @@ public final class Agent implements AutoCloseable {
         new SupervisorEvents(self, ticker, loop, this::emit));
     if (config.apps() != null) supervisor.defaultAccount(config.apps().user(), config.apps().group());
     if (config.apiTls()) supervisor.clusterCaForApps(this::clusterCaPem);
+    supervisor.onFenceKill((tag, epoch) -> standing.fencedNow(tag, epoch, System.currentTimeMillis()));
     leaseKeeper.onMoved(supervisor::leaseMoved);
     // a renewal is due every leaseRenew: under half a lease left means renewals are late (a starved machine)
     supervisor.paceStartsWith(() -> leaseKeeper.remainingMillis() > timing.lease().toMillis() / 2 && replicaCurrent());
     renewals = new LeaseRenewals(self, store, leaseKeeper, batcher, heartbeat, timers, timing.leaseRenew(), diskIo, disk,
-        supervisor::idle, this::emit, loop::wake);
+        supervisor::idle, this::emit, this::leaseChanged);
     forwarder = new Forwarder(config.address(), config.forwardingLimits());
     replicaDoctor = new ReplicaDoctor(self, store, ticker, metrics, this::mustApplyIndex, this::members, peers::cluster, this::emit);
     AgentParts.gauges(this, metrics, batcher);
@@ -249,6 +251,17 @@ public final class Agent implements AutoCloseable {
     log.info("event {}: {}", ev.kind(), ev.message());
     events.write(ev);
   }
+
+  /** The lease was lost or regained: status says from when the view is frozen, and which apps the fence stopped. */
+  private void leaseChanged() {
+    Map<String, Long> running = new HashMap<>();
+    supervisor.instances().forEach((tag, i) -> { if (!i.standby()) running.put(tag, i.epoch()); });
+    standing.leaseChanged(leaseKeeper.valid(), leaseKeeper.lostReason(), running, System.currentTimeMillis());
+    loop.wake();
+  }
+
+  /** Whether this agent's view is current, for status (see {@link Standing}). */
+  public Map<String, Object> standing() { return standing.view(replicaCurrent()); }
 
   // ---- accessors -------------------------------------------------------------------------------------------------
 

@@ -94,25 +94,34 @@ final class LeaseRenewals {
     } catch (RuntimeException e) {
       log.warn("lease round failed: {}", e.toString());
     }
+    noteChange();
   }
 
   private void renew() {
     try {
-      boolean was = keeper.valid();
       keeper.renew(idle);
       boolean now = keeper.valid();
       DiskPulse.State state = now ? DiskPulse.State.RUNNING : DiskPulse.State.FENCED;
       diskIo.run(() -> disk.beat(state));
-      if (was != now) {
-        log.info("{} lease {}", self, now ? "held" : "LOST: " + keeper.lostReason());
-        if (!now) {
-          emit.accept(new Event(null, 0, "SERVER_FENCED", self, null, self + " cannot renew its lease ("
-              + keeper.lostReason() + "): its apps are being stopped", Map.of()));
-        }
-        changed.run();
-      }
     } catch (RuntimeException e) {
       log.warn("lease round failed: {}", e.toString());
     }
+    noteChange();
+  }
+
+  /** Whether the lease was held at the last look: a lease mostly lapses between rounds, by time, not inside one. */
+  private boolean wasValid;
+
+  /** Tells of the lease lapsing or coming back, whenever it happened since the last look (every half round). */
+  private synchronized void noteChange() {
+    boolean now = keeper.valid();
+    if (now == wasValid) return;
+    wasValid = now;
+    log.info("{} lease {}", self, now ? "held" : "LOST: " + keeper.lostReason());
+    if (!now) {
+      emit.accept(new Event(null, 0, "SERVER_FENCED", self, null, self + " cannot renew its lease ("
+          + keeper.lostReason() + "): its apps are being stopped", Map.of()));
+    }
+    changed.run();
   }
 }

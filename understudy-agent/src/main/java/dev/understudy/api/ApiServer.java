@@ -233,10 +233,22 @@ public final class ApiServer implements Agent.Frontend {
 
   private void createApp(Context ctx) {
     App a = fromSpec(spec(ctx));
+    if (dryRun(ctx, agent.store().get(Keys.app(a.tag())).isEmpty() ? a : null, a.tag())) return;
     Event ev = audit(ctx, "APP_ADDED", a.tag(), "added " + a.tag() + " (primary " + a.primary() + ", backups " + a.backups() + ")");
     TxnResult r = create(a, eventOp(withChange(ev, null, a)));
     if (!r.ok()) throw new ApiError(409, exists(a.tag()), r.actualVersion());
     ctx.status(201).json(views.appView(views.app(a.tag())));
+  }
+
+  /**
+   * {@code ?dryRun=true}: the definition was checked as the write would check it; answers what would be written
+   * ({@code next}; null: the tag exists, 409) and writes nothing. {@code understudy app apply} checks a whole file so.
+   */
+  private boolean dryRun(Context ctx, App next, String tag) {
+    if (!"true".equals(ctx.queryParam("dryRun"))) return false;
+    if (next == null) throw new ApiError(409, exists(tag));
+    ctx.json(Map.of("dryRun", true, "app", Json.MAPPER.valueToTree(next.withVersion(0))));
+    return true;
   }
 
   /**
@@ -274,6 +286,7 @@ public final class ApiServer implements Agent.Frontend {
     expectVersion(ctx, cur);
     OperatorRules.Transition t = refusedAsApiError(() -> OperatorRules.replace(cur, def));
     validate(t.next());
+    if (dryRun(ctx, t.next(), tag)) return;
     write(ctx, cur, t.next(), audit(ctx, "APP_CHANGED", tag, t.message()));
     ctx.json(views.appView(views.app(tag)));
   }

@@ -52,9 +52,11 @@ final class ApiViews {
     List<Map<String, Object>> servers = new ArrayList<>();
     for (var p : agent.members()) servers.add(serverView(p.id(), snap, leader, p.address()));
     List<Map<String, Object>> apps = new ArrayList<>();
-    for (App a : snap.apps().values()) apps.add(appView(a, snap, view));
+    var here = agent.supervisor().instances();
+    for (App a : snap.apps().values()) apps.add(withWhatRunsHere(appView(a, snap, view), here));
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("self", agent.id());
+    m.put("view", agent.standing());
     m.put("leader", leader);
     m.put("servers", servers);
     m.put("apps", apps);
@@ -97,7 +99,19 @@ final class ApiViews {
     return m;
   }
 
-  Map<String, Object> appView(App a) { return appView(a, agent.snapshot(), agent.localView()); }
+  Map<String, Object> appView(App a) {
+    return withWhatRunsHere(appView(a, agent.snapshot(), agent.localView()), agent.supervisor().instances());
+  }
+
+  /**
+   * The view shows the database's record (host, state); {@code onThisServer} adds what the answering server's own
+   * supervisor runs: the two differ while a move is under way, and on a server cut off from the majority.
+   */
+  private static Map<String, Object> withWhatRunsHere(Map<String, Object> v, Map<String, dev.understudy.decide.Instance> here) {
+    var i = here.get(String.valueOf(v.get("tag")));
+    v.put("onThisServer", i == null ? "NOT_RUNNING" : i.standby() ? "STANDBY" : i.phase().name());
+    return v;
+  }
 
   Map<String, Object> appView(App a, ClusterSnapshot snap, LocalView view) {
     Map<String, Object> m = Json.MAPPER.convertValue(a, LinkedHashMap.class);

@@ -101,6 +101,16 @@ public final class Client {
 
   public JsonNode delete(String path) { return send("DELETE", path, null); }
 
+  /** A GET whose 404 is an answer (null), not an error. */
+  public JsonNode find(String path) {
+    try {
+      return get(path);
+    } catch (CliException e) {
+      if (e.status() == 404) return null;
+      throw e;
+    }
+  }
+
   public JsonNode send(String method, String path, Object body) {
     // a membership change waits for the new server's replica to catch up and for the group to settle: give it longer
     boolean membership = path.startsWith("/api/v1/servers") && !method.equals("GET");
@@ -118,7 +128,7 @@ public final class Client {
       JsonNode node = r.body() == null || r.body().isBlank() ? null : Json.MAPPER.readTree(r.body());
       if (r.statusCode() >= 400) {
         String msg = node != null && node.has("error") ? node.get("error").asText() : r.body();
-        throw new CliException(r.statusCode() == 400 || r.statusCode() == 404 ? 2 : 1, msg + " (HTTP " + r.statusCode() + ")");
+        throw new CliException(r.statusCode() == 400 || r.statusCode() == 404 ? 2 : 1, msg + " (HTTP " + r.statusCode() + ")", r.statusCode());
       }
       return node;
     } catch (IOException e) {

@@ -87,6 +87,11 @@ public final class Supervisor implements AutoCloseable {
    * {@link System#nanoTime()} instant its apps must all be dead by unless the lease is renewed ({@link Long#MIN_VALUE}
    * when no lease is held): the fence kills them then, whatever this agent is doing.
    */
+  private volatile java.util.function.BiConsumer<String, Long> fenceKills = (tag, epoch) -> { };
+
+  /** Told of every app the fence killed at its deadline (tag, epoch), for status to say so. */
+  public void onFenceKill(java.util.function.BiConsumer<String, Long> listener) { this.fenceKills = listener; }
+
   /** Where the agent's API is HTTPS: the cluster CA's PEM text, which its apps get as {@code UNDERSTUDY_CA}. */
   public void clusterCaForApps(java.util.function.Supplier<String> pem) { steps.clusterCa(pem); }
 
@@ -425,7 +430,10 @@ public final class Supervisor implements AutoCloseable {
     // in a restart window moved the app away as a crash loop.
     boolean fenced = ticker.nanos() + FENCE_EARLY_NANOS >= fence.deadlineSent();
     stopper.killAndVerifyGone(proc);
-    if (fenced) log.warn("{} was killed at the fence's deadline (the lease ran out, or the fence died), not crashed", proc.app.tag());
+    if (fenced) {
+      log.warn("{} was killed at the fence's deadline (the lease ran out, or the fence died), not crashed", proc.app.tag());
+      fenceKills.accept(proc.app.tag(), proc.app.epoch());
+    }
     else log.warn("{} exited on its own (code {})", proc.app.tag(), code);
     releaseThenFinish(proc, () -> {
       listener.exited(proc.app.tag(), proc.app.epoch(), !fenced, code);

@@ -214,6 +214,19 @@ class ApiTest {
     assertThat(send("DELETE", "/api/v1/apps/secretive", null, TOKEN).statusCode()).isIn(202, 204);
   }
 
+  /** #22: the REST API refused "capable" (the CLI's spelling) and wanted "CAPABLE". */
+  @Test
+  void enumsAreReadInAnyCase() throws Exception {
+    String spec = Json.write(Map.of("tag", "lower", "type", "capable", "command", Map.of("argv", List.of("sleep", "100000")),
+        "primary", "s1", "backups", List.of("s2")));
+    assertThat(send("POST", "/api/v1/apps", spec, TOKEN).statusCode()).isEqualTo(201);
+    assertThat(send("GET", "/api/v1/apps/lower", null, TOKEN).body()).contains("\"type\":\"CAPABLE\"");
+    var bad = send("POST", "/api/v1/apps", spec.replace("lower", "worse").replace("capable", "clever"), TOKEN);
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("clever");
+    assertThat(send("DELETE", "/api/v1/apps/lower", null, TOKEN).statusCode()).isIn(202, 204);
+  }
+
   @Test
   void createShowWhySimulateAndNotifications() throws Exception {
     String spec = Json.write(Map.of("tag", "web", "command", Map.of("argv", List.of("sleep", "100000")),

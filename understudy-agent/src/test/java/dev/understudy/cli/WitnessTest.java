@@ -35,6 +35,51 @@ class WitnessTest {
     }
   }
 
+  /**
+   * #24: after the primary and then the witness were killed, the survivor had no majority and its fence had stopped
+   * the app, yet its status printed the app RUNNING there, exit code 0, no word that the view was frozen.
+   */
+  @Test
+  void aSurvivorWithoutAMajoritySaysItsViewIsFrozenAndWhatItsFenceStopped() throws Exception {
+    Path dir = Path.of("target/witness-" + System.nanoTime()).toAbsolutePath();
+    LocalCluster lc = LocalCluster.up(dir, 3, Ports.free("127.0.0.11"), null, false, false, Map.of(), true, null);
+    try {
+      lc.client("s1").post("/api/v1/apps", Map.of("tag", "db", "command", Map.of("argv", List.of("sleep", "100000")),
+          "primary", "s1", "backups", List.of("s2")));
+      await().atMost(Duration.ofSeconds(20)).until(() -> hostRunning(lc, "s2", "s1"));
+      assertThat(status(lc, "s2").exit()).as("a current view").isZero();
+      lc.kill("s1");
+      await().atMost(Duration.ofSeconds(20)).until(() -> hostRunning(lc, "s2", "s2"));
+      lc.kill("s3");
+      await().atMost(Duration.ofSeconds(20)).until(() -> !lc.client("s2").get("/api/v1/status").path("view").path("current").asBoolean());
+      await().atMost(Duration.ofSeconds(10)).until(() ->
+          lc.client("s2").get("/api/v1/status").path("apps").get(0).path("onThisServer").asText().equals("NOT_RUNNING"));
+      JsonNode st = lc.client("s2").get("/api/v1/status");
+      assertThat(st.path("view").path("fenced").toString()).contains("\"db\"");
+      assertThat(st.path("apps").get(0).path("state").asText()).as("the database, as last applied, still says").isEqualTo("RUNNING");
+      Cli out = status(lc, "s2");
+      assertThat(out.exit()).as("the exit code of a frozen view").isEqualTo(StatusCommand.VIEW_NOT_CURRENT);
+      assertThat(out.text()).contains("VIEW FROZEN since").contains("cannot reach a majority")
+          .contains("s2's fence stopped: db").contains("NOT running on s2");
+    } finally {
+      lc.down();
+    }
+  }
+
+  record Cli(int exit, String text) {}
+
+  static Cli status(LocalCluster lc, String via) {
+    var buf = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream old = System.out;
+    System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      int exit = Main.run("status", "--agent", lc.apiUrl(via));
+      return new Cli(exit, buf.toString(java.nio.charset.StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(old);
+    }
+  }
+
   static boolean hostRunning(LocalCluster lc, String via, String host) {
     try {
       JsonNode a = lc.client(via).get("/api/v1/apps/db");

@@ -1,0 +1,170 @@
+package dev.understudy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.understudy.testing.Ports;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * {@code app apply -f} and {@code app export} against real agents (#22): every field of a definition round-trips, a
+ * dry run prints the change field by field and changes nothing, and a malformed or refused definition anywhere in
+ * the files names file, line and field and changes nothing at all.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AppFilesTest {
+  static Path dir = Path.of("target", "appfiles-" + System.nanoTime()).toAbsolutePath();
+  LocalCluster lc;
+  Path tokenFile;
+
+  @BeforeAll
+  void up() throws Exception {
+    lc = LocalCluster.up(dir.resolve("cluster"), 2, Ports.free("127.0.0.11"), null, false, null);
+    tokenFile = Files.writeString(dir.resolve("token"), lc.token());
+  }
+
+  @AfterAll
+  void down() throws Exception {
+    if (lc != null) lc.down();
+  }
+
+  record Run(int exit, String out, String err) {}
+
+  Run cli(String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--agent", lc.apiUrl("s1"), "--token-file", tokenFile.toString()));
+    var out = new ByteArrayOutputStream();
+    var err = new ByteArrayOutputStream();
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      int exit = Main.run(all.toArray(String[]::new));
+      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  String everyField() {
+    return """
+        # the app itself, with every field an operator sets
+        tag: db
+        type: capable
+        command:
+          argv: [sleep, "100000"]
+          workDir: /tmp
+          env: {PGDATA: /srv/db, MODE: primary}
+          stopCommand: [sh, -c, "kill $(cat /tmp/none) 2>/dev/null; true"]
+          stopTimeoutMs: 3000
+          startTimeoutMs: 20000
+          health: {command: ["true"], intervalMs: 1000, timeoutMs: 500, failures: 3}
+        primary: s1
+        backups: [s2]
+        resources: ["cpu:1", "label:none-needed-here"]
+        managed:
+          - {name: scratch, start: ["true"], stop: ["true"], check: ["true"], timeoutMs: 5000}
+        autoFailback: true
+        service: {clusterPort: %d, appPort: %d}
+        attributes: {owner: dba, tier: gold}
+        ---
+        tag: cache
+        command: {argv: [sleep, "100000"]}
+        primary: s2
+        backups: [s1]
+        """.formatted(Ports.free("127.0.0.11"), Ports.free("127.0.0.11"));
+  }
+
+  int apps() { return lc.client("s1").get("/api/v1/apps").size(); }
+
+  @Test
+  void definitionsRoundTripAndADryRunChangesNothing() throws Exception {
+    Path f = Files.writeString(dir.resolve("apps.yaml"), everyField().replace("label:none-needed-here", "cpu:1"));
+    Run dry = cli("app", "apply", "-f", f.toString(), "--dry-run");
+    assertThat(dry.exit()).as(dry.err()).isZero();
+    assertThat(dry.out()).contains("would create db").contains("would create cache").contains("nothing changed");
+    assertThat(lc.client("s1").find("/api/v1/apps/db")).as("a dry run creates nothing").isNull();
+
+    Run applied = cli("app", "apply", "-f", f.toString());
+    assertThat(applied.exit()).as(applied.err()).isZero();
+    assertThat(applied.out()).contains("create db").contains("create cache");
+    JsonNode db = lc.client("s1").get("/api/v1/apps/db");
+    assertThat(db.path("command").path("env").path("PGDATA").asText()).isEqualTo("/srv/db");
+    assertThat(db.path("managed").get(0).path("name").asText()).isEqualTo("scratch");
+
+    Run exported = cli("app", "export");
+    assertThat(exported.exit()).as(exported.err()).isZero();
+    assertThat(exported.out()).contains("tag: db").contains("PGDATA").contains("stopTimeoutMs: 3000").contains("startTimeoutMs: 20000")
+        .contains("intervalMs: 1000").contains("clusterPort").contains("owner: dba").contains("scratch").doesNotContain("epoch")
+        .doesNotContain("state:");
+    Path back = Files.writeString(dir.resolve("exported.yaml"), exported.out());
+    Run again = cli("app", "apply", "-f", back.toString());
+    assertThat(again.out()).as("what export printed applies as no change").contains("unchanged db").contains("unchanged cache")
+        .contains("0 to create, 0 to change, 2 unchanged");
+
+    Files.writeString(back, exported.out().replace("owner: dba", "owner: ops"));
+    Run diff = cli("app", "apply", "-f", back.toString(), "--dry-run");
+    assertThat(diff.out()).contains("would change db").contains("attributes:").contains("\"owner\":\"dba\"").contains("\"owner\":\"ops\"");
+    assertThat(lc.client("s1").get("/api/v1/apps/db").path("attributes").path("owner").asText()).isEqualTo("dba");
+    assertThat(cli("app", "apply", "-f", back.toString()).exit()).isZero();
+    assertThat(lc.client("s1").get("/api/v1/apps/db").path("attributes").path("owner").asText()).isEqualTo("ops");
+  }
+
+  @Test
+  void aMalformedDefinitionNamesFileLineAndFieldAndChangesNothing() throws Exception {
+    int before = apps();
+    Path typo = Files.writeString(dir.resolve("typo.yaml"), """
+        tag: good-one
+        command: {argv: ["true"]}
+        primary: s1
+        backups: [s2]
+        ---
+        tag: bad-one
+        comand: {argv: ["true"]}
+        primary: s1
+        backups: [s2]
+        """);
+    Run r = cli("app", "apply", "-f", typo.toString());
+    assertThat(r.exit()).as(r.err()).isEqualTo(2);
+    assertThat(r.err()).contains("typo.yaml line 7").contains("unknown field 'comand'");
+
+    Path wrongType = Files.writeString(dir.resolve("type.yaml"), """
+        tag: typed
+        command: {argv: ["true"], stopTimeoutMs: soon}
+        primary: s1
+        backups: [s2]
+        """);
+    Run t = cli("app", "apply", "-f", wrongType.toString());
+    assertThat(t.exit()).isEqualTo(2);
+    assertThat(t.err()).contains("type.yaml line 2").contains("command.stopTimeoutMs");
+
+    Path refused = Files.writeString(dir.resolve("refused.yaml"), """
+        tag: fine
+        command: {argv: ["true"]}
+        primary: s1
+        backups: [s2]
+        ---
+        tag: nowhere
+        command: {argv: ["true"]}
+        primary: s1
+        backups: [s9]
+        """);
+    Run n = cli("app", "apply", "-f", refused.toString());
+    assertThat(n.exit()).as(n.err()).isEqualTo(2);
+    assertThat(n.err()).contains("refused.yaml line 6").contains("app nowhere").contains("s9").contains("nothing was changed");
+    assertThat(apps()).as("not even the good definitions before the bad one").isEqualTo(before);
+    assertThat(lc.client("s1").find("/api/v1/apps/fine")).isNull();
+  }
+}
