@@ -276,6 +276,14 @@ public record AgentConfig(
         throw new ConfigException("notifications.webhook", "must be an http:// or https:// URL (got " + notifications.webhook() + ")");
       }
       Durations.parse("notifications.webhookTimeout", or(notifications.webhookTimeout(), "2s"));
+      if (notifications.kinds() != null) {
+        for (String k : notifications.kinds()) {
+          if (!dev.understudy.model.EventKinds.ALL.containsKey(k)) {
+            throw new ConfigException("notifications.kinds", "has no event kind " + k + " (a misspelt kind filters out"
+                + " everything); the kinds are " + dev.understudy.model.EventKinds.ALL.keySet());
+          }
+        }
+      }
       if (notifications.webhookRetries() != null && (notifications.webhookRetries() < 0 || notifications.webhookRetries() > 10)) {
         throw new ConfigException("notifications.webhookRetries", "must be 0-10");
       }

@@ -57,7 +57,7 @@ public final class ConfigReference {
       new Row("notifications.webhookTimeout", "2s", "per attempt"),
       new Row("notifications.webhookRetries", "3", "attempts after the first"),
       new Row("notifications.command", "none", "argv run for every event, with `UNDERSTUDY_EVENT_ID/KIND/TIME/SERVER/APP/MESSAGE` and the JSON on stdin"),
-      new Row("notifications.kinds", "all", "only these event kinds, e.g. `[FAILOVER, SERVER_DOWN, APP_FAILED, NO_QUALIFIED_BACKUP]`"),
+      new Row("notifications.kinds", "all", "only these event kinds (the README lists them; an unknown one is an error), e.g. `[FAILOVER, SERVER_DOWN, APP_FAILED, NO_QUALIFIED_BACKUP]`"),
       new Row("forwarding.mode", "`user`", "`user`: the agent relays clients of the cluster ports; `kernel`: nftables rewrites them to the host (root, nftables, IPv4)"),
       new Row("forwarding.maxConnectionsPerApp", "10000", "open connections per app"),
       new Row("forwarding.waitForHost", "10s", "how long a new connection waits while no server runs the app"),

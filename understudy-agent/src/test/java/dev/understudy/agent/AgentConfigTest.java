@@ -61,6 +61,16 @@ class AgentConfigTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("tls.api").hasMessageContaining("yes");
   }
 
+  /** #24: a misspelt kind in notifications.kinds silently filtered out every notification. */
+  @Test
+  void aNotificationKindThatDoesNotExistIsNamed() throws Exception {
+    assertThat(load(GOOD + "notifications: {command: [\"true\"], kinds: [FAILOVER, SERVER_DOWN]}\n").notifications().kinds())
+        .containsExactly("FAILOVER", "SERVER_DOWN");
+    assertThatThrownBy(() -> load(GOOD + "notifications: {command: [\"true\"], kinds: [FAILOVER, SERVER_DWON]}\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("notifications.kinds").hasMessageContaining("SERVER_DWON")
+        .hasMessageContaining("SERVER_DOWN");
+  }
+
   @Test
   void unknownKeyIsNamed() {
     assertThatThrownBy(() -> load(GOOD + "colour: blue\n")).isInstanceOf(ConfigException.class).hasMessageContaining("colour");
