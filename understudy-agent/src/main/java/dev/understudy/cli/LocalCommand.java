@@ -26,11 +26,25 @@ final class LocalCommand {
     @Override
     public Integer call() throws Exception {
       var timing = profile == null ? null : java.util.Map.<String, Object>of("profile", profile);
+      String weak = weakness(servers, witness);
+      if (weak != null) System.err.println("warning: " + weak);
       LocalCluster lc = LocalCluster.up(dir, servers, basePort, timing, hooks, diskPulse, Map.of(), witness, Progress.printer());
       for (var e : lc.urls().entrySet()) System.out.println(e.getKey() + " " + e.getValue());
       System.out.println("UNDERSTUDY_TOKEN=" + lc.token());
       return 0;
     }
+  }
+
+  /** What a cluster of this shape cannot survive, said before it is made; null when it survives one loss. */
+  static String weakness(int servers, boolean witness) {
+    int appServers = witness ? servers - 1 : servers;
+    if (servers < 3) {
+      return servers + (servers == 1 ? " voter leaves" : " voters leave") + " no majority after any loss: the database, and with it every"
+          + " failover, stops with the first server down" + (appServers < 2 ? ", and " + appServers + " app server has no backup" : "")
+          + " (try --servers 3" + (witness ? " --witness" : "") + ")";
+    }
+    if (appServers < 2) return "only one server hosts apps: none has a backup (try --servers 3 --witness)";
+    return null;
   }
 
   @Command(name = "down", mixinStandardHelpOptions = true, description = "Stop every agent (each stops its apps first).")
