@@ -35,10 +35,45 @@ final class AppCommand {
     @Option(names = "--port", description = "CLUSTER_PORT:APP_PORT clients use and the app listens on") String port;
     @Option(names = "--resource", description = "a requirement: exec:/path, path:/dir, port:N, cpu:N, memory:SIZE, label:NAME") List<String> resources = new ArrayList<>();
     @Option(names = "--auto-failback", description = "move back to the primary automatically when it returns") boolean autoFailback;
-    @Option(names = "--stop-timeout-ms") Long stopTimeoutMs;
+    @Option(names = "--stop-timeout-ms", description = "how long a stop may take before the app's group is killed (default 5000)") Long stopTimeoutMs;
+    @Option(names = "--stop-command", description = "run (by sh -c, as the app's user) to stop the app, instead of SIGTERM") String stopCommand;
+    @Option(names = "--start-timeout-ms", description = "how long a start may take to become healthy (default 60000)") Long startTimeoutMs;
+    @Option(names = "--env", description = "KEY=VALUE in the app's environment; repeat for more") Map<String, String> env = new LinkedHashMap<>();
+    @Option(names = "--user", description = "run the app as this user (the agent must be root)") String user;
+    @Option(names = "--group", description = "and this group") String group;
+    @Option(names = "--workdir", description = "the app's working directory (default: its own under the agent's data directory)") String workDir;
+    @Option(names = "--health-port", description = "healthy while this TCP port accepts connections") Integer healthPort;
+    @Option(names = "--health-http", description = "healthy while this URL answers below 400") String healthHttp;
+    @Option(names = "--health-command", description = "healthy while this (sh -c, as the app's user) exits 0") String healthCommand;
+    @Option(names = "--health-interval-ms", description = "between health checks (default 2000)") Long healthIntervalMs;
+    @Option(names = "--vip", description = "a virtual IP address (e.g. 10.0.0.50) that moves with the app; needs --port and --vip-interface") String vip;
+    @Option(names = "--vip-interface", description = "the interface the virtual IP goes on") String vipInterface;
     @Option(names = "--attr", description = "KEY=VALUE extra attribute") Map<String, String> attrs = new LinkedHashMap<>();
     @Option(names = "--json") boolean json;
     @Parameters(index = "1..*", description = "the command after --") List<String> command = new ArrayList<>();
+
+    private Map<String, Object> commandSpec() {
+      Map<String, Object> cmd = new LinkedHashMap<>();
+      cmd.put("argv", command);
+      if (workDir != null) cmd.put("workDir", workDir);
+      if (!env.isEmpty()) cmd.put("env", env);
+      if (stopCommand != null) cmd.put("stopCommand", List.of("sh", "-c", stopCommand));
+      if (stopTimeoutMs != null) cmd.put("stopTimeoutMs", stopTimeoutMs);
+      if (startTimeoutMs != null) cmd.put("startTimeoutMs", startTimeoutMs);
+      if (user != null) cmd.put("user", user);
+      if (group != null) cmd.put("group", group);
+      Map<String, Object> health = new LinkedHashMap<>();
+      if (healthPort != null) health.put("port", healthPort);
+      if (healthHttp != null) health.put("http", healthHttp);
+      if (healthCommand != null) health.put("command", List.of("sh", "-c", healthCommand));
+      if (health.size() > 1) throw new CliException(2, "give one of --health-port, --health-http, --health-command");
+      if (healthIntervalMs != null) {
+        if (health.isEmpty()) throw new CliException(2, "--health-interval-ms needs a health check (--health-port, --health-http or --health-command)");
+        health.put("intervalMs", healthIntervalMs);
+      }
+      if (!health.isEmpty()) cmd.put("health", health);
+      return cmd;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -55,21 +90,25 @@ final class AppCommand {
       Map<String, Object> spec = new LinkedHashMap<>();
       spec.put("tag", tag);
       spec.put("type", type.toUpperCase());
-      Map<String, Object> cmd = new LinkedHashMap<>();
-      cmd.put("argv", command);
-      if (stopTimeoutMs != null) cmd.put("stopTimeoutMs", stopTimeoutMs);
-      spec.put("command", cmd);
+      spec.put("command", commandSpec());
       spec.put("primary", primary);
       spec.put("backups", backups);
       spec.put("resources", resources);
       spec.put("autoFailback", autoFailback);
       if (port != null) {
         String[] p = port.split(":");
+        Map<String, Object> service = new LinkedHashMap<>();
         try {
-          spec.put("service", Map.of("clusterPort", Integer.parseInt(p[0]), "appPort", Integer.parseInt(p.length > 1 ? p[1] : p[0])));
+          service.put("clusterPort", Integer.parseInt(p[0]));
+          service.put("appPort", Integer.parseInt(p.length > 1 ? p[1] : p[0]));
         } catch (NumberFormatException e) {
           throw new CliException(2, "--port must be CLUSTER_PORT:APP_PORT, e.g. 8080:9080");
         }
+        if (vip != null) service.put("virtualIp", vip);
+        if (vipInterface != null) service.put("virtualIpInterface", vipInterface);
+        spec.put("service", service);
+      } else if (vip != null) {
+        throw new CliException(2, "--vip needs --port: the virtual IP is where clients reach the app's cluster port");
       }
       spec.put("attributes", attrs);
       JsonNode r = conn.client().post("/api/v1/apps", spec);

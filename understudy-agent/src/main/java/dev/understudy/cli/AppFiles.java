@@ -43,7 +43,8 @@ final class AppFiles {
 
   private static final ObjectMapper YAML = YAMLMapper.builder(new YAMLFactory()
           .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-          .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+          .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+          .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)) // "0755" stays a string, not the number 755
       .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
       .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)

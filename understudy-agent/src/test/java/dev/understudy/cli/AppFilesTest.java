@@ -42,7 +42,8 @@ class AppFilesTest {
 
   Run cli(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(List.of("--agent", lc.apiUrl("s1"), "--token-file", tokenFile.toString()));
+    int end = all.indexOf("--"); // options go before the command that follows --
+    all.addAll(end < 0 ? all.size() : end, List.of("--agent", lc.apiUrl("s1"), "--token-file", tokenFile.toString()));
     var out = new ByteArrayOutputStream();
     var err = new ByteArrayOutputStream();
     PrintStream oldOut = System.out;
@@ -104,7 +105,7 @@ class AppFilesTest {
     assertThat(db.path("command").path("env").path("PGDATA").asText()).isEqualTo("/srv/db");
     assertThat(db.path("managed").get(0).path("name").asText()).isEqualTo("scratch");
 
-    Run exported = cli("app", "export");
+    Run exported = cli("app", "export", "db", "cache");
     assertThat(exported.exit()).as(exported.err()).isZero();
     assertThat(exported.out()).contains("tag: db").contains("PGDATA").contains("stopTimeoutMs: 3000").contains("startTimeoutMs: 20000")
         .contains("intervalMs: 1000").contains("clusterPort").contains("owner: dba").contains("scratch").doesNotContain("epoch")
@@ -166,5 +167,24 @@ class AppFilesTest {
     assertThat(n.err()).contains("refused.yaml line 6").contains("app nowhere").contains("s9").contains("nothing was changed");
     assertThat(apps()).as("not even the good definitions before the bad one").isEqualTo(before);
     assertThat(lc.client("s1").find("/api/v1/apps/fine")).isNull();
+  }
+
+  /** #22: the CLI could not set a health check, a stop command or timeout, a start timeout, an environment or a user. */
+  @Test
+  void appAddSetsTheCommonFieldsAndExportShowsThem() {
+    Run added = cli("app", "add", "flags", "--primary", "s1", "--backup", "s2", "--env", "MODE=test", "--env", "LEVEL=0755",
+        "--stop-command", "kill -TERM 0", "--stop-timeout-ms", "4000", "--start-timeout-ms", "9000",
+        "--health-command", "test -d /", "--health-interval-ms", "700", "--workdir", "/tmp", "--", "sleep", "100000");
+    assertThat(added.exit()).as(added.err()).isZero();
+    String yaml = cli("app", "export", "flags").out();
+    assertThat(yaml).contains("MODE: test").contains("LEVEL: \"0755\"").contains("kill -TERM 0").contains("stopTimeoutMs: 4000")
+        .contains("startTimeoutMs: 9000").contains("test -d /").contains("intervalMs: 700").contains("workDir: /tmp");
+    Run twoChecks = cli("app", "add", "x", "--primary", "s1", "--backup", "s2", "--health-port", "1", "--health-http", "http://a/", "--", "true");
+    assertThat(twoChecks.exit()).isEqualTo(2);
+    assertThat(twoChecks.err()).contains("one of --health-port, --health-http, --health-command");
+    Run vipAlone = cli("app", "add", "y", "--primary", "s1", "--backup", "s2", "--vip", "10.0.0.50", "--", "true");
+    assertThat(vipAlone.exit()).isEqualTo(2);
+    assertThat(vipAlone.err()).contains("--vip needs --port");
+    assertThat(lc.client("s1").find("/api/v1/apps/x")).isNull();
   }
 }
