@@ -207,7 +207,7 @@ public final class Agent implements AutoCloseable {
     }
     // lease renewals and events change the database several times a second; only state an operator sees counts
     boolean decisive = changes.stream().anyMatch(c -> c.key().startsWith(Keys.APPS) || c.key().startsWith(Keys.SERVERS)
-        || c.key().startsWith(Keys.MEMBERS) || c.key().startsWith(Keys.READINESS));
+        || c.key().startsWith(Keys.MEMBERS) || c.key().startsWith(Keys.READINESS) || c.key().equals(Keys.MAINTENANCE));
     if (decisive) changeListeners.forEach(Runnable::run);
     // Renewals decide nothing by themselves: an expiry is noticed by the detection round, which posts to the loop.
     // Revocations and markers do matter (a revoked lease stops apps here). A round that held its starts for a replica

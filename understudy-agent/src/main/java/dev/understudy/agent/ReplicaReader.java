@@ -42,7 +42,9 @@ final class ReplicaReader {
       Map<String, List<String>> m = Json.read(e.value(), Map.class);
       readiness.put(e.key().substring(Keys.READINESS.length()), m);
     }
-    return new ClusterSnapshot(apps, servers, readiness);
+    dev.understudy.model.Maintenance maintenance = store.localGet(Keys.MAINTENANCE)
+        .map(e -> Json.read(e.value(), dev.understudy.model.Maintenance.class)).orElse(dev.understudy.model.Maintenance.NONE);
+    return new ClusterSnapshot(apps, servers, readiness, maintenance);
   }
 
   /**

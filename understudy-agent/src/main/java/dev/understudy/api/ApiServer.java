@@ -133,6 +133,7 @@ public final class ApiServer implements Agent.Frontend {
     http.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4").result(agent.metrics().scrape()));
     http.get("/api/v1/openapi.json", ctx -> ctx.contentType("application/json").result(openApi()));
     new ClientApi(agent, this).routes(http);
+    new MaintenanceRoutes(agent, this, views).routes(http);
     http.post("/api/v1/debug/faults", membership::faults);
   }
 

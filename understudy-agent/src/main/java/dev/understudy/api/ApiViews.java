@@ -57,6 +57,7 @@ final class ApiViews {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("self", agent.id());
     m.put("view", agent.standing());
+    if (!snap.maintenance().isNone()) m.put("maintenance", snap.maintenance());
     m.put("leader", leader);
     m.put("servers", servers);
     m.put("apps", apps);

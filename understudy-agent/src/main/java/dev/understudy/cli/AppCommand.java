@@ -17,7 +17,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "app", mixinStandardHelpOptions = true, description = "Add, show, move, unload, load and remove clustered apps.",
     subcommands = {AppCommand.Add.class, AppCommand.ListApps.class, AppCommand.Show.class, AppCommand.Remove.class,
         AppCommand.Unload.class, AppCommand.Load.class, AppCommand.Move.class, AppCommand.Approve.class,
-        AppCommand.Reset.class, AppApply.class, AppExport.class})
+        AppCommand.Reset.class, AppApply.class, AppExport.class,
+        MaintenanceCommand.Unmanage.class, MaintenanceCommand.Manage.class})
 final class AppCommand {
 
   static void print(JsonNode n) throws Exception {

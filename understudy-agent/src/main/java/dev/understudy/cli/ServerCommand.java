@@ -10,8 +10,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "server", mixinStandardHelpOptions = true, description = "List, add and remove servers of a running cluster.",
-    subcommands = {ServerCommand.ListServers.class, ServerCommand.Add.class, ServerCommand.Remove.class})
+@Command(name = "server", mixinStandardHelpOptions = true, description = "List, add, remove, drain and resume servers of a running cluster.",
+    subcommands = {ServerCommand.ListServers.class, ServerCommand.Add.class, ServerCommand.Remove.class,
+        MaintenanceCommand.Drain.class, MaintenanceCommand.Resume.class})
 final class ServerCommand {
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "Servers with their verdicts as this agent sees them.")

@@ -58,6 +58,8 @@ final class StatusCommand implements Callable<Integer> {
 
   static String render(JsonNode s, long nowMillis) {
     StringBuilder b = new StringBuilder(viewBanner(s, nowMillis));
+    JsonNode mt = s.path("maintenance");
+    if (mt.path("cluster").asBoolean()) b.append(String.format("MAINTENANCE ON: the agents start, stop and move nothing (understudy maintenance off)%n%n"));
     String self = s.path("self").asText();
     b.append(String.format("SERVERS (as seen by %s)%n", self));
     b.append(String.format("  %-8s %-16s %-10s %-8s %s%n", "ID", "ADDRESS", "VERDICT", "ROLE", "EVIDENCE"));
@@ -66,6 +68,7 @@ final class StatusCommand implements Callable<Integer> {
           : sv.path("voter").asBoolean() ? "voter" : "listener";
       String evidence = sv.path("self").asBoolean() ? "this agent; lease " + sv.path("leaseRemainingMs").asLong() + " ms left"
           : "LAN " + sv.path("lan").asText("?") + ", disk " + sv.path("disk").asText("?") + ", lease " + sv.path("lease").asText("?");
+      for (JsonNode d : mt.path("drained")) if (d.asText().equals(sv.path("id").asText())) evidence += "; DRAINED";
       b.append(String.format("  %-8s %-16s %-10s %-8s %s%n", sv.path("id").asText(), sv.path("address").asText(),
           sv.path("verdict").asText("?"), role, evidence));
     }
@@ -76,6 +79,9 @@ final class StatusCommand implements Callable<Integer> {
       if (a.hasNonNull("stateReason")) notes.append(a.path("stateReason").asText());
       if (a.has("missing")) notes.append(notes.length() > 0 ? "; " : "").append("missing ").append(a.path("missing"));
       if (a.path("qualifiedBackups").isEmpty() && a.hasNonNull("host")) notes.append(notes.length() > 0 ? "; " : "").append("WARNING: no qualified backup");
+      for (JsonNode u : mt.path("unmanaged")) {
+        if (u.asText().equals(a.path("tag").asText())) notes.append(notes.length() > 0 ? "; " : "").append("UNMANAGED");
+      }
       String here = a.path("onThisServer").asText("");
       if (self.equals(a.path("host").asText()) && a.path("state").asText().equals("RUNNING") && here.equals("NOT_RUNNING")) {
         notes.append(notes.length() > 0 ? "; " : "").append("NOT running on ").append(self).append(" (recorded, not seen)");

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class EventKindsTest {
   /** The lines where events are made: an Event, the core's event(...), the API's audit(...), a hand-over's kind. */
-  static final Pattern MAKES_EVENT = Pattern.compile("new Event\\(|\\bevent\\(|audit\\(ctx, |h\\.kind = |elsewhere\\(h, ");
+  static final Pattern MAKES_EVENT = Pattern.compile("new Event\\(|\\bevent\\(|audit\\(ctx, |h\\.kind = |elsewhere\\(h, |change\\(ctx, ");
   static final Pattern KIND = Pattern.compile("\"([A-Z][A-Z_]+)\"");
 
   static Set<String> raised() throws Exception {

@@ -69,6 +69,17 @@ public final class Decider {
     boolean mine = self.equals(a.host());
     boolean stopping = inst != null && inst.phase() == Instance.Phase.STOPPING;
 
+    // Maintenance (the cluster's, or this app unmanaged): no start, move or takeover; only a process that must not run
+    // (another server is the host, or an older epoch, or this server has no lease) is stopped, as the fence would.
+    if (db.maintenance().handsOff(a.tag())) {
+      boolean stale = inst != null && !stopping && (!mine || inst.epoch() != a.epoch()) && !inst.standby();
+      if (stale || (inst != null && !stopping && !me.leaseValid())) {
+        out.add(new Stop(a.tag(), stale ? "host is now " + (a.hasHost() ? a.host() + " at epoch " + a.epoch() : "nobody")
+            : "this server's lease is not current"));
+      }
+      return;
+    }
+
     // Warm standby: a paused aware instance is kept while this server is the one that would take over next, and is
     // promoted (not restarted) once this server is the host.
     if (inst != null && !stopping && inst.standby() && warmStandby(a)) {
@@ -202,6 +213,8 @@ public final class Decider {
       List<String> missing = missingOn(t, a, db, me, s, now);
       if (pv == null || pv.verdict() != Verdict.UP) {
         h.clearTarget = "cannot move " + a.tag() + " to " + t + ": " + t + " is " + (pv == null ? "unknown" : pv.verdict());
+      } else if (db.maintenance().drained(t)) {
+        h.clearTarget = "cannot move " + a.tag() + " to " + t + ": " + t + " is drained (server resume " + t + ")";
       } else if (!missing.isEmpty()) {
         h.clearTarget = "cannot move " + a.tag() + " to " + t + ": it lacks " + String.join(", ", missing);
       } else {
@@ -216,13 +229,18 @@ public final class Decider {
     if (!mineMissing.isEmpty()) return elsewhere(h, a, db, me, s, now, "MISSING_RESOURCE",
         self + " lacks " + String.join(", ", mineMissing));
     if (!me.uplinkOk()) return elsewhere(h, a, db, me, s, now, "UPLINK_LOST", self + " lost its uplink");
+    // one app at a time leaves a drained server: the next goes once this one is stopped here
+    if (db.maintenance().drained(self) && !handingOverAnother(a, me)) {
+      return elsewhere(h, a, db, me, s, now, "DRAIN", self + " is being drained");
+    }
     if (FailurePolicy.passedOver(me.failuresOf(a.tag()), s, now)) return elsewhere(h, a, db, me, s, now, "CRASH_LOOP",
         a.tag() + " failed " + FailurePolicy.counted(me.failuresOf(a.tag()), s, now) + " times within "
             + FailurePolicy.Durations.text(s.restartWindow()) + " on " + self);
     if (!self.equals(a.primary()) && a.displaced()) { // failback undoes a failure, never an operator's move
       PeerView p = me.peers().get(a.primary());
       boolean primaryBack = p != null && p.verdict() == Verdict.UP && now - p.sinceNanos() >= s.failbackHold().toNanos()
-          && missingOn(a.primary(), a, db, me, s, now).isEmpty() && uplinkOk(db, a.primary());
+          && missingOn(a.primary(), a, db, me, s, now).isEmpty() && uplinkOk(db, a.primary())
+          && !db.maintenance().drained(a.primary());
       if (primaryBack) {
         if (a.autoFailback()) {
           h.to = a.primary();
@@ -234,6 +252,14 @@ public final class Decider {
       }
     }
     return h;
+  }
+
+  /** Another app of this server is being stopped here (to be handed over): a drain moves one app at a time. */
+  private static boolean handingOverAnother(App a, LocalView me) {
+    for (Instance i : me.instances().values()) {
+      if (!i.tag().equals(a.tag()) && i.phase() == Instance.Phase.STOPPING) return true;
+    }
+    return false;
   }
 
   private static Handoff elsewhere(Handoff h, App a, ClusterSnapshot db, LocalView me, Settings s, long now, String kind,
@@ -327,6 +353,7 @@ public final class Decider {
   public static boolean qualifies(String id, App a, ClusterSnapshot db, LocalView me, Settings s, long now) {
     ServerRecord rec = db.servers().get(id);
     if (rec != null && rec.witness()) return false;
+    if (db.maintenance().drained(id)) return false; // nothing new goes to a drained server
     if (id.equals(me.self())) return me.leaseValid() && me.uplinkOk() && missingOn(id, a, db, me, s, now).isEmpty();
     PeerView pv = me.peers().get(id);
     return pv != null && pv.verdict() == Verdict.UP && missingOn(id, a, db, me, s, now).isEmpty() && uplinkOk(db, id);

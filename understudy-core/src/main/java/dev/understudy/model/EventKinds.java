@@ -27,6 +27,7 @@ public final class EventKinds {
     m.put("MISSING_RESOURCE", "the host lost something the app needs; the app moves to a server that has it");
     m.put("UPLINK_LOST", "a server lost its uplink; its apps move to a server that still reaches the network");
     m.put("UPLINK_OK", "a server's uplink answers again");
+    m.put("DRAIN", "an app leaves a drained server for the first qualified server");
     m.put("CRASH_LOOP", "the app failed too often on a server; it moves on");
     m.put("APP_FAILED", "the app failed on every server it may run on; it waits for an operator (load, reset)");
     m.put("UNPLACED", "no server qualifies to run the app now");
@@ -61,6 +62,12 @@ public final class EventKinds {
     m.put("OPERATOR_MOVE", "an operator asked to move an app");
     m.put("OPERATOR_APPROVE", "an operator approved a pending failback");
     m.put("OPERATOR_RESET", "an operator reset an app's failure counts");
+    m.put("SERVER_DRAINED", "an operator drained a server: its apps move away one at a time, nothing new goes there");
+    m.put("SERVER_RESUMED", "an operator resumed a drained server");
+    m.put("MAINTENANCE_ON", "an operator put the cluster in maintenance: agents start, stop and move nothing");
+    m.put("MAINTENANCE_OFF", "an operator ended the cluster's maintenance: the agents act again");
+    m.put("APP_UNMANAGED", "an operator took an app out of the agents' hands");
+    m.put("APP_MANAGED", "an operator gave an app back to the agents");
     ALL = java.util.Collections.unmodifiableMap(m);
   }
 }

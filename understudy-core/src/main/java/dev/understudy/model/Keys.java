@@ -11,6 +11,8 @@ public final class Keys {
   public static final String MARKERS = "markers/";
   public static final String EVENTS = "events/";
   public static final String TOMBSTONES = "tombstones/";
+  /** The one {@link Maintenance} record: cluster maintenance mode, drained servers, unmanaged apps. */
+  public static final String MAINTENANCE = "cluster/maintenance";
 
   private Keys() {}
 

@@ -21,44 +21,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Each test names the flow of the patent it checks. Time is a number: no clock, no threads. */
-class DeciderTest {
-  static final long SEC = 1_000_000_000L;
-  final Settings settings = new Settings(Duration.ofSeconds(2), 3, Duration.ofSeconds(60));
-  long now = 100 * SEC;
-
-  App app = App.create("web", AppType.CAPABLE, Command.of("sleep", "100"), "s1", List.of("s2", "s3"),
-      List.of(), true, null, Map.of()).withVersion(10);
-  Map<String, App> apps = new HashMap<>();
-  Map<String, ServerRecord> servers = new HashMap<>();
-  Map<String, Map<String, List<String>>> readiness = new HashMap<>();
-  Map<String, Instance> instances = new HashMap<>();
-  Map<String, PeerView> peers = new HashMap<>();
-  Map<String, List<String>> unmet = new HashMap<>();
-  Map<String, List<Long>> crashes = new HashMap<>();
-  boolean leaseValid = true;
-  boolean replicaCurrent = true;
-  boolean uplink = true;
-  java.util.Set<String> uncertain = new java.util.HashSet<>();
-
-  List<Action> decide(String self) {
-    apps.put(app.tag(), app);
-    for (String s : List.of("s1", "s2", "s3")) {
-      servers.putIfAbsent(s, new ServerRecord(s, "127.0.0.1", null, 0, false, new Inventory(2, 1L << 30, List.of()), true, null, null));
-    }
-    peers.remove(self);
-    var local = new LocalView(self, leaseValid, instances, peers, unmet, uplink, crashes, replicaCurrent, uncertain);
-    return Decider.decide(new ClusterSnapshot(apps, servers, readiness), local, settings, now);
-  }
-
-  void peer(String id, Verdict v, long sinceSecondsAgo, boolean leaseExpired) {
-    peers.put(id, new PeerView(id, v, now - sinceSecondsAgo * SEC, leaseExpired, 5, false));
-  }
-
-  void allUp() {
-    for (String s : List.of("s1", "s2", "s3")) peer(s, Verdict.UP, 100, false);
-  }
-
-  void running(long epoch) { instances.put("web", new Instance("web", epoch, Phase.RUNNING, 0)); }
+class DeciderTest extends DeciderFixture {
 
   // FIG. 6: host names this server and nothing runs -> start (also "both failed, host is this primary").
   @Test
