@@ -19,6 +19,7 @@ import dev.understudy.model.AppState;
 import dev.understudy.model.AppType;
 import dev.understudy.model.Command;
 import dev.understudy.model.Keys;
+import dev.understudy.model.Maintenance;
 import dev.understudy.store.Change;
 import dev.understudy.store.Entry;
 import dev.understudy.store.InMemoryStore;
@@ -318,7 +319,9 @@ final class SimCluster {
         if (p != this) leases.put(p.id, new Input.LeaseSeen(tracker.expired(p.id), tracker.version(p.id), tracker.revoked(p.id)));
       }
       long appliedIndex = mutants.contains(Mutant.NO_R4) ? Long.MAX_VALUE : applied; // R4 off: always "current"
-      core.step(new Input.Round(clock[0], new ClusterSnapshot(apps, Map.of(), readiness), appliedIndex, keeper.lastWriteIndex(),
+      Entry mt = replica.get(Keys.MAINTENANCE);
+      Maintenance maintenance = mt == null ? Maintenance.NONE : Json.read(mt.value(), Maintenance.class);
+      core.step(new Input.Round(clock[0], new ClusterSnapshot(apps, Map.of(), readiness, maintenance), appliedIndex, keeper.lastWriteIndex(),
           keeper.valid(), inst, Map.of(), true, leases, addresses, leader() == this));
       Ready r = core.ready();
       for (Action a : r.actions()) execute(a);
@@ -416,6 +419,11 @@ final class SimCluster {
     clock[0] += TICK;
     long tick = clock[0] / TICK;
     if (faults && rnd.nextInt(20) == 0) injectFault();
+    if (maintenanceEnds > 0 && clock[0] >= maintenanceEnds) {
+      maintenanceEnds = 0;
+      setMaintenance(Maintenance.NONE);
+      trace.add(t() + " OPERATOR resume, maintenance off");
+    }
     for (Node n : nodes.values()) {
       if (n.dead && n.restartAt >= 0 && clock[0] >= n.restartAt && !n.id.equals(gone)) {
         n.dead = false;
@@ -464,7 +472,7 @@ final class SimCluster {
     Node n = ns.get(rnd.nextInt(ns.size()));
     long down = nodes.values().stream().filter(x -> x.dead || x.paused() || clock[0] < x.dbCutUntil).count();
     boolean mayHarm = down < (ns.size() - 1) / 2 || rnd.nextInt(4) == 0; // sometimes lose the majority too
-    switch (rnd.nextInt(9)) {
+    switch (rnd.nextInt(10)) {
       case 0 -> {
         if (!mayHarm || n.dead) return;
         n.dead = true;
@@ -516,6 +524,14 @@ final class SimCluster {
         hungUntil.put(tag, clock[0] + (20 + rnd.nextInt(80)) * TICK);
         trace.add(t() + " FAULT starts of " + tag + " hang");
       }
+      case 8 -> {
+        // an operator drains a server, or puts the cluster in maintenance, for a while (step() ends it)
+        if (!maintenance().isNone()) return;
+        boolean drain = rnd.nextBoolean();
+        setMaintenance(drain ? Maintenance.NONE.withDrained(n.id, true) : Maintenance.NONE.withCluster(true));
+        maintenanceEnds = clock[0] + (10 + rnd.nextInt(60)) * TICK;
+        trace.add(t() + " OPERATOR " + (drain ? "drain " + n.id : "maintenance on"));
+      }
       default -> {
         List<Entry> apps = db.localList(Keys.APPS);
         Entry e = apps.get(rnd.nextInt(apps.size()));
@@ -540,8 +556,21 @@ final class SimCluster {
   final List<String> healKeys = new ArrayList<>();
 
   /** Ends every fault; the operator resets apps that failed everywhere meanwhile (their cause is gone). */
+  long maintenanceEnds;
+
+  Maintenance maintenance() {
+    return db.localGet(Keys.MAINTENANCE).map(e -> Json.read(e.value(), Maintenance.class)).orElse(Maintenance.NONE);
+  }
+
+  void setMaintenance(Maintenance m) {
+    var cur = db.localGet(Keys.MAINTENANCE);
+    db.txn(List.of(cur.isPresent() ? Op.put(Keys.MAINTENANCE, Json.write(m), cur.get().version()) : Op.create(Keys.MAINTENANCE, Json.write(m))));
+  }
+
   void heal() {
     hungUntil.clear();
+    maintenanceEnds = 0;
+    if (!maintenance().isNone()) setMaintenance(Maintenance.NONE); // the operators are done: the cluster acts again
     for (Entry e : db.localList(Keys.APPS)) {
       App a = Json.read(e.value(), App.class).withVersion(e.version());
       if (a.state() == AppState.FAILED && !broken.contains(a.tag()) && !hung.contains(a.tag())) operator(a.withFailuresReset());
