@@ -166,7 +166,10 @@ public final class Agent implements AutoCloseable {
         new SupervisorEvents(self, ticker, loop, this::emit));
     if (config.apps() != null) supervisor.defaultAccount(config.apps().user(), config.apps().group());
     if (config.apiTls()) supervisor.clusterCaForApps(this::clusterCaPem);
-    supervisor.onFenceKill((tag, epoch) -> standing.fencedNow(tag, epoch, System.currentTimeMillis()));
+    supervisor.onFenceKill((tag, epoch) -> {
+      standing.fencedNow(tag, epoch, System.currentTimeMillis());
+      metrics.fenceKill(tag);
+    });
     leaseKeeper.onMoved(supervisor::leaseMoved);
     // a renewal is due every leaseRenew: under half a lease left means renewals are late (a starved machine)
     supervisor.paceStartsWith(() -> leaseKeeper.remainingMillis() > timing.lease().toMillis() / 2 && replicaCurrent());

@@ -140,7 +140,7 @@ final class CoreLoop {
       log.info("{} holds starts until its replica catches up (applied {} < {})", agent.id(), in.appliedIndex(),
           Math.max(core.status().mustApply(), in.leaseWriteIndex()));
     }
-    for (App a : in.snapshot().apps().values()) agent.metrics().appState(a.tag(), a.state());
+    agent.metrics().appStates(in.snapshot().apps());
     Ready r = core.ready();
     while (true) {
       carryOut(r);
@@ -160,7 +160,9 @@ final class CoreLoop {
 
   private void publish() {
     status = core.status();
-    status.peers().forEach((id, p) -> agent.metrics().verdict(id, p.verdict()));
+    Map<String, dev.understudy.decide.Verdict> verdicts = new java.util.HashMap<>();
+    status.peers().forEach((id, p) -> verdicts.put(id, p.verdict()));
+    agent.metrics().verdicts(verdicts);
   }
 
   /** A round's input read now: the local replica, and what this server knows that the database does not hold. */

@@ -23,8 +23,10 @@ public final class Metrics {
   private final DistributionSummary detectionSeconds;
   private final Map<String, AtomicInteger> verdicts = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> appStates = new ConcurrentHashMap<>();
+  private final String self;
 
   Metrics(String self) {
+    this.self = self;
     registry.config().commonTags("server", self);
     commit = Timer.builder("understudy_db_commit").description("cluster database write latency")
         .publishPercentiles(0.5, 0.99).register(registry);
@@ -52,8 +54,12 @@ public final class Metrics {
 
   void detectionTook(double seconds) { detectionSeconds.record(seconds); }
 
-  /** Counts every event this replica applies (each agent counts the same cluster-wide history). */
+  /**
+   * Counts the events this agent raised, when its replica applies them. Every agent applies every event; counting
+   * only its own, each event is counted once in the cluster, so a sum across agents is the cluster's count.
+   */
   void event(Event e) {
+    if (!self.equals(e.server())) return;
     String app = e.app() == null ? "" : e.app();
     switch (e.kind()) {
       case "FAILOVER" -> registry.counter("understudy_failovers", "app", app, "outcome", "started").increment();
@@ -75,6 +81,31 @@ public final class Metrics {
     };
     verdicts.computeIfAbsent(server, s -> registry.gauge("understudy_server_verdict",
         io.micrometer.core.instrument.Tags.of("peer", s), new AtomicInteger())).set(code);
+  }
+
+  /** An app this server's fence killed at its deadline. */
+  void fenceKill(String tag) { registry.counter("understudy_fence_kills", "app", tag).increment(); }
+
+  /** Every app's state, this round; the series of apps no longer in the database are dropped. */
+  void appStates(Map<String, dev.understudy.model.App> apps) {
+    for (dev.understudy.model.App a : apps.values()) appState(a.tag(), a.state());
+    for (String gone : appStates.keySet()) {
+      if (apps.containsKey(gone)) continue;
+      appStates.remove(gone);
+      for (String name : new String[] {"understudy_app_state", "understudy_failovers", "understudy_failbacks", "understudy_fence_kills"}) {
+        registry.find(name).tag("app", gone).meters().forEach(registry::remove);
+      }
+    }
+  }
+
+  /** The peers' verdicts; the series of servers no longer members are dropped. */
+  void verdicts(Map<String, Verdict> now) {
+    now.forEach(this::verdict);
+    for (String gone : verdicts.keySet()) {
+      if (now.containsKey(gone)) continue;
+      verdicts.remove(gone);
+      registry.find("understudy_server_verdict").tag("peer", gone).meters().forEach(registry::remove);
+    }
   }
 
   /** 0 RUNNING, 1 STARTING, 2 FAILBACK_PENDING, 3 UNLOADED, 4 UNPLACED, 5 FAILED. */

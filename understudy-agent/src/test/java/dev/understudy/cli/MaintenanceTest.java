@@ -67,6 +67,28 @@ class MaintenanceTest {
     lc.client("s2").post("/api/v1/servers/s1/resume", "");
     for (String tag : List.of("web", "db")) await().atMost(Duration.ofSeconds(40)).until(() -> hostRunning(tag, "s1"));
     History.assertOneHostAtATime(history);
+    // #24: every agent counted every event; now each counts those it raised, so the sum is the cluster's count
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(summedCounters()).isEqualTo(recordedEvents()));
+  }
+
+  /** understudy_events_total of every agent, summed by kind. */
+  Map<String, Long> summedCounters() throws Exception {
+    Map<String, Long> sum = new java.util.TreeMap<>();
+    var http = java.net.http.HttpClient.newHttpClient();
+    for (String id : lc.ids()) {
+      String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(lc.apiUrl(id) + "/metrics"))
+          .header("Authorization", "Bearer " + lc.token()).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      var m = java.util.regex.Pattern.compile("(?m)^understudy_events_total\\{kind=\"([A-Z_]+)\",[^}]*} ([0-9.]+)$").matcher(body);
+      while (m.find()) sum.merge(m.group(1), (long) Double.parseDouble(m.group(2)), Long::sum);
+    }
+    return sum;
+  }
+
+  /** The events in the database, counted by kind. */
+  Map<String, Long> recordedEvents() {
+    Map<String, Long> n = new java.util.TreeMap<>();
+    for (JsonNode e : lc.client("s3").get("/api/v1/events?limit=1000")) n.merge(e.path("kind").asText(), 1L, Long::sum);
+    return n;
   }
 
   @Test
