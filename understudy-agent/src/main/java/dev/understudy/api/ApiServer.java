@@ -456,7 +456,9 @@ public final class ApiServer implements Agent.Frontend {
     client.keepAlive();
     java.util.concurrent.atomic.AtomicLong lastChange = new java.util.concurrent.atomic.AtomicLong();
     EventFeed[] feed = new EventFeed[1];
-    java.util.function.Consumer<Event> onEvent = e -> feed[0].offer("event", Json.write(e));
+    EventReplay[] replay = new EventReplay[1];
+    String after = client.ctx().header("Last-Event-ID") != null ? client.ctx().header("Last-Event-ID") : client.ctx().queryParam("after");
+    java.util.function.Consumer<Event> onEvent = e -> replay[0].live(e);
     Runnable onChange = () -> {
       long now = System.nanoTime();
       long prev = lastChange.get();
@@ -467,9 +469,11 @@ public final class ApiServer implements Agent.Frontend {
       agent.removeChangeListener(onChange);
     });
     if (feed[0] == null) return;
+    replay[0] = new EventReplay(feed[0], after);
     feed[0].offer(null, "understudy event stream from " + agent.id());
     agent.onEvent(onEvent);
     agent.onChange(onChange);
+    replay[0].replay(agent.store()); // after registering: an event applied meanwhile is not lost
   }
 
   private static String openApi() {

@@ -17,7 +17,10 @@ final class EventFeed {
   static final int MAX_CLIENTS = 32;
   private static final AtomicInteger open = new AtomicInteger();
 
-  private record Item(String kind, String data) {}
+  private record Item(String kind, String data, String id) {}
+
+  /** A marker that closes the stream once everything before it is sent (a resumed stream with more to catch up). */
+  private static final String END = "\u0000end";
 
   private final SseClient client;
   private final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(QUEUE);
@@ -46,19 +49,27 @@ final class EventFeed {
   }
 
   /** Never blocks: false (and the client dropped) when the client is too far behind. A null kind sends a comment. */
-  boolean offer(String kind, String data) {
+  boolean offer(String kind, String data) { return offer(kind, data, null); }
+
+  /** With the event's {@code id}, which a client that reconnects sends back (Last-Event-ID) to resume after it. */
+  boolean offer(String kind, String data, String id) {
     if (closed.get()) return false;
-    if (queue.offer(new Item(kind, data))) return true;
+    if (queue.offer(new Item(kind, data, id))) return true;
     close();
     return false;
   }
+
+  /** Closes the stream after what is queued now: the client reconnects and resumes from the last id it got. */
+  void endAfterQueued() { offer(END, "", null); }
 
   private void drain() {
     try {
       while (!closed.get()) {
         Item i = queue.poll(1, TimeUnit.SECONDS);
         if (i == null) continue;
+        if (END.equals(i.kind())) break;
         if (i.kind() == null) client.sendComment(i.data());
+        else if (i.id() != null) client.sendEvent(i.kind(), i.data(), i.id());
         else client.sendEvent(i.kind(), i.data());
       }
     } catch (InterruptedException e) {

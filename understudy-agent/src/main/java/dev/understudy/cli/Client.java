@@ -69,22 +69,40 @@ public final class Client {
 
   /** Reads a server-sent event stream until it ends, calling {@code onEvent(kind, data)} for each event. */
   public void stream(String path, java.util.function.BiConsumer<String, String> onEvent) {
+    stream(path, null, (kind, data, id) -> onEvent.accept(kind, data));
+  }
+
+  /** One server-sent event: its kind, its data, and its id (null if it has none). */
+  public interface StreamListener {
+    void event(String kind, String data, String id);
+  }
+
+  /**
+   * Reads a server-sent event stream until it ends; {@code lastEventId}: the id of the last event this client got,
+   * which the agent resumes after (every stored event after it first), or null for live events only.
+   */
+  public void stream(String path, String lastEventId, StreamListener onEvent) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).header("Accept", "text/event-stream");
     if (token != null) b.header("Authorization", "Bearer " + token); // reads need it where cluster.openReads is off
+    if (lastEventId != null) b.header("Last-Event-ID", lastEventId);
     HttpRequest req = b.build();
     try {
       HttpResponse<java.util.stream.Stream<String>> r = http.send(req, HttpResponse.BodyHandlers.ofLines());
       String[] kind = {"message"};
+      String[] id = {null};
       StringBuilder data = new StringBuilder();
       r.body().forEach(line -> {
         if (line.startsWith("event:")) {
           kind[0] = line.substring(6).trim();
+        } else if (line.startsWith("id:")) {
+          id[0] = line.substring(3).trim();
         } else if (line.startsWith("data:")) {
           data.append(line.substring(5).trim());
         } else if (line.isEmpty() && data.length() > 0) {
-          onEvent.accept(kind[0], data.toString());
+          onEvent.event(kind[0], data.toString(), id[0]);
           data.setLength(0);
           kind[0] = "message";
+          id[0] = null;
         }
       });
     } catch (IOException e) {

@@ -27,18 +27,24 @@ final class EventsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Client c = conn.client();
-    for (JsonNode e : c.get("/api/v1/events?limit=" + limit)) print(e);
+    String last = null;
+    for (JsonNode e : c.get("/api/v1/events?limit=" + limit)) {
+      print(e);
+      last = id(e);
+    }
     if (!follow) return 0;
-    // the live stream (server-sent events); reconnects when the agent goes away
+    // the live stream (server-sent events), resumed after the last event printed: after the listing above, and
+    // after every reconnect (the agent went away, or this client fell behind), nothing is skipped
+    String[] resumeAfter = {last};
     while (true) {
       try {
-        c.stream("/api/v1/events/stream", (kind, data) -> {
-          if (kind.equals("event")) {
-            try {
-              print(dev.understudy.store.Json.MAPPER.readTree(data));
-            } catch (java.io.IOException ignored) {
-              // not an event
-            }
+        c.stream("/api/v1/events/stream", resumeAfter[0], (kind, data, id) -> {
+          if (!kind.equals("event")) return;
+          try {
+            print(dev.understudy.store.Json.MAPPER.readTree(data));
+            if (id != null) resumeAfter[0] = id;
+          } catch (java.io.IOException ignored) {
+            // not an event
           }
         });
       } catch (CliException e) {
@@ -46,6 +52,11 @@ final class EventsCommand implements Callable<Integer> {
       }
       Thread.sleep(1000);
     }
+  }
+
+  /** An event's id in the stream: its database key without the prefix (see Keys.event). */
+  static String id(JsonNode e) {
+    return dev.understudy.model.Keys.eventStreamId(e.path("timeMillis").asLong(), e.path("id").asText());
   }
 
   private void print(JsonNode e) {

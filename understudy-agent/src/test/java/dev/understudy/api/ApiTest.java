@@ -275,6 +275,51 @@ class ApiTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> lines.stream().anyMatch(l -> l.contains("APP_ADDED") && l.contains("streamed")));
   }
 
+  /** A stream's lines, read in the background. */
+  List<String> streamLines(String lastEventId) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/api/v1/events/stream")).header("Accept", "text/event-stream");
+    if (lastEventId != null) b.header("Last-Event-ID", lastEventId);
+    HttpResponse<java.io.InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    List<String> lines = new CopyOnWriteArrayList<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader br = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+        String l;
+        while ((l = br.readLine()) != null) lines.add(l);
+      } catch (Exception ignored) {
+        // closed
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
+    return lines;
+  }
+
+  /**
+   * #24: `events --follow` and the console lost what happened while they were reconnecting. A stream opened with the
+   * last id a client got (Last-Event-ID) starts with every stored event after it, in order, then goes on live.
+   */
+  @Test
+  void aReconnectingStreamResumesAfterTheLastEventItGot() throws Exception {
+    JsonNode before = Json.MAPPER.readTree(send("GET", "/api/v1/events?limit=1", null, null).body());
+    String last = dev.understudy.model.Keys.eventStreamId(before.get(0).path("timeMillis").asLong(), before.get(0).path("id").asText());
+    for (String tag : List.of("missed-1", "missed-2")) { // while no stream is connected
+      send("POST", "/api/v1/apps", Json.write(Map.of("tag", tag, "command", Map.of("argv", List.of("sleep", "100000")),
+          "primary", "s1", "backups", List.of("s2"))), TOKEN);
+    }
+    List<String> lines = streamLines(last);
+    await().atMost(Duration.ofSeconds(10)).until(() -> lines.stream().anyMatch(l -> l.contains("missed-2") && l.contains("APP_ADDED")));
+    send("POST", "/api/v1/apps", Json.write(Map.of("tag", "live-1", "command", Map.of("argv", List.of("sleep", "100000")),
+        "primary", "s1", "backups", List.of("s2"))), TOKEN);
+    await().atMost(Duration.ofSeconds(10)).until(() -> lines.stream().anyMatch(l -> l.contains("live-1") && l.contains("APP_ADDED")));
+    List<String> ids = lines.stream().filter(l -> l.startsWith("id:")).map(l -> l.substring(3).trim()).toList();
+    assertThat(ids).as("none twice").doesNotHaveDuplicates();
+    assertThat(ids).allMatch(id -> id.compareTo(last) > 0);
+    List<String> added = lines.stream().filter(l -> l.contains("APP_ADDED"))
+        .map(l -> l.replaceAll(".*added ([a-z0-9-]+).*", "$1")).toList();
+    assertThat(added).containsSubsequence("missed-1", "missed-2", "live-1");
+    for (String tag : List.of("missed-1", "missed-2", "live-1")) send("DELETE", "/api/v1/apps/" + tag, null, TOKEN);
+  }
+
   @Test
   void errorsSayWhatToFixAndChangeNothing() throws Exception {
     String before = appsState();

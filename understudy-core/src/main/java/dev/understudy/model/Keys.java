@@ -25,4 +25,7 @@ public final class Keys {
   public static String marker(String tag) { return MARKERS + tag; }
   public static String tombstone(String tag) { return TOMBSTONES + tag; }
   public static String event(long millis, String id) { return EVENTS + String.format("%015d-%s", millis, id); }
+
+  /** An event's id in the event stream: its key without the prefix, so ids sort as the stored events do. */
+  public static String eventStreamId(long millis, String id) { return event(millis, id).substring(EVENTS.length()); }
 }
