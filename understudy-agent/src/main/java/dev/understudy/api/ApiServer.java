@@ -134,6 +134,7 @@ public final class ApiServer implements Agent.Frontend {
     http.get("/api/v1/openapi.json", ctx -> ctx.contentType("application/json").result(openApi()));
     new ClientApi(agent, this).routes(http);
     new MaintenanceRoutes(agent, this, views).routes(http);
+    new SnapshotRoutes(agent, this, views).routes(http);
     http.post("/api/v1/debug/faults", membership::faults);
   }
 

@@ -20,6 +20,9 @@ final class EnvValues {
   /** Marks a request that presented the cluster token. */
   static void markOperator(Context ctx) { ctx.attribute(OPERATOR, Boolean.TRUE); }
 
+  /** Whether this request presented the cluster token. */
+  static boolean isOperator(Context ctx) { return Boolean.TRUE.equals(ctx.attribute(OPERATOR)); }
+
   /** {@code view} as this request may see it. */
   static Object forScope(Context ctx, Object view) {
     if (Boolean.TRUE.equals(ctx.attribute(OPERATOR))) return view;

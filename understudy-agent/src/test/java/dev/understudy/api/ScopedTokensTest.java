@@ -60,7 +60,9 @@ class ScopedTokensTest {
         new String[] {"DELETE", "/api/v1/apps/x"}, new String[] {"POST", "/api/v1/apps/x/move"},
         new String[] {"PATCH", "/api/v1/apps/x/attributes"}, new String[] {"POST", "/api/v1/servers"},
         new String[] {"DELETE", "/api/v1/servers/s1"}, new String[] {"POST", "/api/v1/client/register"},
-        new String[] {"PATCH", "/api/v1/client/x/attributes"})) {
+        new String[] {"PATCH", "/api/v1/client/x/attributes"}, new String[] {"POST", "/api/v1/maintenance/on"},
+        new String[] {"POST", "/api/v1/servers/s1/drain"}, new String[] {"POST", "/api/v1/apps/x/unmanage"},
+        new String[] {"POST", "/api/v1/snapshot/restore"}, new String[] {"GET", "/api/v1/snapshot"})) {
       assertThat(status(r[0], r[1], READER)).as("%s %s with the read token", r[0], r[1]).isEqualTo(403);
     }
     assertThat(agent.store().list("apps/")).isEmpty();

@@ -68,6 +68,7 @@ public final class EventKinds {
     m.put("MAINTENANCE_OFF", "an operator ended the cluster's maintenance: the agents act again");
     m.put("APP_UNMANAGED", "an operator took an app out of the agents' hands");
     m.put("APP_MANAGED", "an operator gave an app back to the agents");
+    m.put("SNAPSHOT_RESTORED", "an operator seeded the cluster from a snapshot of another");
     ALL = java.util.Collections.unmodifiableMap(m);
   }
 }
