@@ -189,7 +189,7 @@ final class Chaos {
   private void operatorAction(long start) {
     String tag = apps.get(rnd.nextInt(apps.size()));
     String via = randomServer();
-    int what = rnd.nextInt(5);
+    int what = rnd.nextInt(7);
     operatorActions++;
     try {
       switch (what) {
@@ -226,6 +226,21 @@ final class Chaos {
           lc.client(via).post("/api/v1/apps/" + tag + "/approve-failback", "");
           record(start, start, "OP-APPROVE", null, tag);
         }
+        case 3 -> {
+          // a server drained for a while (its apps move away one at a time, never two hosts), then resumed
+          String server = randomServer();
+          long ms = 2000 + rnd.nextInt(6000);
+          lc.client(via).post("/api/v1/servers/" + server + "/drain", "");
+          record(start, start + ms, "OP-DRAIN", server, null);
+          later(ms, () -> throughAnyServer("/api/v1/servers/" + server + "/resume", "OP-RESUME", server));
+        }
+        case 4 -> {
+          // a short cluster maintenance: nothing is started, stopped or moved meanwhile; the cluster acts after
+          long ms = 1000 + rnd.nextInt(4000);
+          lc.client(via).post("/api/v1/maintenance/on", "");
+          record(start, start + ms, "OP-MAINTENANCE", null, null);
+          later(ms, () -> throughAnyServer("/api/v1/maintenance/off", "OP-MAINTENANCE-OFF", null));
+        }
         default -> {
           String key = "k" + operatorActions;
           String value = "v" + rnd.nextInt(1_000_000);
@@ -239,6 +254,20 @@ final class Chaos {
     } catch (RuntimeException e) {
       record(start, start, "OP-REFUSED", via, tag + ": " + e.getMessage());
     }
+  }
+
+  /** An operator's request through each server in turn until one answers (one may be down or paused). */
+  private void throughAnyServer(String path, String kind, String server) {
+    for (String id : lc.ids()) {
+      try {
+        lc.client(id).post(path, "");
+        record(now(), now(), kind, server, null);
+        return;
+      } catch (RuntimeException e) {
+        // the next one
+      }
+    }
+    record(now(), now(), kind + "-REFUSED", server, "no server answered");
   }
 
   private void fault(String id, Map<String, Object> body) {
@@ -286,6 +315,8 @@ final class Chaos {
         uplinkTargets.put(id, uplinkTarget(uplinkTargets.get(id).getLocalPort()));
       }
     }
+    throughAnyServer("/api/v1/maintenance/off", "HEAL-MAINTENANCE-OFF", null);
+    for (String id : lc.ids()) throughAnyServer("/api/v1/servers/" + id + "/resume", "HEAL-RESUME", id);
     for (String tag : apps) {
       try {
         JsonNode a = lc.client("s1").get("/api/v1/apps/" + tag);
