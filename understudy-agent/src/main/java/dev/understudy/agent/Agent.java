@@ -264,7 +264,10 @@ public final class Agent implements AutoCloseable {
   }
 
   /** Whether this agent's view is current, for status (see {@link Standing}). */
-  public Map<String, Object> standing() { return standing.view(replicaCurrent()); }
+  public Map<String, Object> standing() {
+    // stalled or diverged, not "behind its own last write": that lasts milliseconds after every renewal
+    return standing.view(!replicaStalled() && !store.diverged());
+  }
 
   // ---- accessors -------------------------------------------------------------------------------------------------
 

@@ -50,8 +50,8 @@ public final class Standing {
   public synchronized boolean current() { return current; }
 
   /**
-   * For status: {@code current}, and when it is not, since when, why, and the apps this server's fence stopped. A
-   * replica that holds its lease but has not applied what it must is behind the leader: {@code replicaCurrent} false.
+   * For status: {@code current}, and when it is not, since when, why, and the apps this server's fence stopped.
+   * {@code replicaCurrent} false: the replica stopped applying or diverged (the agent's replica doctor says so).
    */
   public synchronized Map<String, Object> view(boolean replicaCurrent) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -65,7 +65,7 @@ public final class Standing {
       for (Fenced x : fenced) f.add(Map.of("tag", x.tag(), "epoch", x.epoch(), "at", x.atMillis()));
       m.put("fenced", f);
     } else if (!replicaCurrent) {
-      m.put("reason", "this server's replica is behind the leader: what follows may be out of date");
+      m.put("reason", "this server's replica has stopped applying the leader's log: what follows may be out of date");
     }
     return m;
   }

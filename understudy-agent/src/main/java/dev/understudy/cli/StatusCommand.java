@@ -8,8 +8,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "status", mixinStandardHelpOptions = true, description = "Show servers (verdicts, leader) and apps (host, state, epoch).",
-    footer = {"", "Exit code 4: the answering agent's view is not current (it cannot reach a majority, or its replica is",
-        "behind): what it shows is the database as its replica last applied it.", "",
+    footer = {"", "Exit code 4: the answering agent's view is not current (it cannot reach a majority, or its replica",
+        "stopped applying): what it shows is the database as its replica last applied it.", "",
         "Example:", "  understudy status --json | jq '.apps[] | {tag, host}'"})
 final class StatusCommand implements Callable<Integer> {
   @Mixin ConnectionOptions conn;
