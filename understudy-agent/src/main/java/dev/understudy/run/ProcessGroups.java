@@ -145,4 +145,24 @@ public final class ProcessGroups {
       return Optional.empty();
     }
   }
+
+  /**
+   * Processes an agent started in an earlier life, by the pid files left in {@code runDir}: its fence should have
+   * killed them; make sure. A pid now taken by another process (a reboot, a reuse) is left alone.
+   */
+  static void killLeftovers(java.nio.file.Path runDir) throws java.io.IOException {
+    org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProcessGroups.class);
+    try (var files = java.nio.file.Files.list(runDir)) {
+      for (java.nio.file.Path pidFile : files.filter(p -> p.toString().endsWith(".pid")).toList()) {
+        Recorded old = readPidFile(pidFile);
+        if (old.groupMayBeOurs()) {
+          if (old.sameProcessRuns()) log.warn("killing process group {} left over from an earlier run ({})", old.pid(), pidFile.getFileName());
+          killGroup(old.pid(), "KILL"); // the leader may be gone while others of its group live on
+        } else {
+          log.info("{}: pid {} now belongs to another process (a reboot, or reused); left alone", pidFile.getFileName(), old.pid());
+        }
+        java.nio.file.Files.deleteIfExists(pidFile);
+      }
+    }
+  }
 }

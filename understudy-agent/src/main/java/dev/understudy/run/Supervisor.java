@@ -3,7 +3,6 @@ package dev.understudy.run;
 import dev.understudy.decide.Instance;
 import dev.understudy.detect.Ticker;
 import dev.understudy.model.App;
-import dev.understudy.model.ManagedResource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -34,7 +33,6 @@ public final class Supervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
   static { ProcessGroups.preferVfork(); }
 
-
   /** What the supervisor tells the agent. */
   public interface Listener {
     void exited(String tag, long epoch, boolean crashed, int exitCode);
@@ -59,6 +57,7 @@ public final class Supervisor implements AutoCloseable {
   private final Path launchScript;
   private final Fence fence;
   private final ProcessStop stopper;
+  private final ResourceRelease release;
   private final Ticker ticker;
   private final BooleanSupplier mayStart;
   private final java.util.function.LongSupplier runUntil;
@@ -117,8 +116,9 @@ public final class Supervisor implements AutoCloseable {
     Files.deleteIfExists(run.resolve("guard.sh")); // the per-app guard of earlier versions
     this.fence = new Fence(run, dataDir.resolve("fence.pid"), this::fenceDied);
     this.stopper = new ProcessStop(fence, dataDir, steps);
+    this.release = new ResourceRelease(steps, dataDir, listener, timer, workers, this::finish);
     fence.killLeftover();
-    killLeftovers();
+    ProcessGroups.killLeftovers(dataDir.resolve("run"));
     fence.start();
   }
 
@@ -153,22 +153,6 @@ public final class Supervisor implements AutoCloseable {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
     return t;
-  }
-
-  /** Processes this agent started in an earlier life: its fence should have killed them; make sure. */
-  private void killLeftovers() throws IOException {
-    try (var files = Files.list(dataDir.resolve("run"))) {
-      for (Path pidFile : files.filter(p -> p.toString().endsWith(".pid")).toList()) {
-        ProcessGroups.Recorded old = ProcessGroups.readPidFile(pidFile);
-        if (old.groupMayBeOurs()) {
-          if (old.sameProcessRuns()) log.warn("killing process group {} left over from an earlier run ({})", old.pid(), pidFile.getFileName());
-          ProcessGroups.killGroup(old.pid(), "KILL"); // the leader may be gone while others of its group live on
-        } else {
-          log.info("{}: pid {} now belongs to another process (a reboot, or reused); left alone", pidFile.getFileName(), old.pid());
-        }
-        Files.deleteIfExists(pidFile);
-      }
-    }
   }
 
   public Map<String, Instance> instances() {
@@ -216,7 +200,6 @@ public final class Supervisor implements AutoCloseable {
       listener.changed();
     });
   }
-
 
   /** Whether {@code token} is the credential of this server's current instance of {@code tag}. */
   public boolean tokenValid(String tag, String token) {
@@ -305,7 +288,7 @@ public final class Supervisor implements AutoCloseable {
       // What must be atomic is this instance's "not asked to stop" check with its spawn (see stop()).
       synchronized (proc) {
         if (proc.stopRequested || !mayStart.getAsBoolean() || !proc.stillDecided.getAsBoolean()) {
-          releaseThenFinish(proc, () -> {
+          release.thenFinish(proc, () -> {
             listener.exited(app.tag(), app.epoch(), false, 0);
             listener.changed();
           });
@@ -367,59 +350,12 @@ public final class Supervisor implements AutoCloseable {
 
   private void fail(Proc proc, String why) {
     log.error("cannot start {}: {}", proc.app.tag(), why);
-    releaseThenFinish(proc, () -> {
+    release.thenFinish(proc, () -> {
       listener.startFailed(proc.app.tag(), proc.app.epoch(), why);
       listener.exited(proc.app.tag(), proc.app.epoch(), true, -1);
       listener.changed();
     });
   }
-
-
-
-
-
-  /**
-   * The process is verified gone: release its managed resources, then forget it and report. A resource that cannot be
-   * released (a busy mount, an address the kernel keeps) keeps the app here as STOPPING, so it is neither handed over
-   * nor restarted while this server may still hold its mount or address; the release is retried every 2 s and an
-   * operator is told (RELEASE_FAILED).
-   */
-  private void releaseThenFinish(Proc proc, Runnable report) {
-    Path logFile = dataDir.resolve("logs").resolve(proc.app.tag() + ".log");
-    if (steps.releaseAll(proc, logFile)) {
-      finish(proc);
-      report.run();
-      return;
-    }
-    proc.stopRequested = true;
-    proc.phase = Instance.Phase.STOPPING;
-    List<ManagedResource> m = AppSteps.managedOf(proc.app);
-    String names = String.join(", ", proc.stuck.stream().map(i -> m.get(i).name()).toList());
-    listener.releaseFailed(proc.app.tag(), proc.app.epoch(), "could not release " + names
-        + " after stopping it; it stays here, stopping, and the release is retried every 2 s (see its log)");
-    listener.changed();
-    retryRelease(proc, report, logFile);
-  }
-
-  private void retryRelease(Proc proc, Runnable report, Path logFile) {
-    try {
-      timer.schedule(() -> workers.execute(() -> {
-        if (steps.releaseAll(proc, logFile)) {
-          log.info("released the managed resources of {} at last", proc.app.tag());
-          finish(proc);
-          report.run();
-          listener.changed();
-        } else {
-          retryRelease(proc, report, logFile);
-        }
-      }), 2, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException closing) {
-      // the supervisor is closing
-    }
-  }
-
-
-
 
   /** The program (its group's leader) exited. A crash (no stop requested): make sure nothing of the group is left. */
   private void onExit(Proc proc) {
@@ -435,7 +371,7 @@ public final class Supervisor implements AutoCloseable {
       fenceKills.accept(proc.app.tag(), proc.app.epoch());
     }
     else log.warn("{} exited on its own (code {})", proc.app.tag(), code);
-    releaseThenFinish(proc, () -> {
+    release.thenFinish(proc, () -> {
       listener.exited(proc.app.tag(), proc.app.epoch(), !fenced, code);
       listener.changed();
     });
@@ -450,12 +386,6 @@ public final class Supervisor implements AutoCloseable {
       // harmless: the next start overwrites it
     }
   }
-
-
-
-
-
-
 
   /** Stops the app: stop command or SIGTERM to its group, SIGKILL after the stop timeout, then verifies it is gone. */
   public void stop(String tag, String reason) {
@@ -479,13 +409,11 @@ public final class Supervisor implements AutoCloseable {
     // a promotion still acquiring sees the stop after its current step: release only once it has given up
     for (int i = 0; p.promoting && i < 600; i++) ProcessStop.sleep(50);
     log.info("stopped {} (epoch {}) in {} ms", p.app.tag(), p.app.epoch(), (System.nanoTime() - t0) / 1_000_000);
-    releaseThenFinish(p, () -> {
+    release.thenFinish(p, () -> {
       listener.exited(p.app.tag(), p.app.epoch(), false, 0);
       listener.changed();
     });
   }
-
-
 
   private void refreshFence() {
     // a lease not renewed does not move the deadline: the fence kills every group when it passes

@@ -255,21 +255,8 @@ class ApiTest {
 
   @Test
   void eventStreamDeliversLiveEvents() throws Exception {
-    HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/events/stream"))
-            .header("Accept", "text/event-stream").build(),
-        HttpResponse.BodyHandlers.ofInputStream());
-    List<String> lines = new CopyOnWriteArrayList<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader br = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-        String l;
-        while ((l = br.readLine()) != null) lines.add(l);
-      } catch (Exception ignored) {
-        // closed
-      }
-    });
-    reader.setDaemon(true);
-    reader.start();
-    Thread.sleep(300);
+    List<String> lines = streamLines(null);
+    await().atMost(Duration.ofSeconds(10)).until(() -> lines.stream().anyMatch(l -> l.contains("understudy event stream from")));
     send("POST", "/api/v1/apps", Json.write(Map.of("tag", "streamed", "command", Map.of("argv", List.of("true")),
         "primary", "s1", "backups", List.of("s2"))), TOKEN);
     await().atMost(Duration.ofSeconds(10)).until(() -> lines.stream().anyMatch(l -> l.contains("APP_ADDED") && l.contains("streamed")));

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.understudy.testing.Ports;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,25 +35,11 @@ class AppFilesTest {
     if (lc != null) lc.down();
   }
 
-  record Run(int exit, String out, String err) {}
-
-  Run cli(String... args) {
+  CliRun cli(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
     int end = all.indexOf("--"); // options go before the command that follows --
     all.addAll(end < 0 ? all.size() : end, List.of("--agent", lc.apiUrl("s1"), "--token-file", tokenFile.toString()));
-    var out = new ByteArrayOutputStream();
-    var err = new ByteArrayOutputStream();
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int exit = Main.run(all.toArray(String[]::new));
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+    return CliRun.of(all.toArray(String[]::new));
   }
 
   String everyField() {
@@ -93,30 +76,30 @@ class AppFilesTest {
   @Test
   void definitionsRoundTripAndADryRunChangesNothing() throws Exception {
     Path f = Files.writeString(dir.resolve("apps.yaml"), everyField().replace("label:none-needed-here", "cpu:1"));
-    Run dry = cli("app", "apply", "-f", f.toString(), "--dry-run");
+    CliRun dry = cli("app", "apply", "-f", f.toString(), "--dry-run");
     assertThat(dry.exit()).as(dry.err()).isZero();
     assertThat(dry.out()).contains("would create db").contains("would create cache").contains("nothing changed");
     assertThat(lc.client("s1").find("/api/v1/apps/db")).as("a dry run creates nothing").isNull();
 
-    Run applied = cli("app", "apply", "-f", f.toString());
+    CliRun applied = cli("app", "apply", "-f", f.toString());
     assertThat(applied.exit()).as(applied.err()).isZero();
     assertThat(applied.out()).contains("create db").contains("create cache");
     JsonNode db = lc.client("s1").get("/api/v1/apps/db");
     assertThat(db.path("command").path("env").path("PGDATA").asText()).isEqualTo("/srv/db");
     assertThat(db.path("managed").get(0).path("name").asText()).isEqualTo("scratch");
 
-    Run exported = cli("app", "export", "db", "cache");
+    CliRun exported = cli("app", "export", "db", "cache");
     assertThat(exported.exit()).as(exported.err()).isZero();
     assertThat(exported.out()).contains("tag: db").contains("PGDATA").contains("stopTimeoutMs: 3000").contains("startTimeoutMs: 20000")
         .contains("intervalMs: 1000").contains("clusterPort").contains("owner: dba").contains("scratch").doesNotContain("epoch")
         .doesNotContain("state:");
     Path back = Files.writeString(dir.resolve("exported.yaml"), exported.out());
-    Run again = cli("app", "apply", "-f", back.toString());
+    CliRun again = cli("app", "apply", "-f", back.toString());
     assertThat(again.out()).as("what export printed applies as no change").contains("unchanged db").contains("unchanged cache")
         .contains("0 to create, 0 to change, 2 unchanged");
 
     Files.writeString(back, exported.out().replace("owner: dba", "owner: ops"));
-    Run diff = cli("app", "apply", "-f", back.toString(), "--dry-run");
+    CliRun diff = cli("app", "apply", "-f", back.toString(), "--dry-run");
     assertThat(diff.out()).contains("would change db").contains("attributes:").contains("\"owner\":\"dba\"").contains("\"owner\":\"ops\"");
     assertThat(lc.client("s1").get("/api/v1/apps/db").path("attributes").path("owner").asText()).isEqualTo("dba");
     assertThat(cli("app", "apply", "-f", back.toString()).exit()).isZero();
@@ -137,7 +120,7 @@ class AppFilesTest {
         primary: s1
         backups: [s2]
         """);
-    Run r = cli("app", "apply", "-f", typo.toString());
+    CliRun r = cli("app", "apply", "-f", typo.toString());
     assertThat(r.exit()).as(r.err()).isEqualTo(2);
     assertThat(r.err()).contains("typo.yaml line 7").contains("unknown field 'comand'");
 
@@ -147,7 +130,7 @@ class AppFilesTest {
         primary: s1
         backups: [s2]
         """);
-    Run t = cli("app", "apply", "-f", wrongType.toString());
+    CliRun t = cli("app", "apply", "-f", wrongType.toString());
     assertThat(t.exit()).isEqualTo(2);
     assertThat(t.err()).contains("type.yaml line 2").contains("command.stopTimeoutMs");
 
@@ -162,7 +145,7 @@ class AppFilesTest {
         primary: s1
         backups: [s9]
         """);
-    Run n = cli("app", "apply", "-f", refused.toString());
+    CliRun n = cli("app", "apply", "-f", refused.toString());
     assertThat(n.exit()).as(n.err()).isEqualTo(2);
     assertThat(n.err()).contains("refused.yaml line 6").contains("app nowhere").contains("s9").contains("nothing was changed");
     assertThat(apps()).as("not even the good definitions before the bad one").isEqualTo(before);
@@ -172,17 +155,17 @@ class AppFilesTest {
   /** #22: the CLI could not set a health check, a stop command or timeout, a start timeout, an environment or a user. */
   @Test
   void appAddSetsTheCommonFieldsAndExportShowsThem() {
-    Run added = cli("app", "add", "flags", "--primary", "s1", "--backup", "s2", "--env", "MODE=test", "--env", "LEVEL=0755",
+    CliRun added = cli("app", "add", "flags", "--primary", "s1", "--backup", "s2", "--env", "MODE=test", "--env", "LEVEL=0755",
         "--stop-command", "kill -TERM 0", "--stop-timeout-ms", "4000", "--start-timeout-ms", "9000",
         "--health-command", "test -d /", "--health-interval-ms", "700", "--workdir", "/tmp", "--", "sleep", "100000");
     assertThat(added.exit()).as(added.err()).isZero();
     String yaml = cli("app", "export", "flags").out();
     assertThat(yaml).contains("MODE: test").contains("LEVEL: \"0755\"").contains("kill -TERM 0").contains("stopTimeoutMs: 4000")
         .contains("startTimeoutMs: 9000").contains("test -d /").contains("intervalMs: 700").contains("workDir: /tmp");
-    Run twoChecks = cli("app", "add", "x", "--primary", "s1", "--backup", "s2", "--health-port", "1", "--health-http", "http://a/", "--", "true");
+    CliRun twoChecks = cli("app", "add", "x", "--primary", "s1", "--backup", "s2", "--health-port", "1", "--health-http", "http://a/", "--", "true");
     assertThat(twoChecks.exit()).isEqualTo(2);
     assertThat(twoChecks.err()).contains("one of --health-port, --health-http, --health-command");
-    Run vipAlone = cli("app", "add", "y", "--primary", "s1", "--backup", "s2", "--vip", "10.0.0.50", "--", "true");
+    CliRun vipAlone = cli("app", "add", "y", "--primary", "s1", "--backup", "s2", "--vip", "10.0.0.50", "--", "true");
     assertThat(vipAlone.exit()).isEqualTo(2);
     assertThat(vipAlone.err()).contains("--vip needs --port");
     assertThat(lc.client("s1").find("/api/v1/apps/x")).isNull();

@@ -3,9 +3,6 @@ package dev.understudy.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.understudy.tls.ClusterCa;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,23 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigCommandTest {
   @TempDir Path dir;
 
-  record Run(int exit, String out, String err) {}
-
-  static Run run(String... args) {
-    var out = new ByteArrayOutputStream();
-    var err = new ByteArrayOutputStream();
-    PrintStream o = System.out;
-    PrintStream e = System.err;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int exit = Main.run(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(o);
-      System.setErr(e);
-    }
-  }
+  static CliRun run(String... args) { return CliRun.of(args); }
 
   Path config(String extra) throws Exception {
     Path tls = dir.resolve("tls");
@@ -53,19 +34,19 @@ class ConfigCommandTest {
 
   @Test
   void aGoodConfigurationIsSummarised() throws Exception {
-    Run r = run("config", "check", config("").toString());
+    CliRun r = run("config", "check", config("").toString());
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out()).contains("ok").contains("Server s1 at 10.0.0.1").contains("3 servers").contains("API HTTPS");
   }
 
   @Test
   void aBadKeyOrAMissingCertificateIsNamed() throws Exception {
-    Run typo = run("config", "check", config("timing: {lease: soon}\n").toString());
+    CliRun typo = run("config", "check", config("timing: {lease: soon}\n").toString());
     assertThat(typo.exit()).isEqualTo(2);
     assertThat(typo.err()).contains("timing.lease").contains("soon");
     Path good = config("");
     Files.delete(dir.resolve("tls").resolve("s1.crt"));
-    Run noCert = run("config", "check", good.toString());
+    CliRun noCert = run("config", "check", good.toString());
     assertThat(noCert.exit()).isEqualTo(2);
     assertThat(noCert.err()).contains("tls").contains("s1.crt");
   }

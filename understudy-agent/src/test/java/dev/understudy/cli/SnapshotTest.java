@@ -6,13 +6,10 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.understudy.store.Json;
 import dev.understudy.testing.Ports;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -28,25 +25,11 @@ import org.junit.jupiter.api.Test;
 class SnapshotTest {
   static Path dir = Path.of("target", "snapshot-" + System.nanoTime()).toAbsolutePath();
 
-  record Run(int exit, String out, String err) {}
-
-  static Run cli(LocalCluster lc, String... args) throws Exception {
+  static CliRun cli(LocalCluster lc, String... args) throws Exception {
     Path token = Files.writeString(Files.createDirectories(dir).resolve("token-" + lc.dir().getFileName()), lc.token());
     String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(args),
         java.util.stream.Stream.of("--agent", lc.apiUrl("s1"), "--token-file", token.toString())).toArray(String[]::new);
-    var out = new ByteArrayOutputStream();
-    var err = new ByteArrayOutputStream();
-    PrintStream o = System.out;
-    PrintStream e = System.err;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int exit = Main.run(all);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(o);
-      System.setErr(e);
-    }
+    return CliRun.of(all);
   }
 
   static boolean running(LocalCluster lc, String tag, String host) {
@@ -78,7 +61,7 @@ class SnapshotTest {
       a.client("s1").delete("/api/v1/apps/gone");
       await().atMost(Duration.ofSeconds(20)).until(() -> a.client("s1").find("/api/v1/apps/gone") == null);
 
-      Run s = cli(a, "snapshot", "save", file.toString());
+      CliRun s = cli(a, "snapshot", "save", file.toString());
       assertThat(s.exit()).as(s.err()).isZero();
       assertThat(s.out()).contains("saved 1 apps");
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
@@ -88,7 +71,7 @@ class SnapshotTest {
 
     LocalCluster b = LocalCluster.up(dir.resolve("b"), 2, Ports.free("127.0.0.11"), null, false, null);
     try {
-      Run r = cli(b, "snapshot", "restore", file.toString());
+      CliRun r = cli(b, "snapshot", "restore", file.toString());
       assertThat(r.exit()).as(r.err()).isZero();
       await().atMost(Duration.ofSeconds(30)).until(() -> running(b, "web", "s1"));
       JsonNode web = b.client("s1").get("/api/v1/apps/web");
@@ -100,7 +83,7 @@ class SnapshotTest {
       b.client("s1").post("/api/v1/apps", Map.of("tag", "gone", "command", Map.of("argv", List.of("sleep", "100000")),
           "primary", "s1", "backups", List.of("s2")));
       assertThat(b.client("s1").get("/api/v1/apps/gone").path("epoch").asLong()).as("the tombstone came back too").isGreaterThan(1);
-      Run again = cli(b, "snapshot", "restore", file.toString());
+      CliRun again = cli(b, "snapshot", "restore", file.toString());
       assertThat(again.exit()).isEqualTo(1);
       assertThat(again.err()).contains("has apps already");
       assertThat(Json.MAPPER.readTree(Files.readString(file)).path("format").asText()).isEqualTo("understudy-snapshot/1");

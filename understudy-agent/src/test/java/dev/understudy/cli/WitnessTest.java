@@ -57,28 +57,16 @@ class WitnessTest {
       JsonNode st = lc.client("s2").get("/api/v1/status");
       assertThat(st.path("view").path("fenced").toString()).contains("\"db\"");
       assertThat(st.path("apps").get(0).path("state").asText()).as("the database, as last applied, still says").isEqualTo("RUNNING");
-      Cli out = status(lc, "s2");
+      CliRun out = status(lc, "s2");
       assertThat(out.exit()).as("the exit code of a frozen view").isEqualTo(StatusCommand.VIEW_NOT_CURRENT);
-      assertThat(out.text()).contains("VIEW FROZEN since").contains("cannot reach a majority")
+      assertThat(out.out()).contains("VIEW FROZEN since").contains("cannot reach a majority")
           .contains("s2's fence stopped: db").contains("NOT running on s2");
     } finally {
       lc.down();
     }
   }
 
-  record Cli(int exit, String text) {}
-
-  static Cli status(LocalCluster lc, String via) {
-    var buf = new java.io.ByteArrayOutputStream();
-    java.io.PrintStream old = System.out;
-    System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
-    try {
-      int exit = Main.run("status", "--agent", lc.apiUrl(via));
-      return new Cli(exit, buf.toString(java.nio.charset.StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(old);
-    }
-  }
+  static CliRun status(LocalCluster lc, String via) { return CliRun.of("status", "--agent", lc.apiUrl(via)); }
 
   static boolean hostRunning(LocalCluster lc, String via, String host) {
     try {
