@@ -90,9 +90,12 @@ final class Fence implements AutoCloseable {
    * before anything written later, so a group the agent goes on to release dies at the deadline even if the agent
    * freezes at once.
    */
-  synchronized boolean guard(long pgid, long deadlineNanos) {
+  synchronized boolean guard(long pgid, long deadlineNanos) { return guard(pgid, null, deadlineNanos); }
+
+  /** As {@link #guard(long, long)}, killing the processes of {@code cgroup} (when not null) with the group. */
+  synchronized boolean guard(long pgid, Path cgroup, long deadlineNanos) {
     deadline(deadlineNanos);
-    return send("+" + pgid);
+    return send("+" + pgid + (cgroup == null ? "" : " " + cgroup));
   }
 
   /** The group is verified gone: stop guarding it (its number may be reused). */

@@ -11,6 +11,8 @@ final class Proc {
   volatile BooleanSupplier stillDecided = () -> true;
   volatile Process process; // null while its managed resources are being acquired
   volatile long pgid;
+  /** Its cgroup, where the machine has cgroup v2 (null: contained by its process group only). */
+  volatile java.nio.file.Path cgroup;
   volatile Instance.Phase phase = Instance.Phase.STARTING;
   volatile long sinceNanos;
   volatile boolean stopRequested;

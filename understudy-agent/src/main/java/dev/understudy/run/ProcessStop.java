@@ -41,6 +41,7 @@ final class ProcessStop {
         if (failed != null) log.warn("stop command of {} failed: {}", p.app.tag(), failed);
       } else {
         ProcessGroups.killGroup(p.pgid, "TERM");
+        if (p.cgroup != null) AppCgroups.signalAll(p.cgroup, "TERM"); // those that left the group are the app's too
       }
       if (!awaitGroupGone(p, timeoutMs)) log.warn("{} did not stop within {} ms; killing its process group", p.app.tag(), timeoutMs);
     }
@@ -53,12 +54,15 @@ final class ProcessStop {
    */
   void killAndVerifyGone(Proc proc) {
     long pgid = proc.pgid;
+    java.nio.file.Path cg = proc.cgroup;
     if (!awaitExit(proc.process, 0)) ProcessGroups.killGroup(pgid, "KILL");
+    if (cg != null) AppCgroups.kill(cg);
     awaitExit(proc.process, 10_000);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     long scanAfter = System.nanoTime();
-    while (ProcessGroups.anyInGroup(pgid, scanAfter)) {
+    while (ProcessGroups.anyInGroup(pgid, scanAfter) || (cg != null && !AppCgroups.empty(cg))) {
       ProcessGroups.killGroup(pgid, "KILL");
+      if (cg != null) AppCgroups.kill(cg);
       if (System.nanoTime() > deadline) {
         log.error("process group {} of {} survives SIGKILL (uninterruptible I/O?)", pgid, proc.app.tag());
         return;
@@ -66,6 +70,7 @@ final class ProcessStop {
       sleep(10);
       scanAfter = System.nanoTime();
     }
+    if (cg != null) AppCgroups.remove(cg);
     fence.forget(pgid);
   }
   /**
@@ -77,7 +82,7 @@ final class ProcessStop {
     if (!awaitExit(p.process, ms)) return false;
     while (true) {
       long scan = System.nanoTime();
-      if (!ProcessGroups.anyInGroup(p.pgid, scan)) return true;
+      if (!ProcessGroups.anyInGroup(p.pgid, scan) && (p.cgroup == null || AppCgroups.empty(p.cgroup))) return true;
       if (scan > deadline) return false;
       sleep(20);
     }

@@ -58,6 +58,8 @@ public final class Supervisor implements AutoCloseable {
   private final Fence fence;
   private final ProcessStop stopper;
   private final ResourceRelease release;
+  /** Null where cgroup v2 cannot be used: apps are then contained by their process group alone. */
+  private final AppCgroups cgroups;
   private final Ticker ticker;
   private final BooleanSupplier mayStart;
   private final java.util.function.LongSupplier runUntil;
@@ -119,6 +121,7 @@ public final class Supervisor implements AutoCloseable {
     this.release = new ResourceRelease(steps, dataDir, listener, timer, workers, this::finish);
     fence.killLeftover();
     ProcessGroups.killLeftovers(dataDir.resolve("run"));
+    this.cgroups = AppCgroups.forAgent(dataDir).orElse(null);
     fence.start();
   }
 
@@ -311,6 +314,9 @@ public final class Supervisor implements AutoCloseable {
         if (proc.standby) pb.environment().put("UNDERSTUDY_STANDBY", "1");
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
+        // the cgroup exists before the spawn and holds the launcher before it is told "go": whatever the program starts
+        // is born inside it
+        Path cg = cgroups == null ? null : cgroups.create(app.tag());
         Process p = pb.start();
         // The JDK keeps a pipe end per child even with output redirected to a file: 1,000 apps held 1,000 descriptors,
         // and every spawn got slower (a child closes each inherited descriptor before exec: 500 spawns took 2.7 s with
@@ -320,7 +326,17 @@ public final class Supervisor implements AutoCloseable {
         proc.pgid = p.pid();
         proc.process = p;
         ProcessGroups.writePidFile(dataDir.resolve("run").resolve(app.tag() + ".pid"), p.pid());
-        boolean guarded = fence.guard(p.pid(), runUntil.getAsLong());
+        boolean guarded = true;
+        if (cg != null) {
+          try {
+            AppCgroups.join(cg, p.pid());
+            proc.cgroup = cg;
+          } catch (IOException e) {
+            log.error("cannot put {} in its cgroup {}: {}", app.tag(), cg, e.toString());
+            guarded = false;
+          }
+        }
+        guarded = guarded && fence.guard(p.pid(), proc.cgroup, runUntil.getAsLong());
         try (OutputStream go = p.getOutputStream()) {
           if (guarded) go.write("go\n".getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
@@ -435,6 +451,7 @@ public final class Supervisor implements AutoCloseable {
       if (p.process != null) {
         log.error("killing {} (process group {}): its fence died", p.app.tag(), p.pgid);
         ProcessGroups.killGroup(p.pgid, "KILL");
+        if (p.cgroup != null) AppCgroups.kill(p.cgroup);
       }
     }
   }
@@ -490,5 +507,6 @@ public final class Supervisor implements AutoCloseable {
     launchers.shutdownNow();
     workers.shutdownNow();
     fence.close();
+    if (cgroups != null) cgroups.removeEmpty();
   }
 }

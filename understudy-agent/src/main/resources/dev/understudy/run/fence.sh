@@ -1,7 +1,7 @@
 #!/bin/bash
 # Understudy fence: one per agent, guarding every app the agent runs. Usage: fence.sh
-# Lines on stdin: "@CS" sets the deadline (CS: /proc/uptime in hundredths of a second), "+PGID" guards a process
-# group, "-PGID" forgets one. At the deadline every guarded group is killed and forgotten: the agent moves the
+# Lines on stdin: "@CS" sets the deadline (CS: /proc/uptime in hundredths of a second), "+PGID [CGROUP]" guards a
+# process group (and the app's cgroup v2 directory, whose processes cannot leave it), "-PGID" forgets one. At the deadline every guarded group is killed and forgotten: the agent moves the
 # deadline on with every lease renewal, so a paused agent, or one whose lease has run out, cannot move it, and its apps
 # die when its lease does. End of file (agent dead) kills them all and exits. The deadline is absolute, so no line
 # postpones it but a new deadline (a "-PGID" sent while the agent stops its apps after losing its lease must not), and
@@ -12,7 +12,12 @@ declare -A groups=()
 # The group, and its leader by pid: a launcher not yet through setsid (spawned a moment ago) is in no group of its own
 # yet, and a kill of the group alone would miss it.
 fire() {
-  for g in "${!groups[@]}"; do kill -KILL -- "-$g" "$g" 2>/dev/null; done
+  for g in "${!groups[@]}"; do
+    kill -KILL -- "-$g" "$g" 2>/dev/null
+    cg=${groups[$g]}
+    # the kernel kills every process of the cgroup, those that called setsid or detached included
+    [ "$cg" = 1 ] || echo 1 2>/dev/null > "$cg/cgroup.kill"
+  done
   groups=()
 }
 # Asked to stop by a signal: leave nothing unguarded behind. (SIGKILL cannot be caught: the agent sees this process
@@ -42,7 +47,10 @@ while true; do
   fi
   case "$line" in
     @*) deadline=$(( 10#${line#@} )) ;;
-    +*) groups["${line#+}"]=1 ;;
+    +*)
+      g=${line#+}
+      if [ "$g" = "${g#* }" ]; then groups["$g"]=1; else groups["${g%% *}"]=${g#* }; fi
+      ;;
     -*) unset "groups[${line#-}]" ;;
   esac
 done
