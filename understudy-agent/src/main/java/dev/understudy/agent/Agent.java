@@ -165,6 +165,7 @@ public final class Agent implements AutoCloseable {
     supervisor = new Supervisor(self, config.address(), apiUrl(), data, ticker, leaseKeeper::mayStart, leaseKeeper::runUntil,
         new SupervisorEvents(self, ticker, loop, this::emit));
     if (config.apps() != null) supervisor.defaultAccount(config.apps().user(), config.apps().group());
+    if (config.apps() != null && config.apps().ocfRoot() != null) supervisor.ocfRoot(java.nio.file.Path.of(config.apps().ocfRoot()));
     if (config.apiTls()) supervisor.clusterCaForApps(this::clusterCaPem);
     supervisor.onFenceKill((tag, epoch) -> {
       standing.fencedNow(tag, epoch, System.currentTimeMillis());

@@ -50,7 +50,9 @@ public record AgentConfig(
 
   /** The account this server runs apps as when an app names none (names or numbers); unset: the agent's own. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record AppsConfig(String user, String group) {}
+  public record AppsConfig(String user, String group, String ocfRoot) {
+    public AppsConfig(String user, String group) { this(user, group, null); }
+  }
 
   /** The same configuration with these TLS files. */
   public AgentConfig withTls(TlsConfig files) {
@@ -297,6 +299,7 @@ public record AgentConfig(
         throw new ConfigException("apps.group", "must be a group name or number (got " + apps.group() + ")");
       }
       if (apps.group() != null && apps.user() == null) throw new ConfigException("apps.group", "needs apps.user");
+      if (apps.ocfRoot() != null && !AppValidator.isPath(apps.ocfRoot())) throw new ConfigException("apps.ocfRoot", "must be an absolute path");
     }
     if (inventory != null && inventory.memory() != null) {
       try {

@@ -65,6 +65,7 @@ public final class ConfigReference {
       new Row("testHooks", "false", "enables `POST /api/v1/debug/faults` (fault injection for tests)"),
       new Row("apps.user", "the agent's user", "the user apps run as when their `command.user` is unset (the agent must be root to switch; apps always get a clean environment)"),
       new Row("apps.group", "the user's group", "the group they run as"),
+      new Row("apps.ocfRoot", "/usr/lib/ocf", "where the OCF resource agents are (`ocf:PROVIDER:TYPE` runs `OCF_ROOT/resource.d/PROVIDER/TYPE`)"),
       new Row("tls.ca", "required", "the cluster CA's certificate (PEM; a bundle of old and new CAs during a CA rotation): every Raft peer and client must present a certificate it signed"),
       new Row("tls.cert", "required", "this server's certificate (PEM, from `understudy tls issue`); a replaced file is used from the next connection on, no restart"),
       new Row("tls.key", "required", "this server's private key (PEM, PKCS#8 or EC/RSA; keep it 0600)"),

@@ -172,7 +172,8 @@ final class CoreLoop {
     Map<String, List<String>> unmet = new HashMap<>();
     for (App a : snap.apps().values()) {
       if (!a.servers().contains(agent.id())) continue;
-      List<String> miss = Resources.unmet(a.resources(), agent.inventory(), agent.config().address(), running.containsKey(a.tag()));
+      List<String> miss = new java.util.ArrayList<>(Resources.unmet(a.resources(), agent.inventory(), agent.config().address(), running.containsKey(a.tag())));
+      miss.addAll(agent.supervisor().agents().unmet(a)); // its resource agent is missing here, or refused it
       if (!miss.isEmpty()) unmet.put(a.tag(), miss);
     }
     Map<String, Input.LeaseSeen> leases = new HashMap<>();

@@ -212,7 +212,7 @@ public final class ApiServer implements Agent.Frontend {
     App a = App.create(s.tag(), s.type() == null ? AppType.CAPABLE : s.type(), s.command(), s.primary(), s.backups(),
         s.resources(), Boolean.TRUE.equals(s.autoFailback()), s.service(), s.attributes()).withManaged(s.managed());
     validate(a);
-    return a;
+    return agent.supervisor().agents().checkDefinition(a); // its resource agents as this server has them
   }
 
   private void validate(App a) {

@@ -18,7 +18,9 @@ final class AppAccounts {
 
   /** Who {@code app} runs as, or null for the agent's own user. */
   RunAs of(App app) throws IOException {
-    String user = app.command().user() != null ? app.command().user() : defaultUser;
+    // a resource agent runs as root unless its app names an account, as under Pacemaker: most of them add addresses,
+    // mount file systems, or switch to the service's own user themselves
+    String user = app.command().user() != null ? app.command().user() : ResourceAgents.of(app).isPresent() ? null : defaultUser;
     if (user == null) return null;
     String group = app.command().group() != null ? app.command().group() : app.command().user() != null ? null : defaultGroup;
     return RunAs.resolve(user, group);

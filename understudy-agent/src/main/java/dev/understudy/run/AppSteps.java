@@ -28,6 +28,9 @@ final class AppSteps {
   private final String agentUrl;
   private final Path dataDir;
 
+  /** How this server runs resource agents (its OCF root; which of them refused an app here). */
+  volatile ResourceAgents agents = new ResourceAgents(null);
+
   AppSteps(String self, String address, String agentUrl, Path dataDir) {
     this.self = self;
     this.address = address;
@@ -61,15 +64,45 @@ final class AppSteps {
     return all;
   }
 
-  /** Runs a resource's start then check; null when acquired, else why not. */
+  /**
+   * Everything released after the app's process is gone, in acquisition order: its managed resources, then (an agent
+   * app) its own agent, whose stop is run once more to prove it stopped (see {@link ResourceAgents}).
+   */
+  static List<ManagedResource> releasable(App app) {
+    List<ManagedResource> all = managedOf(app);
+    ResourceAgents.of(app).ifPresent(s -> all.add(ManagedResource.ofAgent(OWN_AGENT, app.command().argv(), app.command().stopTimeout())));
+    return all;
+  }
+
+  /** The name of the app's own agent among what is released. */
+  static final String OWN_AGENT = "(its agent)";
+
+  /** Runs a resource's start then check (an agent's start then monitor); null when acquired, else why not. */
   String acquire(App app, ManagedResource r, Path log) {
-    String started = runStep(app, r.start(), r.timeout(), log);
+    String started = runStep(app, r, "start", log);
     if (started != null) return "start " + started;
-    if (r.check() != null && !r.check().isEmpty()) {
-      String checked = runStep(app, r.check(), r.timeout(), log);
-      if (checked != null) return "check " + checked;
-    }
+    String checked = runStep(app, r, "monitor", log);
+    if (checked != null) return "check " + checked;
     return null;
+  }
+
+  /** One action of a managed resource (start, monitor as its check, stop): its command, or its agent's action. */
+  private String runStep(App app, ManagedResource r, String action, Path log) {
+    if (!r.byAgent()) {
+      List<String> argv = switch (action) {
+        case "start" -> r.start();
+        case "monitor" -> r.check();
+        default -> r.stop();
+      };
+      return runStep(app, argv, r.timeout(), log);
+    }
+    var spec = dev.understudy.model.AgentSpec.of(r.agent()).orElseThrow();
+    String instance = OWN_AGENT.equals(r.name()) ? app.tag() : app.tag() + "-" + r.name();
+    ResourceAgents.Action a = agents.action(spec, instance, action, r.timeout(), 0);
+    ProcessBuilder pb = new ProcessBuilder(ownGroup(a.argv()));
+    pb.environment().putAll(environment(app));
+    pb.environment().putAll(a.env());
+    return run(pb, a.argv(), r.timeout(), log);
   }
 
   /** Which account each app runs as on this server. */
@@ -81,7 +114,7 @@ final class AppSteps {
    */
   String runStep(App app, List<String> argv, long timeoutMs, Path log) {
     if (argv == null || argv.isEmpty()) return null;
-    ProcessBuilder pb = new ProcessBuilder(argv);
+    ProcessBuilder pb = new ProcessBuilder(ownGroup(argv));
     pb.environment().putAll(environment(app));
     return run(pb, argv, timeoutMs, log);
   }
@@ -90,7 +123,10 @@ final class AppSteps {
    * Runs one of the app's own commands (its health check, its stop command) as the app runs: its account, its clean
    * environment, its working directory. What the app's definition says runs with no more of the agent's than the app.
    */
-  String runAsApp(App app, List<String> argv, long timeoutMs, Path log) {
+  String runAsApp(App app, List<String> argv, long timeoutMs, Path log) { return runAsApp(app, argv, Map.of(), timeoutMs, log); }
+
+  /** As {@link #runAsApp(App, List, long, Path)}, with {@code extraEnv} added to the app's environment. */
+  String runAsApp(App app, List<String> argv, Map<String, String> extraEnv, long timeoutMs, Path log) {
     if (argv == null || argv.isEmpty()) return null;
     RunAs who;
     try {
@@ -101,11 +137,14 @@ final class AppSteps {
     List<String> cmd = new ArrayList<>();
     if (who != null) cmd.addAll(who.prefix());
     cmd.addAll(argv);
+    cmd = ownGroup(cmd);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     Path wd = workDir(app);
     if (Files.isDirectory(wd)) pb.directory(wd.toFile());
     pb.environment().clear();
-    pb.environment().putAll(RunAs.cleanEnvironment(who, wd, environment(app)));
+    Map<String, String> env = environment(app);
+    env.putAll(extraEnv);
+    pb.environment().putAll(RunAs.cleanEnvironment(who, wd, env));
     return run(pb, argv, timeoutMs, log);
   }
 
@@ -113,11 +152,25 @@ final class AppSteps {
     return app.command().workDir() != null ? Path.of(app.command().workDir()) : dataDir.resolve("apps").resolve(app.tag());
   }
 
+  private static final String SETSID = ProcessGroups.onPath("setsid");
+
+  /**
+   * {@code argv} in a process group of its own: in the agent's, a stop command's {@code kill 0} (a common idiom)
+   * signalled the agent itself, and a step that timed out could leave its children behind.
+   */
+  static List<String> ownGroup(List<String> argv) {
+    List<String> cmd = new ArrayList<>(argv.size() + 1);
+    cmd.add(SETSID);
+    cmd.addAll(argv);
+    return cmd;
+  }
+
   private static String run(ProcessBuilder pb, List<String> argv, long timeoutMs, Path log) {
     try {
       pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       Process p = pb.start();
       if (!p.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+        ProcessGroups.killGroup(p.pid(), "KILL"); // the step and whatever it started
         p.destroyForcibly();
         return String.join(" ", argv) + " timed out after " + timeoutMs + " ms";
       }
@@ -177,7 +230,19 @@ final class AppSteps {
         return false;
       }
     }
-    return runAsApp(app, h.command(), h.timeout(), dataDir.resolve("logs").resolve(app.tag() + ".log")) == null;
+    Path log = dataDir.resolve("logs").resolve(app.tag() + ".log");
+    if (ResourceAgents.isMonitor(h)) return monitor(app, h, log);
+    return runAsApp(app, h.command(), h.timeout(), log) == null;
+  }
+
+  /** An agent app's health: its agent's monitor (status) action, as the app runs, with the OCF environment. */
+  private boolean monitor(App app, dev.understudy.model.HealthCheck h, Path log) {
+    var spec = ResourceAgents.of(app).orElse(null);
+    if (spec == null) return false;
+    ResourceAgents.Action a = agents.action(spec, app.tag(), "monitor", h.timeout(), h.interval());
+    Map<String, String> env = new HashMap<>(a.env());
+    env.putAll(app.command().env() == null ? Map.of() : app.command().env());
+    return runAsApp(app, a.argv(), env, h.timeout(), log) == null;
   }
 
   static boolean tcpOpen(String host, int port) {
@@ -208,16 +273,19 @@ final class AppSteps {
    * kept in {@code stuck} and the others are still released.
    */
   boolean releaseAll(Proc proc, Path logFile) {
-    List<ManagedResource> m = AppSteps.managedOf(proc.app);
+    List<ManagedResource> m = AppSteps.releasable(proc.app);
     List<Integer> held = new ArrayList<>(proc.stuck);
     for (int i = proc.acquired - 1; i >= 0; i--) held.add(i);
+    // an agent app's own agent ran if its driver was spawned: its stop is confirmed before anything else is released
+    if (proc.agentToStop && m.size() > managedOf(proc.app).size() && !held.contains(m.size() - 1)) held.add(m.size() - 1);
+    proc.agentToStop = false;
     held.sort(java.util.Comparator.reverseOrder());
     proc.acquired = 0;
     proc.stuck.clear();
     for (int i : held) {
       ManagedResource r = m.get(i);
-      if (r.stop() == null || r.stop().isEmpty()) continue;
-      String err = runStep(proc.app, r.stop(), r.timeout(), logFile);
+      if (!r.byAgent() && (r.stop() == null || r.stop().isEmpty())) continue;
+      String err = runStep(proc.app, r, "stop", logFile);
       if (err != null) {
         LoggerFactory.getLogger(AppSteps.class).error("releasing {} of {} failed: {}", r.name(), proc.app.tag(), err);
         proc.stuck.add(i);

@@ -37,8 +37,10 @@ final class HealthRounds {
     for (Proc p : procs) {
       if (p.process == null || p.stopRequested) continue;
       if (startTimedOut(p, now)) continue;
-      HealthCheck h = p.app.command().health();
-      if (p.phase == Instance.Phase.STARTING && h == null) {
+      HealthCheck h = ResourceAgents.health(p.app);
+      // an agent app has started once its start action succeeded (its driver says so); then its monitor is its health
+      if (p.phase == Instance.Phase.STARTING && p.startedMarker != null && !java.nio.file.Files.exists(p.startedMarker)) continue;
+      if (p.phase == Instance.Phase.STARTING && (h == null || ResourceAgents.isMonitor(h))) {
         boolean healthy = p.app.service() == null || AppSteps.tcpOpen(address, p.app.service().appPort());
         if (healthy && p.process.isAlive()) running(p);
         continue;

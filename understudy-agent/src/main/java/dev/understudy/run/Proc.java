@@ -24,6 +24,10 @@ final class Proc {
   /** Managed resources whose release failed (indices into the app's managed list), retried until released. */
   final java.util.List<Integer> stuck = new java.util.concurrent.CopyOnWriteArrayList<>();
   volatile boolean startTimedOut;
+  /** An agent app's driver was spawned: its agent's stop is confirmed after the process is gone. */
+  volatile boolean agentToStop;
+  /** An agent app's start action succeeded when this file exists (null for a program). */
+  volatile java.nio.file.Path startedMarker;
   final String token = java.util.UUID.randomUUID().toString(); // the instance's credential for the client API
   final java.util.concurrent.CompletableFuture<Void> unloadRequested = new java.util.concurrent.CompletableFuture<>();
 

@@ -39,6 +39,10 @@ final class ProcessStop {
         // as the app's account: the stop command is part of the app, and gets no more of the agent's than the app
         String failed = steps.runAsApp(p.app, stopCmd, timeoutMs, dataDir.resolve("logs").resolve(p.app.tag() + ".log"));
         if (failed != null) log.warn("stop command of {} failed: {}", p.app.tag(), failed);
+      } else if (p.startedMarker != null) {
+        // an agent app: its driver runs the agent's stop action, which stops what the start started
+        ProcessHandle.of(p.pgid).ifPresent(ProcessHandle::destroy);
+        timeoutMs += 2000; // the driver's own bound is the stop timeout, rounded up to seconds
       } else {
         ProcessGroups.killGroup(p.pgid, "TERM");
         if (p.cgroup != null) AppCgroups.signalAll(p.cgroup, "TERM"); // those that left the group are the app's too

@@ -47,7 +47,7 @@ final class ResourceRelease {
     }
     proc.stopRequested = true;
     proc.phase = dev.understudy.decide.Instance.Phase.STOPPING;
-    List<ManagedResource> m = AppSteps.managedOf(proc.app);
+    List<ManagedResource> m = AppSteps.releasable(proc.app);
     String names = String.join(", ", proc.stuck.stream().map(i -> m.get(i).name()).toList());
     listener.releaseFailed(proc.app.tag(), proc.app.epoch(), "could not release " + names
         + " after stopping it; it stays here, stopping, and the release is retried every 2 s (see its log)");

@@ -55,6 +55,7 @@ public final class Supervisor implements AutoCloseable {
   private final Path dataDir;
   private final AppSteps steps;
   private final Path launchScript;
+  private final Spawner spawner;
   private final Fence fence;
   private final ProcessStop stopper;
   private final ResourceRelease release;
@@ -71,9 +72,6 @@ public final class Supervisor implements AutoCloseable {
    * them (and the agent's lease renewals) late. Resources that take seconds to acquire hold a launcher meanwhile.
    */
   private final ExecutorService launchers = Executors.newFixedThreadPool(LAUNCHERS, r -> daemon(r, "launcher"));
-  /** Found on PATH once: a spawn by bare name tries every PATH entry in turn (nine failed execs each here). */
-  private static final String SETSID = ProcessGroups.onPath("setsid");
-  private static final String SH = ProcessGroups.onPath("sh");
   private static final int LAUNCHERS = Math.max(2, Runtime.getRuntime().availableProcessors());
   private volatile BooleanSupplier readyToSpawn = () -> true;
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "health"));
@@ -112,6 +110,7 @@ public final class Supervisor implements AutoCloseable {
     Files.createDirectories(run);
     Files.createDirectories(dataDir.resolve("logs"));
     this.launchScript = run.resolve("launch.sh");
+
     try (InputStream in = Supervisor.class.getResourceAsStream("launch.sh")) {
       Files.copy(in, launchScript, StandardCopyOption.REPLACE_EXISTING);
     }
@@ -122,6 +121,7 @@ public final class Supervisor implements AutoCloseable {
     fence.killLeftover();
     ProcessGroups.killLeftovers(dataDir.resolve("run"));
     this.cgroups = AppCgroups.forAgent(dataDir).orElse(null);
+    this.spawner = new Spawner(steps, new AgentDriver(run, dataDir.resolve("apps")), launchScript, cgroups, fence, dataDir, runUntil);
     fence.start();
   }
 
@@ -297,53 +297,7 @@ public final class Supervisor implements AutoCloseable {
           });
           return;
         }
-        // setsid: the launcher leads a new process group (pgid = its pid), which the fence guards before the program
-        // is allowed to run: a launcher told nothing (the agent froze or died right after spawning it) runs nothing.
-        RunAs who = steps.accounts.of(app);
-        List<String> cmd = new ArrayList<>(List.of(SETSID, SH, launchScript.toString(), "--"));
-        if (who != null) cmd.addAll(who.prefix());
-        cmd.addAll(app.command().argv());
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        Path wd = steps.workDir(app);
-        Files.createDirectories(wd);
-        if (who != null && app.command().workDir() == null) AppAccounts.give(wd, who); // its own working directory
-        pb.directory(wd.toFile());
-        pb.environment().clear();
-        pb.environment().putAll(RunAs.cleanEnvironment(who, wd, steps.environment(app)));
-        pb.environment().put("UNDERSTUDY_APP_TOKEN", proc.token);
-        if (proc.standby) pb.environment().put("UNDERSTUDY_STANDBY", "1");
-        pb.redirectErrorStream(true);
-        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
-        // the cgroup exists before the spawn and holds the launcher before it is told "go": whatever the program starts
-        // is born inside it
-        Path cg = cgroups == null ? null : cgroups.create(app.tag());
-        Process p = pb.start();
-        // The JDK keeps a pipe end per child even with output redirected to a file: 1,000 apps held 1,000 descriptors,
-        // and every spawn got slower (a child closes each inherited descriptor before exec: 500 spawns took 2.7 s with
-        // 2,000 open, 1.2 s with none), and an agent under the usual limit of 1,024 would fail to start more.
-        p.getInputStream().close();
-        p.getErrorStream().close();
-        proc.pgid = p.pid();
-        proc.process = p;
-        ProcessGroups.writePidFile(dataDir.resolve("run").resolve(app.tag() + ".pid"), p.pid());
-        boolean guarded = true;
-        if (cg != null) {
-          try {
-            AppCgroups.join(cg, p.pid());
-            proc.cgroup = cg;
-          } catch (IOException e) {
-            log.error("cannot put {} in its cgroup {}: {}", app.tag(), cg, e.toString());
-            guarded = false;
-          }
-        }
-        guarded = guarded && fence.guard(p.pid(), proc.cgroup, runUntil.getAsLong());
-        try (OutputStream go = p.getOutputStream()) {
-          if (guarded) go.write("go\n".getBytes(StandardCharsets.US_ASCII));
-        } catch (IOException e) {
-          guarded = false; // the launcher is already gone; onExit reports it
-        }
-        if (!guarded) log.error("the fence cannot guard {}: not running it (its launcher exits)", app.tag());
-        else log.info("started {} (epoch {}{}) as process group {}", app.tag(), app.epoch(), proc.standby ? ", warm standby" : "", p.pid());
+        Process p = spawner.spawn(proc, out);
         p.onExit().thenRun(() -> onExit(proc));
       }
       listener.changed();
@@ -363,6 +317,15 @@ public final class Supervisor implements AutoCloseable {
 
   /** The account apps run as when their command names none ({@code apps.user}, {@code apps.group}); null: the agent's. */
   public void defaultAccount(String user, String group) { steps.accounts.setDefault(user, group); }
+
+  /** Where this server's OCF resource agents are ({@code apps.ocfRoot}; default /usr/lib/ocf). */
+  public void ocfRoot(Path root) { steps.agents = new ResourceAgents(root); }
+
+  /** Resource agents from elsewhere (tests: an init.d of their own). */
+  void agents(ResourceAgents agents) { steps.agents = agents; }
+
+  /** How this server runs resource agents, and which apps they refused here. */
+  public ResourceAgents agents() { return steps.agents; }
 
   private void fail(Proc proc, String why) {
     log.error("cannot start {}: {}", proc.app.tag(), why);
@@ -387,6 +350,10 @@ public final class Supervisor implements AutoCloseable {
       fenceKills.accept(proc.app.tag(), proc.app.epoch());
     }
     else log.warn("{} exited on its own (code {})", proc.app.tag(), code);
+    if (!fenced && proc.startedMarker != null && proc.phase == Instance.Phase.STARTING && steps.agents.startRefused(proc.app, code)) {
+      proc.agentToStop = false; // it refused to start: there is nothing of it to stop
+      listener.startFailed(proc.app.tag(), proc.app.epoch(), steps.agents.unmet(proc.app).get(0));
+    }
     release.thenFinish(proc, () -> {
       listener.exited(proc.app.tag(), proc.app.epoch(), !fenced, code);
       listener.changed();

@@ -1,6 +1,7 @@
 package dev.understudy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.understudy.testing.Ports;
@@ -169,5 +170,64 @@ class AppFilesTest {
     assertThat(vipAlone.exit()).isEqualTo(2);
     assertThat(vipAlone.err()).contains("--vip needs --port");
     assertThat(lc.client("s1").find("/api/v1/apps/x")).isNull();
+  }
+
+  /**
+   * #22: an OCF resource agent as the app, defined in a file: its parameters are checked against its meta-data when it
+   * is defined (an unknown or a missing required one is an error naming it), its advised timeouts fill in those the
+   * file leaves out, and it is started, moved and stopped through its own actions. Debian's Dummy and IPaddr2.
+   */
+  @Test
+  void anOcfAgentAppIsCheckedAgainstItsMetaDataAndRunsThroughItsActions() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/lib/ocf/resource.d/heartbeat/Dummy")), "resource-agents is not installed");
+    Path noIp = Files.writeString(dir.resolve("vip.yaml"), """
+        tag: vip
+        command: {argv: ["ocf:heartbeat:IPaddr2", "cidr_netmask=24"]}
+        primary: s1
+        backups: [s2]
+        """);
+    CliRun missing = cli("app", "apply", "-f", noIp.toString());
+    assertThat(missing.exit()).as(missing.err()).isEqualTo(2);
+    assertThat(missing.err()).contains("command.argv").contains("ocf:heartbeat:IPaddr2 needs ip=...");
+    Path typo = Files.writeString(dir.resolve("typo-ocf.yaml"), """
+        tag: dummy
+        command: {argv: ["ocf:heartbeat:Dummy", "stat=/tmp/x"]}
+        primary: s1
+        backups: [s2]
+        """);
+    CliRun unknown = cli("app", "apply", "-f", typo.toString());
+    assertThat(unknown.exit()).isEqualTo(2);
+    assertThat(unknown.err()).contains("ocf:heartbeat:Dummy has no parameter stat").contains("it has state, fake");
+
+    Path state = dir.resolve("dummy.state");
+    Path good = Files.writeString(dir.resolve("dummy.yaml"), """
+        tag: dummy
+        command:
+          argv: ["ocf:heartbeat:Dummy", "state=%s"]
+          health: {intervalMs: 500}
+        primary: s1
+        backups: [s2]
+        """.formatted(state));
+    CliRun applied = cli("app", "apply", "-f", good.toString());
+    assertThat(applied.exit()).as(applied.err()).isZero();
+    awaitRunningOn("dummy", "s1");
+    assertThat(state).as("Dummy's start ran").exists();
+    assertThat(cli("app", "export", "dummy").out()).as("the agent's advised timeouts").contains("startTimeoutMs: 20000")
+        .contains("stopTimeoutMs: 20000");
+    assertThat(cli("app", "apply", "-f", good.toString(), "--dry-run").out()).as("the file again is no change").contains("unchanged dummy");
+
+    assertThat(cli("app", "move", "dummy", "s2").exit()).isZero();
+    awaitRunningOn("dummy", "s2");
+    assertThat(state).exists();
+    assertThat(cli("app", "remove", "dummy").exit()).isZero();
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> lc.client("s1").find("/api/v1/apps/dummy") == null);
+    assertThat(state).as("its stop ran").doesNotExist();
+  }
+
+  void awaitRunningOn(String tag, String server) {
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+      JsonNode a = lc.client("s1").find("/api/v1/apps/" + tag);
+      return a != null && server.equals(a.path("host").asText()) && "RUNNING".equals(a.path("state").asText());
+    });
   }
 }

@@ -387,4 +387,22 @@ class SupervisorTest extends SupervisorFixture {
     sup.leaseMoved();
     assertThat(changes.get()).as("once").isEqualTo(before + 1);
   }
+
+  /**
+   * Found by AppFilesTest: a stop command of {@code kill -TERM 0} (a common idiom) ran in the agent's own process group
+   * and stopped the agent. Stop and health commands now run in a group of their own.
+   */
+  @Test
+  void theStopCommandRunsInAProcessGroupOfItsOwn() throws Exception {
+    start();
+    Path groupFile = dir.resolve("stop-pgid");
+    App a = App.create("kill0", AppType.CAPABLE, new Command(List.of("bash", "-c", "echo $$ > pid; exec sleep 1000"), null, Map.of(),
+        List.of("sh", "-c", "ps -o pgid= -p $$ > " + groupFile + "; kill -TERM 0"), 2000L), "s1", List.of("s2"), List.of(), false, null, Map.of());
+    sup.start(a);
+    childPid("kill0");
+    sup.stop("kill0", "test");
+    await().atMost(Duration.ofSeconds(10)).until(() -> sup.instances().isEmpty());
+    String agentGroup = Files.readString(Path.of("/proc/self/stat")).replaceAll("^.*\\) ", "").split(" ")[2];
+    assertThat(Files.readString(groupFile).trim()).as("not the agent's process group").isNotEqualTo(agentGroup);
+  }
 }

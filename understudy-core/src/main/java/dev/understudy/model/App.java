@@ -74,6 +74,11 @@ public record App(
         stateReason, target, displaced, attributes, resets, version);
   }
 
+  public App withCommand(Command c) {
+    return new App(tag, type, c, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
+        stateReason, target, displaced, attributes, resets, version);
+  }
+
   public App withVersion(long v) {
     return new App(tag, type, command, host, primary, backups, resources, managed, autoFailback, service, epoch, state,
         stateReason, target, displaced, attributes, resets, v);

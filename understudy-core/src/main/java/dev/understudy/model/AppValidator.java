@@ -28,6 +28,13 @@ public final class AppValidator {
     if (c.argv().stream().anyMatch(s -> s == null || s.indexOf('\0') >= 0)) {
       throw new InvalidAppException("command.argv", "must not contain null or NUL characters");
     }
+    try {
+      if (AgentSpec.of(c.argv()).isPresent() && c.stopCommand() != null && !c.stopCommand().isEmpty()) {
+        throw new InvalidAppException("command.stopCommand", c.argv().get(0) + " is stopped by its own stop action: leave stopCommand out");
+      }
+    } catch (IllegalArgumentException e) {
+      throw new InvalidAppException("command.argv", e.getMessage());
+    }
     if (c.startTimeoutMs() != null && (c.startTimeoutMs() < 100 || c.startTimeoutMs() > 3_600_000)) {
       throw new InvalidAppException("command.startTimeoutMs", "must be between 100 and 3600000 (got " + c.startTimeoutMs() + ")");
     }
@@ -55,7 +62,12 @@ public final class AppValidator {
     HealthCheck h = c.health();
     if (h != null) {
       int kinds = (h.port() != null ? 1 : 0) + (h.http() != null ? 1 : 0) + (h.command() != null ? 1 : 0);
-      if (kinds != 1) throw new InvalidAppException("command.health", "needs exactly one of port, http or command");
+      boolean agent = AgentSpec.named(c.argv());
+      // an agent app's health without a probe of its own is its agent's monitor action, at this interval and timeout
+      if (kinds > 1 || (kinds == 0 && !agent)) {
+        throw new InvalidAppException("command.health", agent ? "needs at most one of port, http or command (none: the agent's monitor)"
+            : "needs exactly one of port, http or command");
+      }
       if (h.port() != null && (h.port() < 1 || h.port() > 65535)) throw new InvalidAppException("command.health.port", "must be 1-65535");
       if (h.http() != null && !h.http().matches("https?://.+")) throw new InvalidAppException("command.health.http", "must be an http:// URL");
       if (h.command() != null && h.command().isEmpty()) throw new InvalidAppException("command.health.command", "must name a program");
@@ -94,7 +106,21 @@ public final class AppValidator {
         throw new InvalidAppException("managed", "each managed resource needs a name of 1-64 of A-Z a-z 0-9 . _ -");
       }
       if (!names.add(m.name())) throw new InvalidAppException("managed", "names " + m.name() + " twice");
-      if (m.start() == null || m.start().isEmpty()) throw new InvalidAppException("managed", m.name() + " needs a start command");
+      if (m.byAgent()) {
+        boolean commands = (m.start() != null && !m.start().isEmpty()) || (m.stop() != null && !m.stop().isEmpty())
+            || (m.check() != null && !m.check().isEmpty());
+        if (commands) throw new InvalidAppException("managed", m.name() + ": give either agent or start/stop/check, not both");
+        try {
+          if (AgentSpec.of(m.agent()).isEmpty()) {
+            throw new InvalidAppException("managed", m.name() + ": agent must start with ocf:, lsb: or systemd: (got " + quote(m.agent().get(0)) + ")");
+          }
+        } catch (IllegalArgumentException e) {
+          throw new InvalidAppException("managed", m.name() + ": " + e.getMessage());
+        }
+        argv("managed", m.agent());
+      } else if (m.start() == null || m.start().isEmpty()) {
+        throw new InvalidAppException("managed", m.name() + " needs a start command (or an agent)");
+      }
       argv("managed", m.start());
       argv("managed", m.stop());
       argv("managed", m.check());

@@ -37,6 +37,11 @@ public record Command(List<String> argv, String workDir, Map<String, String> env
     return new Command(argv, workDir, env, stopCommand, stopTimeoutMs, health, startTimeoutMs, user, group);
   }
 
+  /** The same command with these start and stop timeouts. */
+  public Command withTimeouts(Long startMs, Long stopMs) {
+    return new Command(argv, workDir, env, stopCommand, stopMs, health, startMs, user, group);
+  }
+
   public long stopTimeout() { return stopTimeoutMs == null ? DEFAULT_STOP_TIMEOUT_MS : stopTimeoutMs; }
 
   public long startTimeout() { return startTimeoutMs == null ? DEFAULT_START_TIMEOUT_MS : startTimeoutMs; }
