@@ -34,6 +34,13 @@ final class ProcessStop {
       unloaded = awaitGroupGone(p, timeoutMs);
       if (!unloaded) log.warn("{} did not unload itself within {} ms; stopping it", p.app.tag(), timeoutMs);
     }
+    if (!unloaded && !p.process.isAlive()) {
+      // Its program is gone already (the fence killed it while this agent was frozen, or it crashed a moment ago):
+      // there is nothing to ask to stop, and a stop command could only do harm. One that acts on shared state
+      // (pg_ctl reads the pid file in a data directory every server sees) stopped the instance another server had
+      // started since. What is left of the group is killed below.
+      unloaded = true;
+    }
     if (!unloaded) {
       if (stopCmd != null && !stopCmd.isEmpty()) {
         // as the app's account: the stop command is part of the app, and gets no more of the agent's than the app
