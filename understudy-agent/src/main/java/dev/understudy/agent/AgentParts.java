@@ -41,16 +41,19 @@ final class AgentParts {
   static void gauges(Agent a, Metrics metrics, LeaseBatcher batcher) {
     var keeper = a.leaseKeeper();
     var forwarder = a.forwarder();
-    if (a.kernelRoutes() != null) metrics.gauge("understudy_kernel_route_errors_total", a.kernelRoutes()::errors);
+    // counts only grow: Prometheus counters (exposed with _total), so rate() and increase() work on them
+    if (a.kernelRoutes() != null) metrics.counter("understudy_kernel_route_errors", a.kernelRoutes()::errors);
     metrics.gauge("understudy_forwarded_connections_open", forwarder::openConnections);
-    metrics.gauge("understudy_forwarded_connections_total", forwarder::forwardedConnections);
+    metrics.counter("understudy_forwarded_connections", forwarder::forwardedConnections);
     metrics.gauge("understudy_lease_remaining_seconds", () -> keeper.remainingMillis() / 1000.0);
-    metrics.gauge("understudy_lease_renewals_batched_total", keeper::batchedRenewals);
-    metrics.gauge("understudy_lease_renewals_direct_total", keeper::directRenewals);
-    metrics.gauge("understudy_lease_batch_entries_total", batcher::entries);
+    metrics.counter("understudy_lease_renewals_batched", keeper::batchedRenewals);
+    metrics.counter("understudy_lease_renewals_direct", keeper::directRenewals);
+    metrics.counter("understudy_lease_batch_entries", batcher::entries);
     metrics.gauge("understudy_db_replica_stalled", () -> a.replicaStalled() ? 1 : 0);
+    // 0: this server cannot reach a majority (no lease), or its replica stalled: status says so too (exit code 4)
+    metrics.gauge("understudy_view_current", () -> Boolean.TRUE.equals(a.standing().get("current")) ? 1 : 0);
     metrics.gauge("understudy_apps_running_here", () -> a.supervisor().instances().size());
-    metrics.gauge("understudy_heartbeat_rejected_packets", a.heartbeat()::rejectedPackets);
-    metrics.gauge("understudy_disk_pulse_errors_total", a::diskErrors);
+    metrics.counter("understudy_heartbeat_rejected_packets", a.heartbeat()::rejectedPackets);
+    metrics.counter("understudy_disk_pulse_errors", a::diskErrors);
   }
 }

@@ -42,6 +42,11 @@ public final class Metrics {
     Gauge.builder(name, value).register(registry);
   }
 
+  /** A count kept elsewhere that only grows, as a Prometheus counter ({@code name_total}). */
+  void counter(String name, Supplier<Number> value) {
+    io.micrometer.core.instrument.FunctionCounter.builder(name, value, v -> v.get().doubleValue()).register(registry);
+  }
+
   void commitTook(Duration d) { commit.record(d); }
 
   void leaderChanged() { leaderChanges.increment(); }

@@ -5,7 +5,6 @@ import dev.understudy.model.Keys;
 import dev.understudy.store.Json;
 import dev.understudy.store.Op;
 import dev.understudy.store.Store;
-import dev.understudy.store.StoreUnavailableException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
@@ -15,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -24,72 +22,130 @@ import org.slf4j.LoggerFactory;
 /**
  * Delivers events to the operator's notifiers (FIG. 7A 810, FIG. 8 902): a webhook (HTTP POST of the event as JSON,
  * with a timeout and retries) and a command hook (the event in UNDERSTUDY_EVENT_* variables and as JSON on stdin, as
- * keepalived's and Pacemaker's alert agents get it). Every agent sees every event; a compare-and-set on
- * {@code notified/NOTIFIER/EVENT} elects the one agent that delivers it, so each notifier gets each event once.
+ * keepalived's and Pacemaker's alert agents get it). At least once, never lost to one agent's death: every agent sees
+ * every event; a compare-and-set on {@code notified/NOTIFIER/EVENT} elects the agent that delivers it, which marks it
+ * delivered once the notifier took it. A claim still not delivered after {@link #takeover} (its agent died, or the
+ * notifier was down through its retries) is claimed again, by any agent, and delivered again, until an hour after the
+ * event. A receiver drops duplicates by the event's id ({@code X-Understudy-Event-Id}, {@code UNDERSTUDY_EVENT_ID}).
  * Delivery runs on its own thread and never blocks the agent.
  */
 final class Notifier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Notifier.class);
+  /** Past this an undelivered event is given up (logged): a page an hour late is noise. */
+  static final Duration GIVE_UP_AFTER = Duration.ofHours(1);
 
   private final String self;
   private final Store store;
   private final AgentConfig.NotifyConfig cfg;
-  private final ExecutorService pool = Executors.newSingleThreadExecutor(r -> {
+  private final Duration takeover;
+  private final java.util.concurrent.ScheduledExecutorService pool = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "notifier");
     t.setDaemon(true);
     return t;
   });
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  Notifier(String self, Store store, AgentConfig.NotifyConfig cfg) {
+  Notifier(String self, Store store, AgentConfig.NotifyConfig cfg) { this(self, store, cfg, Duration.ofSeconds(60)); }
+
+  /** {@code takeover}: how long a claim may stay undelivered before another agent claims the event again. */
+  Notifier(String self, Store store, AgentConfig.NotifyConfig cfg, Duration takeover) {
     this.self = self;
     this.store = store;
     this.cfg = cfg;
+    this.takeover = takeover;
   }
 
   static String claimKey(String notifier, Event e) { return "notified/" + notifier + "/" + e.id(); }
+
+  /** Who holds the delivery of an event to a notifier, and whether the notifier has taken it. */
+  record Claim(String by, long atMillis, boolean delivered) {}
 
   /** Called for every event this replica applies. */
   void onEvent(Event e) {
     if (cfg == null) return;
     if (cfg.kinds() != null && !cfg.kinds().isEmpty() && !cfg.kinds().contains(e.kind())) return;
-    pool.execute(() -> {
-      if (cfg.webhook() != null && claim("webhook", e)) webhook(e);
-      if (cfg.command() != null && !cfg.command().isEmpty() && claim("command", e)) command(e);
-    });
+    if (cfg.webhook() != null) schedule("webhook", e, 0);
+    if (cfg.command() != null && !cfg.command().isEmpty()) schedule("command", e, 0);
   }
 
-  private boolean claim(String notifier, Event e) {
+  private void schedule(String notifier, Event e, long delayMs) {
     try {
-      return store.txn(List.of(Op.create(claimKey(notifier, e), Json.write(Map.of("by", self))))).ok();
-    } catch (StoreUnavailableException ex) {
-      return false; // outcome unknown: another agent may have it; at most once beats twice for a page at 3 a.m.
+      pool.schedule(() -> attempt(notifier, e), delayMs, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // the agent is closing: the others (or its next life's takeover) deliver
     }
   }
 
-  private void webhook(Event e) {
+  /** Claims the event for {@code notifier} (first, or again once a claim went stale), delivers it, marks it delivered. */
+  private void attempt(String notifier, Event e) {
+    long now = System.currentTimeMillis();
+    if (now - e.timeMillis() > GIVE_UP_AFTER.toMillis()) {
+      log.error("{} never took event {} ({}) within {}; given up", notifier, e.id(), e.kind(), GIVE_UP_AFTER);
+      return;
+    }
+    String key = claimKey(notifier, e);
+    long claimVersion;
+    try {
+      var cur = store.localGet(key);
+      if (cur.isPresent()) {
+        Claim c = Json.read(cur.get().value(), Claim.class);
+        if (c.delivered()) return;
+        long age = now - c.atMillis();
+        if (age < takeover.toMillis()) { // held by a live claim: look again once it would be stale
+          schedule(notifier, e, takeover.toMillis() - age + 100);
+          return;
+        }
+        claimVersion = cur.get().version();
+      } else {
+        claimVersion = 0;
+      }
+      var r = store.txn(List.of(Op.put(key, Json.write(new Claim(self, now, false)), claimVersion)));
+      if (!r.ok()) { // another agent claimed it first: look again in case it never delivers
+        schedule(notifier, e, takeover.toMillis() + 100);
+        return;
+      }
+    } catch (RuntimeException ex) { // a StoreUnavailableException among them: the outcome is unknown
+      schedule(notifier, e, takeover.toMillis()); // the outcome is unknown: at least once may mean twice
+      return;
+    }
+    boolean taken = notifier.equals("webhook") ? webhook(e) : command(e);
+    if (taken) {
+      try {
+        store.txn(List.of(Op.put(key, Json.write(new Claim(self, System.currentTimeMillis(), true)))));
+      } catch (RuntimeException ex) { // a StoreUnavailableException among them: the outcome is unknown
+        log.warn("event {} went to the {} but could not be marked delivered: it may be delivered again", e.id(), notifier);
+      }
+    } else {
+      schedule(notifier, e, takeover.toMillis() + 100); // this agent or another tries again once the claim is stale
+    }
+  }
+
+  /** True once the webhook answered 2xx. */
+  private boolean webhook(Event e) {
     Duration timeout = Durations.parse("notifications.webhookTimeout", AgentConfig.or(cfg.webhookTimeout(), "2s"));
     int retries = cfg.webhookRetries() == null ? 3 : cfg.webhookRetries();
     String body = Json.write(e);
     for (int attempt = 0; attempt <= retries; attempt++) {
       try {
         HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(cfg.webhook())).timeout(timeout)
-            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-            HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() < 300) return;
+            .header("Content-Type", "application/json").header("X-Understudy-Event-Id", e.id())
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding());
+        if (r.statusCode() < 300) return true;
         log.warn("webhook answered {} for event {}", r.statusCode(), e.id());
       } catch (IOException ex) {
         log.warn("webhook failed for event {}: {}", e.id(), ex.getMessage());
       } catch (InterruptedException ex) {
         Thread.currentThread().interrupt();
-        return;
+        return false;
       }
-      sleep(200L << attempt);
+      if (attempt < retries) sleep(200L << attempt);
     }
-    log.error("webhook gave up on event {} after {} attempts", e.id(), retries + 1);
+    log.error("webhook did not take event {} after {} attempts; it is tried again in {}", e.id(), retries + 1, takeover);
+    return false;
   }
 
-  private void command(Event e) {
+  /** True once the command exited 0. */
+  private boolean command(Event e) {
     try {
       ProcessBuilder pb = new ProcessBuilder(cfg.command()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
       Map<String, String> env = pb.environment();
@@ -106,11 +162,16 @@ final class Notifier implements AutoCloseable {
       if (!p.waitFor(30, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         log.warn("notify command timed out on event {}", e.id());
+        return false;
       }
+      if (p.exitValue() != 0) log.warn("notify command exited with {} on event {}", p.exitValue(), e.id());
+      return p.exitValue() == 0;
     } catch (IOException ex) {
       log.warn("notify command failed on event {}: {}", e.id(), ex.getMessage());
+      return false;
     } catch (InterruptedException ex) {
       Thread.currentThread().interrupt();
+      return false;
     }
   }
 

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "understudy", mixinStandardHelpOptions = true, version = "understudy 0.1.0",
     description = "Application failover cluster manager. Start with: understudy demo",
     subcommands = {AgentCommand.class, LocalCommand.class, StatusCommand.class, AppCommand.class, ServerCommand.class,
-        EventsCommand.class, WhyCommand.class, TlsCommand.class, ConfigCommand.class, MaintenanceCommand.Mode.class, SnapshotCommand.class, SimulateCommand.class, DemoCommand.class, HelloService.class, CommandLine.HelpCommand.class},
+        EventsCommand.class, WhyCommand.class, TlsCommand.class, ConfigCommand.class, MaintenanceCommand.Mode.class, SnapshotCommand.class, SimulateCommand.class, DemoCommand.class, HelloService.class, DistFiles.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 the cluster refused or failed the request, 2 bad usage or input,",
         "3 (simulate) some app would find no server, 4 (status) the answering agent's view is not current."})
 public final class Main {

@@ -26,6 +26,8 @@ final class Proc {
   volatile boolean startTimedOut;
   /** An agent app's driver was spawned: its agent's stop is confirmed after the process is gone. */
   volatile boolean agentToStop;
+  /** Its death at the fence's deadline was reported (once, whichever of its exit and a stop request came first). */
+  volatile boolean fenceKillReported;
   /** An agent app's start action succeeded when this file exists (null for a program). */
   volatile java.nio.file.Path startedMarker;
   final String token = java.util.UUID.randomUUID().toString(); // the instance's credential for the client API

@@ -345,10 +345,7 @@ public final class Supervisor implements AutoCloseable {
     // in a restart window moved the app away as a crash loop.
     boolean fenced = ticker.nanos() + FENCE_EARLY_NANOS >= fence.deadlineSent();
     stopper.killAndVerifyGone(proc);
-    if (fenced) {
-      log.warn("{} was killed at the fence's deadline (the lease ran out, or the fence died), not crashed", proc.app.tag());
-      fenceKills.accept(proc.app.tag(), proc.app.epoch());
-    }
+    if (fenced) reportFenceKill(proc);
     else log.warn("{} exited on its own (code {})", proc.app.tag(), code);
     if (!fenced && proc.startedMarker != null && proc.phase == Instance.Phase.STARTING && steps.agents.startRefused(proc.app, code)) {
       proc.agentToStop = false; // it refused to start: there is nothing of it to stop
@@ -358,6 +355,15 @@ public final class Supervisor implements AutoCloseable {
       listener.exited(proc.app.tag(), proc.app.epoch(), !fenced, code);
       listener.changed();
     });
+  }
+
+  private void reportFenceKill(Proc proc) {
+    synchronized (proc) {
+      if (proc.fenceKillReported) return;
+      proc.fenceKillReported = true;
+    }
+    log.warn("{} was killed at the fence's deadline (the lease ran out, or the fence died), not crashed", proc.app.tag());
+    fenceKills.accept(proc.app.tag(), proc.app.epoch());
   }
 
   /** Forget the process only once its whole group is verified gone: until then the app still counts as here. */
@@ -382,6 +388,9 @@ public final class Supervisor implements AutoCloseable {
       log.info("stopping {} (epoch {}): {}", tag, p.app.epoch(), reason);
       if (p.process == null) return; // still acquiring resources: launch() sees stopRequested, releases and reports
     }
+    // An agent that wakes from a freeze past its lease asks its apps to stop before it hears of their exits: one already
+    // dead past the fence's deadline was the fence's kill (status and the fence-kill count say so), not this stop's.
+    if (!p.process.isAlive() && ticker.nanos() + FENCE_EARLY_NANOS >= fence.deadlineSent()) reportFenceKill(p);
     workers.execute(() -> doStop(p));
     listener.changed();
   }

@@ -204,4 +204,35 @@ class LocalClusterTest {
     assertThat(lc.client("s1").get("/api/v1/apps").size()).isEqualTo(before);
   }
 
+  /**
+   * #24: the shipped Grafana dashboard and Prometheus alert rules use only metrics that exist. Read after this class's
+   * failovers, failbacks and fence kills, from every agent, so the series created by those events are there too.
+   */
+  /** Metric names the agents exposed after each test (an agent killed and restarted starts its counts again). */
+  static final java.util.Set<String> exposed = new java.util.concurrent.ConcurrentSkipListSet<>();
+
+  @org.junit.jupiter.api.AfterEach
+  void collectExposedMetrics() {
+    for (String id : lc.ids()) {
+      if (!lc.running(id)) continue;
+      String scrape = String.valueOf(Http.get(lc.apiUrl(id) + "/metrics"));
+      for (String line : scrape.split("\n")) {
+        if (!line.isEmpty() && !line.startsWith("#")) exposed.add(line.split("[{ ]")[0]);
+      }
+    }
+  }
+
+  @Test
+  @Order(8)
+  void theDashboardAndAlertRulesUseOnlyMetricsThatExist() throws Exception {
+    collectExposedMetrics();
+    Path monitoring = Path.of("..", "monitoring");
+    java.util.Set<String> used = new java.util.TreeSet<>();
+    for (String file : List.of("grafana-dashboard.json", "alerts.yml")) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("understudy_[a-z_]+").matcher(Files.readString(monitoring.resolve(file)));
+      while (m.find()) used.add(m.group());
+    }
+    assertThat(used).as("the dashboard and the alerts use metrics").hasSizeGreaterThan(10);
+    assertThat(exposed).as("every metric the dashboard and alerts use, in " + exposed).containsAll(used);
+  }
 }

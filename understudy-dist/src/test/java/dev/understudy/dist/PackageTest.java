@@ -1,0 +1,133 @@
+package dev.understudy.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * #23: the release installs and runs with nothing of the build. packaging/build makes the tarball and the Debian
+ * package from the jar; each is unpacked into a fresh directory, and the installed files (not the source tree, not
+ * Maven) run {@code understudy --version} and a 3-agent local cluster. The package's metadata, unit, man page,
+ * completion and example config are checked.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PackageTest {
+  static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  final Path work = Path.of("target", "package-test-" + System.nanoTime()).toAbsolutePath();
+  Path tarball;
+  Path deb;
+
+  @BeforeAll
+  void build() throws Exception {
+    assumeTrue(Files.isRegularFile(ROOT.resolve("understudy-agent/target/understudy.jar")),
+        "the agent's jar is not built (mvn -B package builds it before this module)");
+    Files.createDirectories(work);
+    Result r = run(work, Map.of(), ROOT.resolve("packaging/build").toString(), work.resolve("release").toString());
+    assertThat(r.code).as(r.out).isZero();
+    for (String line : r.out.split("\n")) {
+      if (line.endsWith(".tar.gz")) tarball = Path.of(line.trim());
+      if (line.endsWith(".deb")) deb = Path.of(line.trim());
+    }
+    assertThat(tarball).as(r.out).isNotNull();
+  }
+
+  @Test
+  void theTarballRunsAClusterFromAFreshDirectory() throws Exception {
+    Path into = Files.createDirectories(work.resolve("fresh-dir"));
+    assertThat(run(into, Map.of(), "tar", "-xzf", tarball.toString()).code).isZero();
+    Path top;
+    try (var s = Files.list(into)) {
+      top = s.findFirst().orElseThrow();
+    }
+    assertThat(top.resolve("LICENSE")).exists();
+    Path understudy = top.resolve("usr/bin/understudy");
+    Result version = run(into, Map.of(), understudy.toString(), "--version");
+    assertThat(version.code).as(version.out).isZero();
+    assertThat(version.out).startsWith("understudy ");
+
+    // a real 3-agent cluster from the installed files, on its own ports
+    Path cluster = into.resolve("cluster");
+    String base = String.valueOf(20_000 + (int) (ProcessHandle.current().pid() % 20_000));
+    Result up = run(into, Map.of(), understudy.toString(), "local", "up", "--servers", "3", "--dir", cluster.toString(), "--base-port", base);
+    try {
+      assertThat(up.code).as(up.out).isZero();
+      Result status = run(into, Map.of(), understudy.toString(), "status", "--agent", "http://127.0.0.11:" + base);
+      assertThat(status.code).as(status.out).isZero();
+      assertThat(status.out).contains("s1").contains("s2").contains("s3");
+      java.util.Properties env = new java.util.Properties();
+      try (var in = Files.newInputStream(cluster.resolve("cluster.env"))) {
+        env.load(in);
+      }
+      Result add = run(into, Map.of("UNDERSTUDY_TOKEN", env.getProperty("UNDERSTUDY_TOKEN")), understudy.toString(), "app", "add", "sleeper", "--primary", "s1", "--backup", "s2",
+          "--agent", "http://127.0.0.11:" + base, "--", "sleep", "100000");
+      assertThat(add.code).as(add.out).isZero();
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          run(into, Map.of(), understudy.toString(), "status", "--agent", "http://127.0.0.12:" + base).out.contains("RUNNING"));
+    } finally {
+      run(into, Map.of(), understudy.toString(), "local", "down", "--dir", cluster.toString());
+    }
+  }
+
+  @Test
+  void theDebianPackageHoldsTheServiceManPageCompletionAndExampleConfig() throws Exception {
+    assumeTrue(deb != null, "dpkg-deb is not installed: no Debian package was built");
+    Result info = run(work, Map.of(), "dpkg-deb", "--info", deb.toString());
+    assertThat(info.out).contains("Package: understudy").contains("Architecture: all").contains("Depends: openjdk-17-jre-headless");
+    Path root = Files.createDirectories(work.resolve("fresh-root"));
+    assertThat(run(work, Map.of(), "dpkg-deb", "-x", deb.toString(), root.toString()).code).isZero();
+    assertThat(root.resolve("usr/share/understudy/understudy.jar")).exists();
+    assertThat(root.resolve("usr/share/doc/understudy/copyright")).content().contains("Apache License");
+    String unit = Files.readString(root.resolve("lib/systemd/system/understudy.service"));
+    assertThat(unit).contains("ExecStart=/usr/bin/understudy agent --config /etc/understudy/agent.yaml").contains("Restart=always");
+    String man;
+    try (var in = new GZIPInputStream(Files.newInputStream(root.resolve("usr/share/man/man1/understudy.1.gz")))) {
+      man = new String(in.readAllBytes());
+    }
+    assertThat(man).startsWith(".TH UNDERSTUDY 1").contains(".SS app add").contains("\\-\\-primary").contains(".SS maintenance").contains(".SS snapshot save");
+    Path completion = root.resolve("usr/share/bash-completion/completions/understudy");
+    assertThat(run(work, Map.of(), "bash", "-n", completion.toString()).code).as("valid bash").isZero();
+    assertThat(Files.readString(completion)).contains("maintenance").contains("snapshot");
+    String example = Files.readString(root.resolve("etc/understudy/agent.yaml.example"));
+    assertThat(example).contains("# timing.profile").contains("# apps.ocfRoot").contains("# server: a");
+    Result version = run(work, Map.of(), root.resolve("usr/bin/understudy").toString(), "--version");
+    assertThat(version.code).as(version.out).isZero();
+    Result check = run(work, Map.of(), root.resolve("usr/bin/understudy").toString(), "config", "check",
+        root.resolve("etc/understudy/agent.yaml.example").toString());
+    assertThat(check.code).as("an example of comments only is not a configuration: the check says so").isNotZero();
+  }
+
+  record Result(int code, String out) {}
+
+  static Result run(Path dir, Map<String, String> env, String... cmd) {
+    try {
+      ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(List.of(cmd))).directory(dir.toFile()).redirectErrorStream(true);
+      pb.environment().remove("UNDERSTUDY_TOKEN");
+      pb.environment().putAll(env);
+      Process p = pb.start();
+      byte[] out = p.getInputStream().readAllBytes();
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return new Result(-1, new String(out));
+      }
+      return new Result(p.exitValue(), new String(out));
+    } catch (IOException e) {
+      return new Result(-1, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Result(-1, "interrupted");
+    }
+  }
+}
