@@ -60,7 +60,7 @@ class PackageTest {
 
     // a real 3-agent cluster from the installed files, on its own ports
     Path cluster = into.resolve("cluster");
-    String base = String.valueOf(20_000 + (int) (ProcessHandle.current().pid() % 20_000));
+    String base = String.valueOf(freeBasePort());
     Result up = run(into, Map.of(), understudy.toString(), "local", "up", "--servers", "3", "--dir", cluster.toString(), "--base-port", base);
     try {
       assertThat(up.code).as(up.out).isZero();
@@ -107,6 +107,29 @@ class PackageTest {
     Result check = run(work, Map.of(), root.resolve("usr/bin/understudy").toString(), "config", "check",
         root.resolve("etc/understudy/agent.yaml.example").toString());
     assertThat(check.code).as("an example of comments only is not a configuration: the check says so").isNotZero();
+  }
+
+  /** A port free on 127.0.0.11-13 with the two after it (API, Raft, heartbeat). */
+  static int freeBasePort() throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int base;
+      try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.11"))) {
+        base = s.getLocalPort();
+      }
+      if (base > 65_000) continue;
+      boolean free = true;
+      for (int host = 11; host <= 13 && free; host++) {
+        for (int p = base; p <= base + 2 && free; p++) {
+          try (var s = new java.net.ServerSocket(p, 1, java.net.InetAddress.getByName("127.0.0." + host))) {
+            free = true;
+          } catch (IOException taken) {
+            free = false;
+          }
+        }
+      }
+      if (free) return base;
+    }
+    throw new IOException("no three free ports in a row on 127.0.0.11-13");
   }
 
   record Result(int code, String out) {}
