@@ -90,9 +90,41 @@ final class Chaos {
       List<String> backups = new ArrayList<>();
       for (int j = 1; j < Math.min(3, ids.size()); j++) backups.add(ids.get((i + j) % ids.size()));
       lc.client(ids.get(0)).post("/api/v1/apps", Map.of("tag", apps.get(i),
-          "command", Map.of("argv", History.recorderCommand(history), "stopTimeoutMs", 2000),
+          "command", Map.of("argv", failingWhileBroken(History.recorderCommand(history)), "stopTimeoutMs", 2000),
           "primary", primary, "backups", backups, "autoFailback", i % 2 == 0));
     }
+  }
+
+  /**
+   * The recorder, refusing to start on a server while {@code broken-SERVER} exists in the run's directory: an app that
+   * fails at start there (a missing mount, a bad path), as long as the fault lasts.
+   */
+  private List<String> failingWhileBroken(List<String> recorder) {
+    String marker = s.dir().resolve("broken-").toString();
+    return List.of("bash", "-c", "[ -e " + marker + "$UNDERSTUDY_SERVER ] && { echo broken here; exit 1; }; exec \"$0\" \"$@\"",
+        recorder.get(0), recorder.get(1), recorder.get(2));
+  }
+
+  /**
+   * Apps fail at start on one server for a while: its apps are crashed there, and each restart fails until the fault
+   * ends. The server retries with backoff, is passed over at the limit, and the apps go on elsewhere (L1); afterwards
+   * the operator, having fixed the cause, resets them, so the server qualifies again.
+   */
+  private void failStarts(String id, long start) throws IOException {
+    long ms = 3000 + rnd.nextInt(6000);
+    Path marker = s.dir().resolve("broken-" + id);
+    Files.writeString(marker, "");
+    hold(id, ms + 3000);
+    record(start, start + ms, "APP-FAILSTART", id, null);
+    crashAppOn(id, start);
+    later(ms, () -> {
+      try {
+        Files.deleteIfExists(marker);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      for (String tag : apps) throughAnyServer("/api/v1/apps/" + tag + "/reset", "OP-RESET", tag);
+    });
   }
 
   /** Runs the schedule for the configured duration, then heals every fault. */
@@ -161,6 +193,8 @@ final class Chaos {
       hold(id, ms + 3000);
       record(start, start + ms, "UPLINK-LOST", id, null);
       later(ms, () -> uplinkTargets.put(id, uplinkTarget(uplinkTargets.get(id).getLocalPort())));
+    } else if (kind < 74 && id != null) {
+      failStarts(id, start);
     } else if (kind < 80) {
       crashApp(start);
     } else {
@@ -168,8 +202,9 @@ final class Chaos {
     }
   }
 
-  private void crashApp(long start) throws IOException {
-    String server = randomServer();
+  private void crashApp(long start) throws IOException { crashAppOn(randomServer(), start); }
+
+  private void crashAppOn(String server, long start) throws IOException {
     Path run = lc.dir().resolve(server).resolve("data").resolve("run");
     if (!Files.isDirectory(run)) return;
     try (var files = Files.list(run)) {
@@ -307,6 +342,7 @@ final class Chaos {
   /** Ends every fault: heals scheduled, then everything resumed, restarted and reconnected. */
   void heal() throws Exception {
     for (Thread t : timers) t.join(15_000);
+    for (String id : lc.ids()) Files.deleteIfExists(s.dir().resolve("broken-" + id));
     for (String id : lc.ids()) {
       lc.signalAgent(id, "CONT");
       if (!lc.running(id)) lc.start(id);
@@ -321,6 +357,7 @@ final class Chaos {
       try {
         JsonNode a = lc.client("s1").get("/api/v1/apps/" + tag);
         if ("UNLOADED".equals(a.path("state").asText())) lc.client("s1").post("/api/v1/apps/" + tag + "/load", "");
+        if ("FAILED".equals(a.path("state").asText())) lc.client("s1").post("/api/v1/apps/" + tag + "/reset", "");
       } catch (RuntimeException ignored) {
         // judged by the checker
       }
