@@ -60,6 +60,10 @@ public final class AppCgroups {
    * emptied of what an earlier life left; empty where cgroup v2 cannot be used.
    */
   static Optional<AppCgroups> forAgent(Path dataDir) {
+    if ("off".equals(System.getenv("UNDERSTUDY_APP_CGROUPS"))) {
+      log.warn("apps are contained by their process group only: UNDERSTUDY_APP_CGROUPS=off");
+      return Optional.empty();
+    }
     Optional<Path> own = usable();
     if (own.isEmpty()) {
       log.warn("apps are contained by their process group only: {}. A child that calls setsid escapes stop and the fence.", whyNot);
@@ -84,11 +88,6 @@ public final class AppCgroups {
     if (Files.isDirectory(cg)) killAndRemove(cg);
     Files.createDirectory(cg);
     return cg;
-  }
-
-  /** Moves {@code pid} into {@code cg}: every process it starts from then on is born there. */
-  static void join(Path cg, long pid) throws IOException {
-    Files.writeString(cg.resolve("cgroup.procs"), Long.toString(pid));
   }
 
   /** SIGKILLs every process in {@code cg} (the kernel does it, atomically against forks). */

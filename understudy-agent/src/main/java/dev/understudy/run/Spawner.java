@@ -47,7 +47,9 @@ final class Spawner {
     // setsid: the launcher leads a new process group (pgid = its pid), which the fence guards before the program
     // is allowed to run: a launcher told nothing (the agent froze or died right after spawning it) runs nothing.
     RunAs who = steps.accounts.of(app);
-    List<String> cmd = new ArrayList<>(List.of(SETSID, SH, launchScript.toString(), "--"));
+    // the cgroup exists before the spawn; the launcher moves itself into it before it runs anything
+    Path cg = cgroups == null ? null : cgroups.create(app.tag());
+    List<String> cmd = new ArrayList<>(List.of(SETSID, SH, launchScript.toString(), cg == null ? "-" : cg.toString(), "--"));
     if (who != null) cmd.addAll(who.prefix());
     Path wd = steps.workDir(app);
     Files.createDirectories(wd);
@@ -70,9 +72,6 @@ final class Spawner {
     if (proc.standby) pb.environment().put("UNDERSTUDY_STANDBY", "1");
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
-    // the cgroup exists before the spawn and holds the launcher before it is told "go": whatever the program starts
-    // is born inside it
-    Path cg = cgroups == null ? null : cgroups.create(app.tag());
     Process p = pb.start();
     // The JDK keeps a pipe end per child even with output redirected to a file: 1,000 apps held 1,000 descriptors,
     // and every spawn got slower (a child closes each inherited descriptor before exec: 500 spawns took 2.7 s with
@@ -82,17 +81,8 @@ final class Spawner {
     proc.pgid = p.pid();
     proc.process = p;
     ProcessGroups.writePidFile(dataDir.resolve("run").resolve(app.tag() + ".pid"), p.pid());
-    boolean guarded = true;
-    if (cg != null) {
-      try {
-        AppCgroups.join(cg, p.pid());
-        proc.cgroup = cg;
-      } catch (IOException e) {
-        log.error("cannot put {} in its cgroup {}: {}", app.tag(), cg, e.toString());
-        guarded = false;
-      }
-    }
-    guarded = guarded && fence.guard(p.pid(), proc.cgroup, runUntil.getAsLong());
+    proc.cgroup = cg;
+    boolean guarded = fence.guard(p.pid(), cg, runUntil.getAsLong());
     try (OutputStream go = p.getOutputStream()) {
       if (guarded) go.write("go\n".getBytes(StandardCharsets.US_ASCII));
     } catch (IOException e) {

@@ -233,7 +233,7 @@ class SupervisorTest extends SupervisorFixture {
   void theLauncherRunsNothingUntilToldTheGroupIsGuarded() throws Exception {
     start();
     Path marker = dir.resolve("ran");
-    Process p = new ProcessBuilder("sh", dir.resolve("run").resolve("launch.sh").toString(), "--", "touch", marker.toString())
+    Process p = new ProcessBuilder("sh", dir.resolve("run").resolve("launch.sh").toString(), "-", "--", "touch", marker.toString())
         .redirectErrorStream(true).start();
     p.getOutputStream().close(); // the agent died before saying go
     assertThat(p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
