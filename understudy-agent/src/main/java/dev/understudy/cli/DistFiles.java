@@ -4,7 +4,6 @@ import dev.understudy.agent.ConfigReference;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.AutoComplete;
 import picocli.CommandLine;
@@ -124,6 +123,4 @@ final class DistFiles implements Callable<Integer> {
     if (line.length() > 0) lines.add(line.toString());
     return lines;
   }
-
-  static String lower(String s) { return s.toLowerCase(Locale.ROOT); }
 }

@@ -23,8 +23,6 @@ public final class ResourceAgents {
   public static final Path DEFAULT_OCF_ROOT = Path.of("/usr/lib/ocf");
   static final Path INIT_D = Path.of("/etc/init.d");
   private final Path initDir;
-  /** OCF's "not running" (LSB status uses 3). Any other non-zero monitor result is a failure too. */
-  static final int OCF_NOT_RUNNING = 7;
   /** A monitor every 10 s, 20 s allowed, one failure enough: Pacemaker's usual {@code op monitor}. */
   static final HealthCheck DEFAULT_MONITOR = new HealthCheck(null, null, null, 10_000L, 20_000L, 1);
 
@@ -100,11 +98,10 @@ public final class ResourceAgents {
    * action when told to stop. Arguments: kind, target, start and stop timeouts in seconds, the started marker.
    */
   List<String> driverArgv(Path driverScript, AgentSpec s, App app, Path startedMarker) {
-    List<String> argv = new ArrayList<>(List.of(ProcessGroups.onPath("sh"), driverScript.toString(),
+    return List.of(ProcessGroups.onPath("sh"), driverScript.toString(),
         s.standard().name().toLowerCase(java.util.Locale.ROOT), s.standard() == AgentSpec.Standard.SYSTEMD ? s.type() : script(s).toString(),
         Long.toString(seconds(app.command().startTimeout())), Long.toString(seconds(app.command().stopTimeout())),
-        startedMarker.toString()));
-    return argv;
+        startedMarker.toString());
   }
 
   private static long seconds(long ms) { return Math.max(1, (ms + 999) / 1000); }
@@ -112,22 +109,11 @@ public final class ResourceAgents {
   /** The app's health: its own check if it has one with a probe, else its agent's monitor at the interval given. */
   static HealthCheck health(App app) {
     HealthCheck h = app.command().health();
-    if (of(app).isEmpty()) return h;
-    if (h == null) return DEFAULT_MONITOR;
-    return h;
+    return h != null || of(app).isEmpty() ? h : DEFAULT_MONITOR;
   }
 
   /** A health check with no probe of its own: for an agent app, its agent's monitor action. */
   static boolean isMonitor(HealthCheck h) { return h != null && h.port() == null && h.http() == null && h.command() == null; }
-
-  /**
-   * After the app's process is gone, its agent's stop again, as a last managed resource: a stop is idempotent, so a
-   * success proves the resource stopped, and a failure keeps the app here (STOPPING, retried) like any held resource.
-   */
-  static Optional<ManagedResource> stopAsRelease(App app) {
-    return of(app).map(s -> new ManagedResource("agent " + s.name(), List.of(), app.command().argv(), List.of(),
-        app.command().stopTimeout(), null));
-  }
 
   /** Why this server cannot run {@code spec} now (null: it can). */
   String unavailable(AgentSpec s) {
