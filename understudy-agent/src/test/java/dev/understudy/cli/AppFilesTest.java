@@ -74,6 +74,11 @@ class AppFilesTest {
 
   int apps() { return lc.client("s1").get("/api/v1/apps").size(); }
 
+  /** Writes {@code yaml} to {@code file} and applies it. */
+  CliRun applyFile(String file, String yaml) throws java.io.IOException {
+    return cli("app", "apply", "-f", Files.writeString(dir.resolve(file), yaml).toString());
+  }
+
   @Test
   void definitionsRoundTripAndADryRunChangesNothing() throws Exception {
     Path f = Files.writeString(dir.resolve("apps.yaml"), everyField().replace("label:none-needed-here", "cpu:1"));
@@ -180,22 +185,20 @@ class AppFilesTest {
   @Test
   void anOcfAgentAppIsCheckedAgainstItsMetaDataAndRunsThroughItsActions() throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/usr/lib/ocf/resource.d/heartbeat/Dummy")), "resource-agents is not installed");
-    Path noIp = Files.writeString(dir.resolve("vip.yaml"), """
+    CliRun missing = applyFile("vip.yaml", """
         tag: vip
         command: {argv: ["ocf:heartbeat:IPaddr2", "cidr_netmask=24"]}
         primary: s1
         backups: [s2]
         """);
-    CliRun missing = cli("app", "apply", "-f", noIp.toString());
     assertThat(missing.exit()).as(missing.err()).isEqualTo(2);
     assertThat(missing.err()).contains("command.argv").contains("ocf:heartbeat:IPaddr2 needs ip=...");
-    Path typo = Files.writeString(dir.resolve("typo-ocf.yaml"), """
+    CliRun unknown = applyFile("typo-ocf.yaml", """
         tag: dummy
         command: {argv: ["ocf:heartbeat:Dummy", "stat=/tmp/x"]}
         primary: s1
         backups: [s2]
         """);
-    CliRun unknown = cli("app", "apply", "-f", typo.toString());
     assertThat(unknown.exit()).isEqualTo(2);
     assertThat(unknown.err()).contains("ocf:heartbeat:Dummy has no parameter stat").contains("it has state, fake");
 
