@@ -55,5 +55,7 @@ final class AgentParts {
     metrics.gauge("understudy_apps_running_here", () -> a.supervisor().instances().size());
     metrics.counter("understudy_heartbeat_rejected_packets", a.heartbeat()::rejectedPackets);
     metrics.counter("understudy_disk_pulse_errors", a::diskErrors);
+    // this agent found itself paused (GC, SIGSTOP, a starved machine) and forgave its peers instead of accusing them
+    metrics.counter("understudy_self_pauses", a::pausesDetected);
   }
 }

@@ -71,6 +71,8 @@ final class SimCluster {
   static final Duration LEASE = Duration.ofMillis(1000);
   static final Duration GUARD = Duration.ofMillis(300);
   static final Duration MARGIN = Duration.ofMillis(100);
+  /** Log entries a follower may lag before the leader sends it a snapshot instead (a purged log). */
+  static final int PURGE_GAP = 100;
   static final long HB_TIMEOUT = Duration.ofMillis(500).toNanos();
 
   final Random rnd;
@@ -229,6 +231,11 @@ final class SimCluster {
           installSnapshot();
           return;
         }
+      }
+      // a follower this far behind gets a snapshot: the leader has purged the entries it lacks (Ratis does the same)
+      if (log.size() - applied > PURGE_GAP) {
+        installSnapshot();
+        return;
       }
       long target = Math.min(log.size(), applied + 1 + rnd.nextInt(6));
       while (applied < target) {
