@@ -25,7 +25,7 @@ async function refresh() {
   try {
     status = await api('GET', '/api/v1/status');
     render();
-  } catch (e) { say('cannot read status: ' + e.message); }
+  } catch (e) { say('cannot read status: ' + e.message + (token() ? '' : ' (enter the API token above)')); }
 }
 
 function renderView() {
@@ -78,14 +78,42 @@ function actions(a, ids) {
   return b.join(' ');
 }
 
+function seconds(ms) { return ms < 10000 ? (ms / 1000).toFixed(1) + ' s' : Math.round(ms / 1000) + ' s'; }
+
+// One color per server, the same on every render.
+function color(server) {
+  const i = status ? status.servers.findIndex(s => s.id === server) : -1;
+  if (i >= 0) return `hsl(${(210 + i * 137.5) % 360}, 55%, 40%)`; // golden angle: neighbours differ most
+  let h = 0;
+  for (const c of String(server)) h = (h * 31 + c.charCodeAt(0)) % 360;
+  return `hsl(${h}, 55%, 42%)`;
+}
+
+// Where the app ran over time (one bar per run, labelled server@epoch) and its outages, marked with their length.
+function timeline(t) {
+  const starts = t.hosted.map(h => h.fromMillis).concat(t.outages.map(o => o.fromMillis));
+  if (starts.length === 0) return '<p class="muted">No runs in the events the cluster keeps.</p>';
+  const from = Math.min(...starts), to = Math.max(t.nowMillis, from + 1);
+  const pos = (a, b) => `left:${(100 * (a - from) / (to - from)).toFixed(2)}%;width:${Math.max(0.4, 100 * ((b ?? to) - a) / (to - from)).toFixed(2)}%`;
+  const bars = t.hosted.map(h => `<span class="seg" style="${pos(h.fromMillis, h.toMillis)};background:${color(h.server)}"
+      title="${esc(h.server)} at epoch ${esc(h.epoch ?? '?')}: ${esc(time(h.fromMillis))} to ${h.toMillis ? esc(time(h.toMillis)) : 'now'}">${esc(h.server)}@${esc(h.epoch ?? '?')}</span>`)
+    .concat(t.outages.map(o => `<span class="gap" style="${pos(o.fromMillis, o.toMillis)}"
+      title="down ${o.millis == null ? 'since ' + esc(time(o.fromMillis)) : esc(seconds(o.millis))}: ${esc(o.cause)}"></span>`)).join('');
+  const rows = t.outages.map(o => `<li class="outage">${esc(time(o.fromMillis))}: down ${o.millis == null ? 'since then' : 'for ' + esc(seconds(o.millis))}
+      (${esc(o.cause)})</li>`).join('');
+  return `<div class="lane">${bars}</div><div class="axis"><span>${esc(time(from))}</span><span>now</span></div>
+    <ol class="outages">${rows || '<li class="muted">no outage</li>'}</ol>`;
+}
+
 async function details(tag) {
   selected = tag;
   try {
-    const [a, why, logs] = await Promise.all([api('GET', `/api/v1/apps/${tag}`), api('GET', `/api/v1/apps/${tag}/why`),
-      api('GET', `/api/v1/apps/${tag}/logs`).catch(() => ({lines: []}))]);
+    const [a, why, logs, t] = await Promise.all([api('GET', `/api/v1/apps/${tag}`), api('GET', `/api/v1/apps/${tag}/why`),
+      api('GET', `/api/v1/apps/${tag}/logs`).catch(() => ({lines: []})), api('GET', `/api/v1/apps/${tag}/timeline`)]);
     $('#detailsSection').hidden = false;
     $('#detailsTag').textContent = tag;
     $('#details').innerHTML = `
+      <div id="timeline" class="timeline">${timeline(t)}</div>
       <p>${why.explanation.map(esc).join('<br>')}</p>
       <p><b>Attributes</b>: ${esc(JSON.stringify(a.attributes || {}))} · <b>Resources</b>: ${esc((a.resources || []).join(', ') || 'none')}
       · <b>Marker</b>: ${a.markerBytes === undefined ? 'none' : esc(a.markerBytes + ' bytes at epoch ' + a.markerEpoch)}</p>
@@ -114,7 +142,7 @@ $('#tokenForm').addEventListener('submit', (ev) => {
   sessionStorage.setItem('understudyToken', $('#token').value.trim());
   $('#token').value = '';
   say(token() ? 'token kept for this session' : '');
-  refresh();
+  connect(); // the stream and the event list may have been refused without the token
 });
 
 function addEvent(e) {
@@ -124,14 +152,27 @@ function addEvent(e) {
   while ($('#events').children.length > 200) $('#events').lastChild.remove();
 }
 
-async function start() {
+// The id the event stream gives an event: resuming after it replays nothing twice.
+function streamId(e) { return String(e.timeMillis).padStart(15, '0') + '-' + e.id; }
+
+let stream = null;
+async function connect() {
+  if (stream) stream.close();
   await refresh();
-  try { (await api('GET', '/api/v1/events?limit=50')).forEach(addEvent); } catch (e) { say(e.message); }
-  const es = new EventSource('/api/v1/events/stream' + (token() ? '?token=' + encodeURIComponent(token()) : ''));
-  es.addEventListener('event', (m) => { addEvent(JSON.parse(m.data)); refresh(); });
-  es.addEventListener('change', () => refresh());
-  es.onopen = () => { $('#live').textContent = 'live'; $('#live').className = 'badge live'; };
-  es.onerror = () => { $('#live').textContent = 'reconnecting'; $('#live').className = 'badge DOWN'; };
-  setInterval(refresh, 2000); // verdicts change without database writes
+  let after = '';
+  try {
+    const recent = await api('GET', '/api/v1/events?limit=50');
+    $('#events').innerHTML = '';
+    recent.forEach(addEvent);
+    if (recent.length) after = streamId(recent[recent.length - 1]);
+  } catch (e) { say(e.message); }
+  const q = [token() ? 'token=' + encodeURIComponent(token()) : '', after ? 'after=' + encodeURIComponent(after) : ''].filter(Boolean);
+  stream = new EventSource('/api/v1/events/stream' + (q.length ? '?' + q.join('&') : ''));
+  stream.addEventListener('event', (m) => { addEvent(JSON.parse(m.data)); refresh(); });
+  stream.addEventListener('change', () => refresh());
+  stream.onopen = () => { $('#live').textContent = 'live'; $('#live').className = 'badge live'; };
+  stream.onerror = () => { $('#live').textContent = 'reconnecting'; $('#live').className = 'badge DOWN'; };
 }
-start();
+
+connect();
+setInterval(refresh, 2000); // verdicts change without database writes

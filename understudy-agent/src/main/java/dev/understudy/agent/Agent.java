@@ -21,9 +21,6 @@ import dev.understudy.run.Supervisor;
 import dev.understudy.store.Json;
 import dev.understudy.store.RaftStore;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -72,7 +69,7 @@ public final class Agent implements AutoCloseable {
   private java.net.http.HttpClient peerHttp;
   private final Standing standing = new Standing();
   private final AtomicLong eventSeq = new AtomicLong();
-  private final List<java.util.function.Consumer<Event>> eventListeners = new CopyOnWriteArrayList<>();
+  private EventFanout eventFanout;
   private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
   private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(3, r -> {
     Thread t = new Thread(r, "agent-timer");
@@ -103,29 +100,10 @@ public final class Agent implements AutoCloseable {
   }
 
   private void startAll(java.util.function.Function<Agent, Frontend> frontend) throws IOException {
-    if (config.kernelForwarding()) {
-      // first, so that an agent refused here has opened nothing else
-      try {
-        kernelRoutes = KernelRoutes.open(config.address(), config.forwardingLimits());
-      } catch (IOException e) {
-        throw new ConfigException("forwarding.mode", "kernel: " + e.getMessage()
-            + " (use forwarding.mode: user where nftables cannot be used)");
-      }
-    }
-    Path data = Path.of(config.dataDir()).toAbsolutePath();
-    // the replica, the apps' logs, pid files and scripts: the agent's alone; apps (perhaps another user) may only pass
-    // through to their own working directories under apps/
-    dev.understudy.tls.Pem.ownerOnlyDirectory(data);
-    for (String own : List.of("raft", "logs", "run")) dev.understudy.tls.Pem.ownerOnlyDirectory(data.resolve(own));
-    Files.createDirectories(data.resolve("apps"));
-    dev.understudy.tls.Pem.setMode(data, "rwx--x--x");
-    dev.understudy.tls.Pem.setMode(data.resolve("apps"), "rwx--x--x");
+    kernelRoutes = AgentParts.kernelRoutes(config); // first, so that an agent refused here has opened nothing else
+    Path data = AgentParts.dataDir(config);
     var sp = config.peers().stream().map(p -> new dev.understudy.store.StoreConfig.Peer(p.id(), p.address(), config.raftPort(p))).toList();
-    try {
-      keys = dev.understudy.tls.ReloadingKeys.open(config.tls().files(Path.of("")));
-    } catch (IOException e) {
-      throw new ConfigException("tls", e.getMessage());
-    }
+    keys = AgentParts.keys(config);
     var sc = new dev.understudy.store.StoreConfig(self, config.clusterName(), data, sp, timing.electionTimeoutMin(),
         timing.electionTimeoutMax(), Duration.ofSeconds(3)).withTls(keys);
     // agent-to-agent HTTPS presents this server's certificate and trusts only the cluster CA
@@ -136,6 +114,7 @@ public final class Agent implements AutoCloseable {
     leases = new LeaseTracker(ticker, timing.lease(), timing.leaseMargin());
     metrics = new Metrics(self);
     notifier = new Notifier(self, store, config.notifications());
+    eventFanout = new EventFanout(metrics, notifier);
     events = new EventWriter(store);
     NodeCore core = new NodeCore(self, settings, note -> log.info("{} {}", self, note));
     loop = new CoreLoop(this, core, new CommitSender(self, store, metrics, this::stamp, ticker));
@@ -145,10 +124,7 @@ public final class Agent implements AutoCloseable {
     // machine still kills before the end, and an observer waits that margin again after it
     Incarnations incarnations = new Incarnations(data.resolve("incarnation"));
     leaseKeeper = new LeaseKeeper(self, store, ticker, timing.lease(), timing.leaseMargin(), timing.guardTimeout(), incarnations);
-    Map<String, InetSocketAddress> hbPeers = new HashMap<>();
-    for (var p : config.peers()) hbPeers.put(p.id(), new InetSocketAddress(p.address(), config.heartbeatPort(p)));
-    heartbeat = new HeartbeatService(self, new InetSocketAddress(config.address(), config.heartbeatPort()), hbPeers,
-        config.cluster().secret().getBytes(StandardCharsets.UTF_8), timing.heartbeatInterval(), ticker, incarnations.getAsLong());
+    heartbeat = AgentParts.heartbeat(config, timing, ticker, incarnations.getAsLong());
     heartbeat.start();
     long period = timing.leaseRenew().toMillis();
     LeaseBatcher batcher = new LeaseBatcher(store, store::txnBatchHere, store::isLeaderReady, LeaseBatcher.Scheduler.of(timers),
@@ -161,14 +137,9 @@ public final class Agent implements AutoCloseable {
     }
     uplink = AgentParts.uplink(config, ticker);
     inventory = AgentParts.inventory(config);
-    // the fence's deadline is on System.nanoTime(), which is this agent's ticker (see the constructor's one caller)
-    supervisor = new Supervisor(self, config.address(), apiUrl(), data, ticker, leaseKeeper::mayStart, leaseKeeper::runUntil,
-        new SupervisorEvents(self, ticker, loop, this::emit));
-    if (config.apps() != null) supervisor.defaultAccount(config.apps().user(), config.apps().group());
-    if (config.apps() != null && config.apps().ocfRoot() != null) supervisor.ocfRoot(java.nio.file.Path.of(config.apps().ocfRoot()));
-    if (config.apiTls()) supervisor.clusterCaForApps(this::clusterCaPem);
+    supervisor = AgentParts.supervisor(this, data, new SupervisorEvents(self, ticker, loop, this::emit));
     supervisor.onFenceKill((tag, epoch) -> {
-      standing.fencedNow(tag, epoch, System.currentTimeMillis());
+      stoppedForLease(tag, epoch);
       metrics.fenceKill(tag);
     });
     leaseKeeper.onMoved(supervisor::leaseMoved);
@@ -196,18 +167,7 @@ public final class Agent implements AutoCloseable {
   private void onApplied(List<dev.understudy.store.Change> changes) {
     leases.onChanges(changes);
     for (var c : changes) {
-      if (c.key().startsWith(Keys.EVENTS) && c.newValue() != null) {
-        Event e = Json.read(c.newValue(), Event.class);
-        metrics.event(e);
-        notifier.onEvent(e);
-        eventListeners.forEach(l -> {
-          try {
-            l.accept(e);
-          } catch (RuntimeException ex) {
-            log.debug("event listener failed: {}", ex.toString());
-          }
-        });
-      }
+      if (c.key().startsWith(Keys.EVENTS) && c.newValue() != null) eventFanout.accept(Json.read(c.newValue(), Event.class));
     }
     // lease renewals and events change the database several times a second; only state an operator sees counts
     boolean decisive = changes.stream().anyMatch(c -> c.key().startsWith(Keys.APPS) || c.key().startsWith(Keys.SERVERS)
@@ -264,6 +224,9 @@ public final class Agent implements AutoCloseable {
     loop.wake();
   }
 
+  /** Stopped here for a lapsed lease, by the fence or the core (whichever came first): status lists it. */
+  void stoppedForLease(String tag, long epoch) { standing.fencedNow(tag, epoch, System.currentTimeMillis()); }
+
   /** Whether this agent's view is current, for status (see {@link Standing}). */
   public Map<String, Object> standing() {
     // stalled or diverged, not "behind its own last write": that lasts milliseconds after every renewal
@@ -290,10 +253,9 @@ public final class Agent implements AutoCloseable {
   UplinkCheck uplink() { return uplink; }
   public Map<String, PeerStatus> peerStatus() { return loop.status().peers(); }
   public Inventory inventory() { return inventory; }
-  public boolean uplinkOk() { return uplink.ok(); }
   public long pausesDetected() { return loop.pausesDetected(); }
-  public void onEvent(java.util.function.Consumer<Event> l) { eventListeners.add(l); }
-  public void removeEventListener(java.util.function.Consumer<Event> l) { eventListeners.remove(l); }
+  public void onEvent(java.util.function.Consumer<Event> l) { eventFanout.add(l); }
+  public void removeEventListener(java.util.function.Consumer<Event> l) { eventFanout.remove(l); }
   /** Called after every applied change (the console refreshes on it). */
   public void onChange(Runnable r) { changeListeners.add(r); }
   public void removeChangeListener(Runnable r) { changeListeners.remove(r); }
@@ -309,15 +271,6 @@ public final class Agent implements AutoCloseable {
 
   /** For requests to other agents' APIs: trusts only the cluster CA. */
   public java.net.http.HttpClient peerHttp() { return peerHttp; }
-
-  private String clusterCaPem() {
-    try {
-      return Files.readString(Path.of(config.tls().ca()));
-    } catch (IOException e) {
-      log.warn("cannot read the cluster CA {} for an app's UNDERSTUDY_CA: {}", config.tls().ca(), e.toString());
-      return null;
-    }
-  }
 
   /** Every server of the cluster, in membership order (see {@link ReplicaReader#members}). */
   public List<AgentConfig.Peer> members() { return replicaReader.members(config); }

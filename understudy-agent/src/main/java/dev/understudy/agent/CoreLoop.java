@@ -187,7 +187,7 @@ final class CoreLoop {
     }
     var keeper = agent.leaseKeeper();
     return new Input.Round(now, snap, appliedIndex, keeper.lastWriteIndex(), keeper.valid(), running, unmet,
-        agent.uplinkOk(), leases, addresses, agent.store().isLeader());
+        agent.uplink().ok(), leases, addresses, agent.store().isLeader());
   }
 
   /** This node's view as of now, for the API's explanations (from any thread: it reads the published status). */
@@ -200,8 +200,7 @@ final class CoreLoop {
     for (Action a : r.actions()) execute(a);
     for (var e : r.events()) agent.emit(e);
     for (var m : r.measures()) {
-      if (m.kind() == Ready.Measure.Kind.DETECTION) agent.metrics().detectionTook(m.seconds());
-      else agent.metrics().failoverTook(m.seconds());
+      agent.metrics().took(m.kind(), m.seconds());
     }
     if (r.routes() != null) {
       List<Forwarder.Route> routes = new ArrayList<>();
@@ -228,6 +227,9 @@ final class CoreLoop {
     } else if (a instanceof Action.Promote p) {
       supervisor.promote(p.app());
     } else if (a instanceof Action.Stop s) {
+      // the core stops every app here once the lease is gone, often before the lease's own watch reports the loss
+      var inst = supervisor.instances().get(s.tag());
+      if (inst != null && !inst.standby() && !agent.leaseKeeper().valid()) agent.stoppedForLease(s.tag(), inst.epoch());
       supervisor.stop(s.tag(), s.reason());
     }
   }

@@ -21,6 +21,8 @@ public final class Metrics {
   private final Counter leaderChanges;
   private final DistributionSummary failoverSeconds;
   private final DistributionSummary detectionSeconds;
+  private final DistributionSummary failbackSeconds;
+  private final DistributionSummary moveSeconds;
   private final Map<String, AtomicInteger> verdicts = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> appStates = new ConcurrentHashMap<>();
   private final String self;
@@ -36,6 +38,14 @@ public final class Metrics {
         .serviceLevelObjectives(0.5, 1, 1.5, 2, 3, 5, 10).register(registry);
     detectionSeconds = DistributionSummary.builder("understudy_detection_seconds")
         .description("last LAN ack to DOWN verdict").serviceLevelObjectives(0.25, 0.5, 1, 2, 5).register(registry);
+    failbackSeconds = DistributionSummary.builder("understudy_failback_seconds")
+        .description("stop on the old host to app RUNNING on its primary, as measured by the old host")
+        .serviceLevelObjectives(0.5, 1, 1.5, 2, 3, 5, 10, 30).register(registry);
+    moveSeconds = DistributionSummary.builder("understudy_move_seconds")
+        .description("stop on the old host to app RUNNING on the server an operator (or a drain) moved it to")
+        .serviceLevelObjectives(0.5, 1, 1.5, 2, 3, 5, 10, 30).register(registry);
+    // the usual refusals exist from the start at 0, so rate() and alerts see their first one
+    for (int status : new int[] {400, 401, 403, 404, 409, 429}) answered(status, 0);
   }
 
   void gauge(String name, Supplier<Number> value) {
@@ -55,9 +65,15 @@ public final class Metrics {
 
   void leaderStepDownAsked() { registry.counter("understudy_db_leader_step_downs_asked").increment(); }
 
-  void failoverTook(double seconds) { failoverSeconds.record(seconds); }
-
-  void detectionTook(double seconds) { detectionSeconds.record(seconds); }
+  /** A timing the core measured, into its histogram. */
+  void took(dev.understudy.core.Ready.Measure.Kind kind, double seconds) {
+    (switch (kind) {
+      case DETECTION -> detectionSeconds;
+      case FAILOVER -> failoverSeconds;
+      case FAILBACK -> failbackSeconds;
+      case MOVE -> moveSeconds;
+    }).record(seconds);
+  }
 
   /**
    * Counts the events this agent raised, when its replica applies them. Every agent applies every event; counting
@@ -86,6 +102,13 @@ public final class Metrics {
     };
     verdicts.computeIfAbsent(server, s -> registry.gauge("understudy_server_verdict",
         io.micrometer.core.instrument.Tags.of("peer", s), new AtomicInteger())).set(code);
+  }
+
+  /** An API request answered: the refused ones (4xx: no or a wrong token, bad input, a conflict, too many) counted by status. */
+  public void answered(int status) { answered(status, 1); }
+
+  private void answered(int status, int n) {
+    if (status >= 400 && status < 500) registry.counter("understudy_api_refused_requests", "status", String.valueOf(status)).increment(n);
   }
 
   /** An app this server's fence killed at its deadline. */

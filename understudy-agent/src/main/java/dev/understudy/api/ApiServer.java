@@ -86,6 +86,7 @@ public final class ApiServer implements Agent.Frontend {
     http.before(ctx -> RequestGuard.boundedBody(ctx, MAX_BODY));
     http.before("/api/v1/*", this::authorize);
     http.before("/metrics", this::authorize);
+    http.after(ctx -> agent.metrics().answered(ctx.statusCode())); // runs after a refusal in a before-handler too
     http.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.getMessage(), e.currentVersion));
     http.exception(InvalidAppException.class, (e, ctx) -> error(ctx, 400, e.getMessage(), null));
     http.exception(JsonProcessingException.class, (e, ctx) ->
@@ -113,6 +114,7 @@ public final class ApiServer implements Agent.Frontend {
     http.get("/api/v1/apps", ctx -> ctx.json(EnvValues.forScope(ctx, views.status().get("apps"))));
     http.get("/api/v1/apps/{tag}", ctx -> ctx.json(EnvValues.forScope(ctx, views.appView(views.app(ctx.pathParam("tag"))))));
     http.get("/api/v1/apps/{tag}/logs", views::logs);
+    http.get("/api/v1/apps/{tag}/timeline", views::timeline);
     http.post("/api/v1/apps", this::createApp);
     http.put("/api/v1/apps/{tag}", ctx -> retrying(ctx, () -> replaceApp(ctx)));
     http.delete("/api/v1/apps/{tag}", this::deleteApp);

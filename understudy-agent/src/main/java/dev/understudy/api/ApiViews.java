@@ -5,6 +5,7 @@ import dev.understudy.decide.ClusterSnapshot;
 import dev.understudy.decide.Decider;
 import dev.understudy.decide.LocalView;
 import dev.understudy.model.App;
+import dev.understudy.model.AppTimeline;
 import dev.understudy.model.AppValidator;
 import dev.understudy.model.Event;
 import dev.understudy.model.Keys;
@@ -180,6 +181,29 @@ final class ApiViews {
       out.add(Json.read(e.value(), Event.class));
     }
     ctx.json(out.subList(Math.max(0, out.size() - limit), out.size()));
+  }
+
+  /**
+   * Where the app ran and its outages, from the events the cluster still keeps (the last 2,000 of all apps):
+   * {@code coversFromMillis} says how far back that reaches.
+   */
+  void timeline(Context ctx) {
+    String tag = app(ctx.pathParam("tag")).tag();
+    List<Event> mine = new ArrayList<>();
+    long covers = System.currentTimeMillis();
+    for (Entry e : agent.store().localList(Keys.EVENTS)) {
+      Event ev = Json.read(e.value(), Event.class);
+      covers = Math.min(covers, ev.timeMillis());
+      if (tag.equals(ev.app())) mine.add(ev);
+    }
+    AppTimeline.Timeline t = AppTimeline.of(mine);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("tag", tag);
+    out.put("coversFromMillis", covers);
+    out.put("nowMillis", System.currentTimeMillis());
+    out.put("hosted", t.hosted());
+    out.put("outages", t.outages());
+    ctx.json(out);
   }
 
   static int intParam(Context ctx, String name, int dflt) {

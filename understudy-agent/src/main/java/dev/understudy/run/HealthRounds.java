@@ -88,6 +88,7 @@ final class HealthRounds {
   private void running(Proc p) {
     p.phase = Instance.Phase.RUNNING;
     p.sinceNanos = ticker.nanos();
+    if (!p.standby) listener.running(p.app.tag(), p.app.epoch());
     listener.changed();
   }
 }

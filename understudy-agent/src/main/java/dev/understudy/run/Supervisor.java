@@ -43,6 +43,9 @@ public final class Supervisor implements AutoCloseable {
     /** The app failed its health check too many times in a row and is being killed (a crash follows). */
     default void unhealthy(String tag, long epoch, String why) {}
 
+    /** The app's instance here (not a warm standby) became RUNNING: started, healthy if it has a check. */
+    default void running(String tag, long epoch) {}
+
     /** A managed resource of the stopped app could not be released: the app stays here, stopping, until it is. */
     default void releaseFailed(String tag, long epoch, String why) {}
 

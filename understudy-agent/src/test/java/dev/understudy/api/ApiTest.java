@@ -195,6 +195,55 @@ class ApiTest {
     assertThat(send("DELETE", "/api/v1/apps/broken", null, TOKEN).statusCode()).isEqualTo(204);
   }
 
+  /**
+   * #24: an app's timeline, from its events. An app that crashes once and is restarted on its host: two runs at the
+   * same epoch, and between them an outage as long as the restart took, which the host measured (APP_RESTARTED).
+   */
+  @Test
+  void theTimelineShowsACrashAndTheRestartWithTheOutageBetween() throws Exception {
+    Path once = Files.createTempDirectory("crash-once").resolve("crashed");
+    String spec = Json.write(Map.of("tag", "once", "command", Map.of("argv", List.of("sh", "-c",
+        "if [ -e " + once + " ]; then exec sleep 100000; fi; touch " + once + "; sleep 1; exit 3")),
+        "primary", "s1", "backups", List.of("s2")));
+    assertThat(send("POST", "/api/v1/apps", spec, TOKEN).statusCode()).isEqualTo(201);
+    await().atMost(Duration.ofSeconds(20)).until(() ->
+        Json.MAPPER.readTree(send("GET", "/api/v1/apps/once/timeline", null, null).body()).path("hosted").size() == 2);
+    JsonNode t = Json.MAPPER.readTree(send("GET", "/api/v1/apps/once/timeline", null, null).body());
+    JsonNode first = t.path("hosted").get(0);
+    JsonNode second = t.path("hosted").get(1);
+    assertThat(first.path("server").asText()).isEqualTo("s1");
+    assertThat(first.path("endedBy").asText()).isEqualTo("APP_CRASHED");
+    assertThat(second.path("server").asText()).isEqualTo("s1");
+    assertThat(second.path("epoch").asLong()).isEqualTo(first.path("epoch").asLong());
+    assertThat(second.path("toMillis").isNull()).as("still running: " + t).isTrue();
+    JsonNode outage = t.path("outages").get(0);
+    assertThat(t.path("outages").size()).isEqualTo(1);
+    assertThat(outage.path("cause").asText()).isEqualTo("crashed on s1");
+    assertThat(outage.path("millis").asLong()).isEqualTo(second.path("fromMillis").asLong() - first.path("toMillis").asLong())
+        .isBetween(0L, 15_000L);
+    JsonNode events = Json.MAPPER.readTree(send("GET", "/api/v1/events?limit=2000", null, null).body());
+    assertThat(events.toString()).contains("once restarted on s1 after its crash (down ");
+    assertThat(send("GET", "/api/v1/apps/nosuch/timeline", null, null).statusCode()).isEqualTo(404);
+    assertThat(send("DELETE", "/api/v1/apps/once", null, TOKEN).statusCode()).isIn(202, 204);
+  }
+
+  /** #24: refused API requests are counted by status, so an operator sees a client with a wrong token. */
+  @Test
+  void refusedRequestsAreCountedByStatus() throws Exception {
+    double before = refused("401");
+    for (int i = 0; i < 3; i++) assertThat(send("POST", "/api/v1/apps", "{}", null).statusCode()).isEqualTo(401);
+    assertThat(refused("401") - before).isEqualTo(3);
+  }
+
+  double refused(String status) throws Exception {
+    for (String line : send("GET", "/metrics", null, null).body().split("\n")) {
+      if (line.startsWith("understudy_api_refused_requests_total{") && line.contains("status=\"" + status + "\"")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return 0;
+  }
+
   /** #21: env values (often secrets) were copied into audit events, so into the event stream and webhooks. */
   @Test
   void envValuesStayOutOfEvents() throws Exception {

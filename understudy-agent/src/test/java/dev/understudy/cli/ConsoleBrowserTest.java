@@ -23,7 +23,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The web console in a real browser (Debian's chromium, headless) against a real local cluster: it shows a failover
- * live, and an operator approves the failback with the Approve button. Saves target/console-*.png.
+ * live and on the app's timeline, an operator approves the failback with the Approve button, and with reads closed the
+ * console shows nothing until the token is given, then follows the event stream. Saves target/console-*.png.
  */
 class ConsoleBrowserTest {
   static final String CHROMIUM = "/usr/bin/chromium";
@@ -55,6 +56,10 @@ class ConsoleBrowserTest {
       lc.kill("s1"); // the page must follow the failover by itself, no reload
       wait.until(d -> hostOf(d, "web").equals("s2"));
       assertThat(browser.findElement(By.id("events")).getText()).contains("FAILOVER");
+      browser.findElement(By.cssSelector("tr[data-app='web'] td.host")).click();
+      // the timeline: s1's run, the outage its failure caused (with its length), s2's run
+      wait.until(d -> String.join(" ", texts(d, "#timeline .seg")).matches("s1@(\\d+) s2@(\\d+)"));
+      assertThat(texts(browser, "#timeline li.outage")).singleElement().asString().matches("(?s).*down for \\d+(\\.\\d)? s.*s1 failed.*");
       shot(browser, "console-2-failed-over.png");
 
       lc.start("s1");
@@ -71,10 +76,40 @@ class ConsoleBrowserTest {
         }
       });
       wait.until(d -> hostOf(d, "web").equals("s1"));
+      wait.until(d -> String.join(" ", texts(d, "#timeline .seg")).matches("s1@\\d+ s2@\\d+ s1@\\d+"));
+      assertThat(texts(browser, "#timeline li.outage")).hasSize(2).last().asString().contains("failback from s2");
       shot(browser, "console-3-failed-back.png");
+
+      // reads closed (as off loopback): nothing shows without the token; with it, the event stream is live
+      lc.kill("s3");
+      Path config = lc.dir().resolve("s3").resolve("agent.yaml");
+      Files.writeString(config, Files.readString(config).replace("cluster:\n", "cluster:\n  openReads: false\n"));
+      lc.start("s3");
+      lc.awaitReady(null, 30_000);
+      ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("sessionStorage.clear()");
+      browser.get(lc.apiUrl("s3") + "/");
+      wait.until(d -> d.findElement(By.id("message")).getText().contains("reads are not open"));
+      assertThat(browser.findElements(By.cssSelector("#events li"))).isEmpty();
+      assertThat(browser.findElements(By.cssSelector("tr[data-app]"))).isEmpty();
+      browser.findElement(By.id("token")).sendKeys(lc.token());
+      browser.findElement(By.id("saveToken")).click();
+      wait.until(d -> hostOf(d, "web").equals("s1") && d.findElement(By.id("live")).getText().equals("live")
+          && d.findElement(By.id("events")).getText().contains("FAILBACK"));
+      lc.client("s1").post("/api/v1/apps/web/unload", Map.of()); // a new event must arrive through the stream
+      wait.until(d -> d.findElement(By.id("events")).getText().contains("OPERATOR_UNLOAD"));
+      shot(browser, "console-4-token-stream.png");
     } finally {
       if (browser != null) browser.quit();
       lc.down();
+    }
+  }
+
+  static List<String> texts(WebDriver d, String css) {
+    try {
+      // textContent: a short run's label is clipped by its bar, which getText() would leave out
+      return d.findElements(By.cssSelector(css)).stream().map(e -> e.getAttribute("textContent").trim().replaceAll("\\s+", " ")).toList();
+    } catch (org.openqa.selenium.StaleElementReferenceException e) {
+      return List.of();
     }
   }
 

@@ -19,6 +19,7 @@ import dev.understudy.model.AppState;
 import dev.understudy.model.AppType;
 import dev.understudy.model.Command;
 import dev.understudy.model.Keys;
+import dev.understudy.model.Lease;
 import dev.understudy.model.Maintenance;
 import dev.understudy.store.Change;
 import dev.understudy.store.Entry;
@@ -63,7 +64,9 @@ final class SimCluster {
     /** A start that never becomes healthy is never timed out (R5d). */
     NO_START_TIMEOUT,
     /** A snapshot install tells watchers nothing, so lease observations go stale (R4c; the code before #20's fix). */
-    SILENT_SNAPSHOT
+    SILENT_SNAPSHOT,
+    /** Observers count every lease by their own length, not the holder's (R3 across timing profiles). */
+    OWN_LEASE_LENGTH
   }
 
   static final long START_TIMEOUT = Duration.ofSeconds(2).toNanos();
@@ -244,7 +247,7 @@ final class SimCluster {
           if (c.newValue() == null) replica.remove(c.key());
           else replica.put(c.key(), new Entry(c.key(), c.newValue(), c.version()));
         }
-        tracker.onChanges(cs);
+        observe(cs);
         for (var w : watchers) w.accept(cs);
         applied++;
       }
@@ -263,8 +266,26 @@ final class SimCluster {
       applied = log.size();
       trace.add(t() + " " + id + " installs a snapshot at " + applied + " (" + cs.size() + " changes)");
       if (cs.isEmpty() || mutants.contains(Mutant.SILENT_SNAPSHOT)) return;
-      tracker.onChanges(cs);
+      observe(cs);
       for (var w : watchers) w.accept(cs);
+    }
+
+    /** The lease tracker reads what the replica applied (the mutant: with the holder's own lease length erased). */
+    void observe(List<Change> cs) {
+      if (!mutants.contains(Mutant.OWN_LEASE_LENGTH)) {
+        tracker.onChanges(cs);
+        return;
+      }
+      List<Change> erased = new ArrayList<>();
+      for (Change c : cs) {
+        if (!c.key().startsWith(Keys.LEASES) || c.newValue() == null) {
+          erased.add(c);
+          continue;
+        }
+        Lease l = Json.read(c.newValue(), Lease.class);
+        erased.add(new Change(c.key(), c.oldValue(), Json.write(new Lease(l.server(), l.incarnation(), l.seq())), c.version()));
+      }
+      tracker.onChanges(erased);
     }
 
     /** Runs this node's timer tasks that are due (they may schedule more). */

@@ -29,7 +29,10 @@ final class Plot {
     LogAxis axis = new LogAxis("ms (log scale)");
     axis.setSmallestValue(1);
     axis.setNumberFormatOverride(new java.text.DecimalFormat("#,##0"));
-    axis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(0.25)); // in powers of ten: 10, 18, 32, 56, 100, ...
+    double[] range = range(series.values());
+    // the auto range follows the boxes, not the whiskers and outliers: a slow tool's box was cut off at the top
+    axis.setRange(range[0], range[1]);
+    axis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(tickStep(range)));
     plot.setRangeAxis(axis);
     plot.setBackgroundPaint(Color.WHITE);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
@@ -39,5 +42,26 @@ final class Plot {
     r.setMeanVisible(false);
     r.setMaximumBarWidth(0.12);
     ChartUtils.saveChartAsPNG(png.toFile(), chart, 1100, 560);
+  }
+
+  /** From a fifth below the smallest value to a fifth above the largest: every whisker and outlier inside. */
+  static double[] range(java.util.Collection<List<Double>> series) {
+    double lo = Double.MAX_VALUE;
+    double hi = 0;
+    for (List<Double> v : series) {
+      for (double x : v) {
+        lo = Math.min(lo, x);
+        hi = Math.max(hi, x);
+      }
+    }
+    if (hi <= 0) return new double[] {1, 10};
+    return new double[] {Math.max(1, lo / 1.2), Math.max(hi * 1.2, Math.max(1, lo / 1.2) * 1.5)};
+  }
+
+  /** A tick step in powers of ten giving 5-10 labelled ticks over the range (a narrow range got none at 0.25). */
+  static double tickStep(double[] range) {
+    double decades = Math.log10(range[1] / range[0]);
+    for (double step : new double[] {0.02, 0.05, 0.1, 0.25, 0.5, 1}) if (decades / step <= 10) return step;
+    return 1;
   }
 }

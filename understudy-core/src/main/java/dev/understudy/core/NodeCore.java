@@ -48,6 +48,9 @@ public final class NodeCore {
   private final Set<String> unprotected = new HashSet<>();
   /** tag -> {epoch, when the old host went DOWN}: takeovers this node made, timed once RUNNING. */
   private final Map<String, long[]> takeovers = new HashMap<>();
+  private final HandoverTimer handovers;
+  /** Each peer's last LAN answer, as the latest observation gave it: when a failed host really went silent. */
+  private final Map<String, Long> lastAck = new HashMap<>();
   private List<RouteTarget> lastRoutes = List.of();
   private long lastUnprotectedCheck = Long.MIN_VALUE / 2;
   private Map<String, List<String>> unmet = Map.of();
@@ -69,6 +72,7 @@ public final class NodeCore {
     this.settings = settings;
     this.log = log;
     this.failures = new FailureHistory(settings, log);
+    this.handovers = new HandoverTimer(self);
   }
 
   public String self() { return self; }
@@ -149,6 +153,7 @@ public final class NodeCore {
     for (Input.Seen s : o.peers()) {
       Verdict v = VerdictRules.verdict(s.lanOk(), s.disk(), s.leaseExpired(), s.uplinkOk());
       PeerStatus prev = peers.get(s.server());
+      if (s.ackNanos() != null) lastAck.put(s.server(), s.ackNanos());
       if (v == Verdict.DOWN && prev != null && prev.verdict() != Verdict.DOWN && s.ackNanos() != null) {
         measures.add(new Ready.Measure(Ready.Measure.Kind.DETECTION, (now - s.ackNanos()) / 1e9));
       }
@@ -211,10 +216,12 @@ public final class NodeCore {
     List<Action> decided = Decider.decide(snap, view, settings, now);
     if (!decided.isEmpty()) untilTimed = Math.min(untilTimed, BUSY_ROUND_NANOS);
     wakeAt = untilTimed == Long.MAX_VALUE ? Long.MAX_VALUE : now + untilTimed;
+    handovers.completed(snap, now, measures);
     for (Action a : decided) {
-      if (a instanceof Action.Commit c) commits.add(c);
+      if (a instanceof Action.Commit c) commits.add(handovers.committing(withSilence(c, now), now));
       else if (a instanceof Action.Notify n) events.add(n.event());
       else actions.add(a);
+      if (a instanceof Action.Stop st) handovers.stopping(st.tag(), now);
     }
     settleUnknownOutcomes(snap, now);
   }
@@ -320,6 +327,17 @@ public final class NodeCore {
             secs * 1000), Map.of("failoverMs", String.valueOf(Math.round(secs * 1000)), "epoch", String.valueOf(updated.epoch()))));
       }
     }
+  }
+
+  /** A takeover's event gains {@code silentForMs}: since the failed host's last LAN answer, where its outage began. */
+  private Action.Commit withSilence(Action.Commit c, long now) {
+    Long ack = c.leaseServer() == null || c.event() == null ? null : lastAck.get(c.leaseServer());
+    if (ack == null) return c;
+    Event e = c.event();
+    Map<String, String> d = new java.util.LinkedHashMap<>(e.details() == null ? Map.of() : e.details());
+    d.put("silentForMs", String.valueOf(Math.max(0, (now - ack) / 1_000_000)));
+    return new Action.Commit(c.updated(), c.leaseServer(), c.leaseVersion(),
+        new Event(e.id(), e.timeMillis(), e.kind(), e.server(), e.app(), e.message(), Map.copyOf(d)));
   }
 
   private Event event(String kind, String app, String message, Map<String, String> details) {

@@ -14,7 +14,7 @@ public record Ready(List<Action> actions, List<Action.Commit> commits, List<Even
                     List<Measure> measures, long wakeAtNanos) {
   /** A timing for the metrics: what took how long. */
   public record Measure(Kind kind, double seconds) {
-    public enum Kind { DETECTION, FAILOVER }
+    public enum Kind { DETECTION, FAILOVER, FAILBACK, MOVE }
   }
 
   public static final Ready NONE = new Ready(List.of(), List.of(), List.of(), null, List.of(), Long.MAX_VALUE);

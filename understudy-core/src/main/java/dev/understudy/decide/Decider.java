@@ -190,7 +190,7 @@ public final class Decider {
           || (a.state() == AppState.FAILBACK_PENDING && !h.pendingApproval);
       if (backToRunning) {
         out.add(Commit.of(a.withState(AppState.RUNNING, null), event("RUNNING", a, a.tag() + " runs on " + self
-            + " at epoch " + a.epoch())));
+            + " at epoch " + a.epoch(), Map.of("epoch", String.valueOf(a.epoch())))));
       }
     }
   }

@@ -36,6 +36,7 @@ public final class EventKinds {
     m.put("REMOVED", "the app was stopped on its host and its object removed");
     // what a host's supervisor saw
     m.put("APP_CRASHED", "the app's process exited on its own");
+    m.put("APP_RESTARTED", "the app runs again on its host after a crash there, at the same epoch (with how long it was down)");
     m.put("APP_UNHEALTHY", "the app failed its health check too many times in a row and was killed");
     m.put("START_FAILED", "the app did not start, or was not healthy within its start timeout");
     m.put("RELEASE_FAILED", "a managed resource could not be released; the app is held back from other servers");
