@@ -32,6 +32,8 @@ final class Fence implements AutoCloseable {
   private long bootOffsetNanos;
   private final Offset offset;
   private long deadlineSent = Long.MIN_VALUE;
+  /** The latest deadline that had passed when a later one replaced it: the fence fired at it. */
+  private long lastPassed = Long.MIN_VALUE;
   private Process process;
   private OutputStream stdin;
   private volatile boolean closing;
@@ -69,6 +71,7 @@ final class Fence implements AutoCloseable {
     // its own session: a terminal's Ctrl-C for the agent must not take the fence with it
     bootOffsetNanos = offset.read();
     deadlineSent = Long.MIN_VALUE;
+    lastPassed = Long.MIN_VALUE;
     process = new ProcessBuilder(ProcessGroups.onPath("setsid"), ProcessGroups.onPath("bash"), script.toString())
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     stdin = process.getOutputStream();
@@ -107,6 +110,9 @@ final class Fence implements AutoCloseable {
    */
   synchronized void deadline(long deadlineNanos) {
     if (deadlineNanos == deadlineSent) return;
+    if (deadlineSent != Long.MIN_VALUE && deadlineSent <= System.nanoTime() + FIRES_EARLY_NANOS) {
+      lastPassed = Math.max(lastPassed, deadlineSent);
+    }
     deadlineSent = deadlineNanos;
     // measured again for every deadline: a suspend moves the boot-time clock ahead of System.nanoTime by its length,
     // and an offset measured once would make every later deadline one already past (every start killed at once).
@@ -123,6 +129,18 @@ final class Fence implements AutoCloseable {
 
   /** The last deadline the fence was told ({@link System#nanoTime()}; MIN_VALUE before any). */
   synchronized long deadlineSent() { return deadlineSent; }
+
+  /** How much before a deadline the fence may fire: its clock's hundredth, and the hundredth it is told early. */
+  static final long FIRES_EARLY_NANOS = 20_000_000L;
+
+  /**
+   * Whether the fence fired at some instant from {@code sinceNanos} to {@code nowNanos}: its deadline now has passed,
+   * or one that a later deadline replaced had passed by then (a renewal confirmed late moves the deadline on after
+   * the fence has already killed: judged by the current deadline alone, that kill looked like a crash).
+   */
+  synchronized boolean firedSince(long sinceNanos, long nowNanos) {
+    return (deadlineSent != Long.MIN_VALUE && nowNanos + FIRES_EARLY_NANOS >= deadlineSent) || lastPassed >= sinceNanos;
+  }
 
   /**
    * The fence's deadline for {@code nanos}: never later than that instant. The fence reads its clock in hundredths,

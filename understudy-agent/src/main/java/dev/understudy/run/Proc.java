@@ -33,8 +33,12 @@ final class Proc {
   final String token = java.util.UUID.randomUUID().toString(); // the instance's credential for the client API
   final java.util.concurrent.CompletableFuture<Void> unloadRequested = new java.util.concurrent.CompletableFuture<>();
 
+  /** When this instance began (a fence kill after it is this instance's death, not an earlier one's). */
+  final long createdNanos;
+
   Proc(App app, long now) {
     this.app = app;
     this.sinceNanos = now;
+    this.createdNanos = now;
   }
 }

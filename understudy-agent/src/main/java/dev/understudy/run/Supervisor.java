@@ -261,8 +261,6 @@ public final class Supervisor implements AutoCloseable {
   }
 
   private static final long MAX_PACE_NANOS = 2_000_000_000L;
-  /** How much before its deadline the fence may kill (its clock is in hundredths, and it is told one early). */
-  private static final long FENCE_EARLY_NANOS = 20_000_000L;
 
   /**
    * {@code readyToSpawn}: false while this agent had better not spawn yet; a launch waits for it, up to 2 s, before its
@@ -341,12 +339,14 @@ public final class Supervisor implements AutoCloseable {
 
   /** The program (its group's leader) exited. A crash (no stop requested): make sure nothing of the group is left. */
   private void onExit(Proc proc) {
-    if (proc.stopRequested) return; // doStop verifies and reports
+    synchronized (proc) { // one of this exit and a stop request handles the end: doStop verifies and reports
+      if (proc.stopRequested) return;
+      proc.stopRequested = true;
+    }
     int code = proc.process.exitValue();
-    // Past the fence's deadline the exit is the fence's kill (it fires up to a hundredth early), not the app's crash:
-    // the lease ran out (SERVER_FENCED says so). Counted as a crash it raised APP_CRASHED, and three such lease losses
-    // in a restart window moved the app away as a crash loop.
-    boolean fenced = ticker.nanos() + FENCE_EARLY_NANOS >= fence.deadlineSent();
+    // A fence kill (the lease ran out: SERVER_FENCED says so) is not the app's crash. Counted as a crash it raised
+    // APP_CRASHED, and three such lease losses in a restart window moved the app away as a crash loop.
+    boolean fenced = fence.firedSince(proc.createdNanos, ticker.nanos());
     stopper.killAndVerifyGone(proc);
     if (fenced) reportFenceKill(proc);
     else log.warn("{} exited on its own (code {})", proc.app.tag(), code);
@@ -393,7 +393,7 @@ public final class Supervisor implements AutoCloseable {
     }
     // An agent that wakes from a freeze past its lease asks its apps to stop before it hears of their exits: one already
     // dead past the fence's deadline was the fence's kill (status and the fence-kill count say so), not this stop's.
-    if (!p.process.isAlive() && ticker.nanos() + FENCE_EARLY_NANOS >= fence.deadlineSent()) reportFenceKill(p);
+    if (!p.process.isAlive() && fence.firedSince(p.createdNanos, ticker.nanos())) reportFenceKill(p);
     workers.execute(() -> doStop(p));
     listener.changed();
   }

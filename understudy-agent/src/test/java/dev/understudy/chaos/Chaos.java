@@ -20,7 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The fault-injection driver: a real cluster of agent processes on loopback, recording apps, and a seeded random
  * schedule of faults (kill -9, SIGSTOP, dropped heartbeats, frozen or corrupted disk pulse, lost uplink, app
- * crashes, operator actions racing with all of it). {@link Checker} judges the history afterwards.
+ * crashes, apps that fail or hang at start on a server, operator actions racing with all of it), the last server on
+ * the `relaxed` timing profile. {@link Checker} judges the history afterwards.
  */
 final class Chaos {
   record Settings(long seed, int servers, long durationMs, int basePort, Path dir) {}
@@ -56,6 +57,7 @@ final class Chaos {
     LocalCluster lc = LocalCluster.up(s.dir().resolve("cluster"), s.servers(), s.basePort(), null, true, true, uplinks, null);
     Path history = s.dir().resolve("history.log");
     Files.createFile(history);
+    relaxLast(lc);
     Chaos c = new Chaos(s, lc, history);
     c.uplinkTargets.putAll(targets);
     c.registerApps();
@@ -63,6 +65,19 @@ final class Chaos {
   }
 
   long now() { return System.currentTimeMillis() - t0; }
+
+  /**
+   * The last server runs on another timing profile (`relaxed`: a longer lease, slower detection) among `default`
+   * peers, as an operator would set it on a busy host: observers must judge its lease by its own length.
+   */
+  private static void relaxLast(LocalCluster lc) throws Exception {
+    String last = lc.ids().get(lc.ids().size() - 1);
+    lc.kill(last);
+    Path config = lc.dir().resolve(last).resolve("agent.yaml");
+    Files.writeString(config, Files.readString(config) + "timing:\n  profile: relaxed\n");
+    lc.start(last);
+    lc.awaitReady(null, 60_000);
+  }
 
   /** A TCP listener standing in for a server's gateway: accepts and closes, so its backlog never fills. */
   static ServerSocket uplinkTarget(int port) throws IOException {
@@ -90,7 +105,9 @@ final class Chaos {
       List<String> backups = new ArrayList<>();
       for (int j = 1; j < Math.min(3, ids.size()); j++) backups.add(ids.get((i + j) % ids.size()));
       lc.client(ids.get(0)).post("/api/v1/apps", Map.of("tag", apps.get(i),
-          "command", Map.of("argv", failingWhileBroken(History.recorderCommand(history)), "stopTimeoutMs", 2000),
+          "command", Map.of("argv", failingWhileBroken(History.recorderCommand(history)), "stopTimeoutMs", 2000,
+              "startTimeoutMs", 4000, "health", Map.of("command", List.of("bash", "-c", "[ ! -e " + s.dir().resolve("hang-")
+                  + "$UNDERSTUDY_SERVER ]"), "intervalMs", 1000, "timeoutMs", 1000, "failures", 2)),
           "primary", primary, "backups", backups, "autoFailback", i % 2 == 0));
     }
   }
@@ -107,15 +124,17 @@ final class Chaos {
 
   /**
    * Apps fail at start on one server for a while: its apps are crashed there, and each restart fails until the fault
-   * ends. The server retries with backoff, is passed over at the limit, and the apps go on elsewhere (L1); afterwards
-   * the operator, having fixed the cause, resets them, so the server qualifies again.
+   * ends ({@code broken-}: the program exits at once; {@code hang-}: it runs but its health check fails, so running
+   * apps there are killed as unhealthy and every start hangs until its start timeout). The server retries with
+   * backoff, is passed over at the limit, and the apps go on elsewhere (L1); afterwards the operator, having fixed the
+   * cause, resets them, so the server qualifies again.
    */
-  private void failStarts(String id, long start) throws IOException {
+  private void failStarts(String id, long start, String markerPrefix, String kind) throws IOException {
     long ms = 3000 + rnd.nextInt(6000);
-    Path marker = s.dir().resolve("broken-" + id);
+    Path marker = s.dir().resolve(markerPrefix + id);
     Files.writeString(marker, "");
     hold(id, ms + 3000);
-    record(start, start + ms, "APP-FAILSTART", id, null);
+    record(start, start + ms, kind, id, null);
     crashAppOn(id, start);
     later(ms, () -> {
       try {
@@ -193,8 +212,10 @@ final class Chaos {
       hold(id, ms + 3000);
       record(start, start + ms, "UPLINK-LOST", id, null);
       later(ms, () -> uplinkTargets.put(id, uplinkTarget(uplinkTargets.get(id).getLocalPort())));
+    } else if (kind < 71 && id != null) {
+      failStarts(id, start, "broken-", "APP-FAILSTART");
     } else if (kind < 74 && id != null) {
-      failStarts(id, start);
+      failStarts(id, start, "hang-", "APP-HANGSTART");
     } else if (kind < 80) {
       crashApp(start);
     } else {
@@ -342,7 +363,10 @@ final class Chaos {
   /** Ends every fault: heals scheduled, then everything resumed, restarted and reconnected. */
   void heal() throws Exception {
     for (Thread t : timers) t.join(15_000);
-    for (String id : lc.ids()) Files.deleteIfExists(s.dir().resolve("broken-" + id));
+    for (String id : lc.ids()) {
+      Files.deleteIfExists(s.dir().resolve("broken-" + id));
+      Files.deleteIfExists(s.dir().resolve("hang-" + id));
+    }
     for (String id : lc.ids()) {
       lc.signalAgent(id, "CONT");
       if (!lc.running(id)) lc.start(id);

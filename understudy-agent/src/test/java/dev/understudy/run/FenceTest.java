@@ -105,6 +105,26 @@ class FenceTest {
     await().atMost(Duration.ofSeconds(2)).until(() -> !ProcessGroups.alive(late));
   }
 
+  /**
+   * Found in a full verify on a starved machine: the fence killed an app at its deadline, then a renewal confirmed late
+   * moved the deadline on, and the app's exit, judged by the current deadline alone, was reported as a crash
+   * (APP_CRASHED, a failure counted towards the crash loop) beside the fence kill.
+   */
+  @Test
+  void aDeadlineThatPassedBeforeALaterOneReplacedItStillCountsAsFired() throws Exception {
+    fence();
+    long born = System.nanoTime();
+    long group = group();
+    fence.guard(group, in(100));
+    assertThat(fence.firedSince(born, System.nanoTime())).isFalse();
+    await().atMost(Duration.ofSeconds(5)).until(() -> !groups.get(0).isAlive());
+    fence.deadline(in(10_000)); // the late renewal
+    long now = System.nanoTime();
+    assertThat(now + Fence.FIRES_EARLY_NANOS >= fence.deadlineSent()).as("the current deadline alone says no").isFalse();
+    assertThat(fence.firedSince(born, now)).as("the instance guarded then was the fence's kill").isTrue();
+    assertThat(fence.firedSince(now, now)).as("an instance started after it was not").isFalse();
+  }
+
   @Test
   void endOfInputKillsEverything() throws Exception {
     Fence f = fence();
