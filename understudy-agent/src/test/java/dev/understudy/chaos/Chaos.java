@@ -73,6 +73,7 @@ final class Chaos {
   private static void relaxLast(LocalCluster lc) throws Exception {
     String last = lc.ids().get(lc.ids().size() - 1);
     lc.kill(last);
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> !lc.running(last));
     Path config = lc.dir().resolve(last).resolve("agent.yaml");
     Files.writeString(config, Files.readString(config) + "timing:\n  profile: relaxed\n");
     lc.start(last);

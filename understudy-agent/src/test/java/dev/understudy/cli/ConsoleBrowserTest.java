@@ -76,6 +76,7 @@ class ConsoleBrowserTest {
 
       // reads closed (as off loopback): nothing shows without the token; with it, the event stream is live
       lc.kill("s3");
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !lc.running("s3"));
       Path config = lc.dir().resolve("s3").resolve("agent.yaml");
       Files.writeString(config, Files.readString(config).replace("cluster:\n", "cluster:\n  openReads: false\n"));
       lc.start("s3");
