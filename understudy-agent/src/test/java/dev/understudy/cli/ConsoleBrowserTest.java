@@ -68,10 +68,12 @@ class ConsoleBrowserTest {
       browser.findElement(By.id("saveToken")).click();
       clickWhenStill(wait, "#pending button.approve");
       wait.until(d -> hostOf(d, "web").equals("s1"));
-      // s1@1 s2@2 s1@3; on a starved machine the fresh s1 may lose its lease at once and the app go round again
-      new WebDriverWait(browser, Duration.ofSeconds(40)).withMessage(() -> "the timeline shows " + texts(b, "#timeline .seg") + " " + texts(b, "#timeline li.outage"))
-          .until(d -> String.join(" ", texts(d, "#timeline .seg")).matches("s1@\\d+ s2@\\d+( \\S+)* s1@\\d+"));
-      assertThat(texts(browser, "#timeline li.outage")).anyMatch(line -> line.contains("failback from s2"));
+      // s1@1 s2@2 s1@3, and the failback's outage; on a starved machine the fresh s1 may lose its lease at once and
+      // the app go on elsewhere (seen twice in full verifies): what must show is the failback, wherever it went next
+      new WebDriverWait(browser, Duration.ofSeconds(40)).withMessage(() -> "the timeline shows " + texts(b, "#timeline .seg")
+          + " " + texts(b, "#timeline li.outage"))
+          .until(d -> String.join(" ", texts(d, "#timeline .seg")).matches("s1@\\d+ s2@\\d+( \\S+)+")
+              && texts(d, "#timeline li.outage").stream().anyMatch(line -> line.contains("failback from s2")));
       shot(browser, "console-3-failed-back.png");
 
       // reads closed (as off loopback): nothing shows without the token; with it, the event stream is live
@@ -88,9 +90,9 @@ class ConsoleBrowserTest {
       assertThat(browser.findElements(By.cssSelector("tr[data-app]"))).isEmpty();
       browser.findElement(By.id("token")).sendKeys(lc.token());
       browser.findElement(By.id("saveToken")).click();
-      wait.until(d -> hostOf(d, "web").equals("s1") && d.findElement(By.id("live")).getText().equals("live")
+      wait.until(d -> !hostOf(d, "web").isEmpty() && d.findElement(By.id("live")).getText().equals("live")
           && d.findElement(By.id("events")).getText().contains("FAILBACK"));
-      lc.client("s1").post("/api/v1/apps/web/unload", Map.of()); // a new event must arrive through the stream
+      lc.client("s3").post("/api/v1/apps/web/unload", Map.of()); // a new event must arrive through the stream
       wait.until(d -> d.findElement(By.id("events")).getText().contains("OPERATOR_UNLOAD"));
       shot(browser, "console-4-token-stream.png");
     } finally {

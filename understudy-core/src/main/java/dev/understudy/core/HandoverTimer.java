@@ -1,9 +1,9 @@
 package dev.understudy.core;
 
 import dev.understudy.decide.Action;
+import dev.understudy.decide.ClusterSnapshot;
 import dev.understudy.model.App;
 import dev.understudy.model.AppState;
-import dev.understudy.decide.ClusterSnapshot;
 import dev.understudy.model.Event;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -58,8 +58,10 @@ final class HandoverTimer {
     pending.entrySet().removeIf(en -> {
       App a = snap.apps().get(en.getKey());
       Pending p = en.getValue();
-      if (a == null || a.epoch() > p.epoch() || !p.to().equals(a.host())) return true; // superseded: not a hand-over's time
-      if (a.epoch() < p.epoch() || a.state() == AppState.STARTING) return false; // not applied here yet, or starting
+      if (a == null || a.epoch() > p.epoch()) return true; // superseded: not a hand-over's time
+      if (a.epoch() < p.epoch()) return false; // the hand-over is not applied here yet
+      if (!p.to().equals(a.host())) return true;
+      if (a.state() == AppState.STARTING) return false;
       if (a.state() == AppState.RUNNING || a.state() == AppState.FAILBACK_PENDING) {
         out.add(new Ready.Measure(p.kind().equals("FAILBACK") ? Ready.Measure.Kind.FAILBACK : Ready.Measure.Kind.MOVE,
             (now - p.stopNanos()) / 1e9));
