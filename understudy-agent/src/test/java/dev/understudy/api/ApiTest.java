@@ -34,6 +34,7 @@ import org.junit.jupiter.api.TestInstance;
 
 /** One agent in this JVM (a one-server cluster): the REST API's contract, its errors, and hostile input. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class ApiTest {
   static final String TOKEN = "test-token-0123456789";
   Agent agent;
@@ -391,6 +392,7 @@ class ApiTest {
    * SERVER_UP) of every peer, none of which had ever been down: their leases were not yet acquired.
    */
   @Test
+  @org.junit.jupiter.api.Order(1) // first, right after formation: a later test's load may make a peer flap, rightly
   void clusterFormationAnnouncesNoServerDown() throws Exception {
     await().atMost(Duration.ofSeconds(20)).until(() -> {
       JsonNode st = Json.MAPPER.readTree(send("GET", "/api/v1/status", null, TOKEN).body());

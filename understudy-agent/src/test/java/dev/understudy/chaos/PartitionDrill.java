@@ -135,7 +135,10 @@ public final class PartitionDrill {
       if (!pick.equals(hostOf(other))) lc.client(other).post("/api/v1/apps/p/move", Map.of("to", pick));
       awaitRunningOn(pick, other);
       awaitHistoryFrom(pick);
-      if (leader(other).equals(leader)) {
+      // a server healed from the last cut may not know the leader yet (Ratis reconnects with a backoff): ask again
+      String seen = await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+          .until(() -> leader(other), l -> !l.isEmpty());
+      if (seen.equals(leader)) {
         host = pick;
         witness = other;
         break;
