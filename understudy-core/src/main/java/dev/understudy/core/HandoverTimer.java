@@ -6,7 +6,6 @@ import dev.understudy.model.App;
 import dev.understudy.model.AppState;
 import dev.understudy.model.Event;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -43,9 +42,7 @@ final class HandoverTimer {
     if (e == null || (stopped == null && !PLANNED.contains(e.kind()))) return c;
     long from = stopped == null ? now : stopped;
     if (PLANNED.contains(e.kind())) pending.put(tag, new Pending(e.kind(), c.updated().host(), c.updated().epoch(), from));
-    Map<String, String> details = new LinkedHashMap<>(e.details() == null ? Map.of() : e.details());
-    details.put("stopMs", String.valueOf((now - from) / 1_000_000));
-    Event timed = new Event(e.id(), e.timeMillis(), e.kind(), e.server(), e.app(), e.message(), Map.copyOf(details));
+    Event timed = e.withDetail("stopMs", String.valueOf((now - from) / 1_000_000));
     return new Action.Commit(c.updated(), c.leaseServer(), c.leaseVersion(), timed);
   }
 

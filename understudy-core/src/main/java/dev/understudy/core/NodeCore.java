@@ -333,11 +333,8 @@ public final class NodeCore {
   private Action.Commit withSilence(Action.Commit c, long now) {
     Long ack = c.leaseServer() == null || c.event() == null ? null : lastAck.get(c.leaseServer());
     if (ack == null) return c;
-    Event e = c.event();
-    Map<String, String> d = new java.util.LinkedHashMap<>(e.details() == null ? Map.of() : e.details());
-    d.put("silentForMs", String.valueOf(Math.max(0, (now - ack) / 1_000_000)));
     return new Action.Commit(c.updated(), c.leaseServer(), c.leaseVersion(),
-        new Event(e.id(), e.timeMillis(), e.kind(), e.server(), e.app(), e.message(), Map.copyOf(d)));
+        c.event().withDetail("silentForMs", String.valueOf(Math.max(0, (now - ack) / 1_000_000))));
   }
 
   private Event event(String kind, String app, String message, Map<String, String> details) {
