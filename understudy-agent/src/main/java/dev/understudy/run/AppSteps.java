@@ -259,8 +259,12 @@ final class AppSteps {
    * when all are held, else why not. Stops early when a stop is requested.
    */
   String acquireAll(Proc proc, App app, Path log) {
-    for (ManagedResource r : managedOf(app)) {
+    List<ManagedResource> all = managedOf(app);
+    for (int i = 0; i < all.size(); i++) {
+      ManagedResource r = all.get(i);
       if (proc.stopRequested) return "stop requested";
+      String armed = armRelease(app, all.subList(0, i + 1));
+      if (armed != null) return "managed resource " + r.name() + " was not acquired: " + armed;
       String failure = acquire(app, r, log);
       if (failure != null) return "managed resource " + r.name() + " could not be acquired: " + failure;
       proc.acquired++;
@@ -276,6 +280,11 @@ final class AppSteps {
     List<ManagedResource> m = AppSteps.releasable(proc.app);
     List<Integer> held = new ArrayList<>(proc.stuck);
     for (int i = proc.acquired - 1; i >= 0; i--) held.add(i);
+    int managed = managedOf(proc.app).size();
+    if (releases != null && held.stream().anyMatch(i -> i < managed)
+        && releases.claim(proc.app.tag(), longestRelease(proc.app)) == FenceReleases.Claim.RELEASED_BY_FENCE) {
+      held.removeIf(i -> i < managed);
+    }
     // an agent app's own agent ran if its driver was spawned: its stop is confirmed before anything else is released
     if (proc.agentToStop && m.size() > managedOf(proc.app).size() && !held.contains(m.size() - 1)) held.add(m.size() - 1);
     proc.agentToStop = false;
@@ -291,6 +300,40 @@ final class AppSteps {
         proc.stuck.add(i);
       }
     }
+    if (proc.stuck.isEmpty() && releases != null && managed > 0) releases.done(proc.app.tag());
     return proc.stuck.isEmpty();
+  }
+
+  /** Where the fence runs releases itself (null: nowhere, as in tests of the steps alone). */
+  volatile FenceReleases releases;
+
+  /** Registers the release of {@code held} with the fence; null when registered, else why not. */
+  private String armRelease(App app, List<ManagedResource> held) {
+    if (releases == null) return null;
+    List<FenceReleases.Step> steps = new ArrayList<>();
+    for (int i = held.size() - 1; i >= 0; i--) {
+      ManagedResource r = held.get(i);
+      if (r.byAgent()) {
+        var spec = dev.understudy.model.AgentSpec.of(r.agent()).orElseThrow();
+        ResourceAgents.Action a = agents.action(spec, app.tag() + "-" + r.name(), "stop", r.timeout(), 0);
+        Map<String, String> env = new HashMap<>(environment(app));
+        env.putAll(a.env());
+        steps.add(new FenceReleases.Step(a.argv(), env, r.timeout()));
+      } else if (r.stop() != null && !r.stop().isEmpty()) {
+        steps.add(new FenceReleases.Step(r.stop(), environment(app), r.timeout()));
+      }
+    }
+    try {
+      releases.arm(app.tag(), steps);
+      return null;
+    } catch (IOException e) {
+      return "cannot register its release with the fence: " + e.getMessage();
+    }
+  }
+
+  private static long longestRelease(App app) {
+    long total = 0;
+    for (ManagedResource r : managedOf(app)) total += r.timeout();
+    return total;
   }
 }

@@ -101,6 +101,15 @@ final class Fence implements AutoCloseable {
     return send("+" + pgid + (cgroup == null ? "" : " " + cgroup));
   }
 
+  /** When the fence fires, after the kills, it runs {@code script}: the release of the app's managed resources. */
+  synchronized void registerRelease(String tag, Path script, long deadlineNanos) {
+    deadline(deadlineNanos);
+    send("R " + tag + " " + script);
+  }
+
+  /** The agent released the app's resources itself. */
+  synchronized void forgetRelease(String tag) { send("r " + tag); }
+
   /** The group is verified gone: stop guarding it (its number may be reused). */
   synchronized void forget(long pgid) { send("-" + pgid); }
 

@@ -123,6 +123,8 @@ public final class Supervisor implements AutoCloseable {
     this.release = new ResourceRelease(steps, dataDir, listener, timer, workers, this::finish);
     fence.killLeftover();
     ProcessGroups.killLeftovers(dataDir.resolve("run"));
+    steps.releases = new FenceReleases(fence, run, dataDir.resolve("logs"), runUntil);
+    steps.releases.releaseLeftovers();
     this.cgroups = AppCgroups.forAgent(dataDir).orElse(null);
     this.spawner = new Spawner(steps, new AgentDriver(run, dataDir.resolve("apps")), launchScript, cgroups, fence, dataDir, runUntil);
     fence.start();

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Understudy fence: one per agent, guarding every app the agent runs. Usage: fence.sh
 # Lines on stdin: "@CS" sets the deadline (CS: /proc/uptime in hundredths of a second), "+PGID [CGROUP]" guards a
-# process group (and the app's cgroup v2 directory, whose processes cannot leave it), "-PGID" forgets one. At the deadline every guarded group is killed and forgotten: the agent moves the
+# process group (and the app's cgroup v2 directory, whose processes cannot leave it), "-PGID" forgets one, "R TAG FILE"
+# registers the release of an app's managed resources (a script), "r TAG" forgets it. At the deadline every guarded
+# group is killed, then every registered release runs, and all are forgotten: the agent moves the
 # deadline on with every lease renewal, so a paused agent, or one whose lease has run out, cannot move it, and its apps
 # die when its lease does. End of file (agent dead) kills them all and exits. The deadline is absolute, so no line
 # postpones it but a new deadline (a "-PGID" sent while the agent stops its apps after losing its lease must not), and
@@ -9,6 +11,7 @@
 # One process, woken by lines only, instead of one guard per app: kill and read are bash builtins, nothing forks here.
 deadline=0
 declare -A groups=()
+declare -A releases=()
 # The group, and its leader by pid: a launcher not yet through setsid (spawned a moment ago) is in no group of its own
 # yet, and a kill of the group alone would miss it.
 fire() {
@@ -19,12 +22,21 @@ fire() {
     [ "$cg" = 1 ] || echo 1 2>/dev/null > "$cg/cgroup.kill"
   done
   groups=()
+  # then the managed resources (a virtual IP, a mount), in parallel: the taker acquires them a margin after the lease
+  # ends. Taking the script by rename decides who releases: an agent that comes back takes what is left, never twice.
+  for t in "${!releases[@]}"; do
+    r=${releases[$t]}
+    if mv -- "$r" "$r.fence" 2>/dev/null; then
+      ( if bash "$r.fence"; then mv -- "$r.fence" "$r.released"; else mv -- "$r.fence" "$r.failed"; fi ) 2>/dev/null &
+    fi
+  done
+  releases=()
 }
 # Asked to stop by a signal: leave nothing unguarded behind. (SIGKILL cannot be caught: the agent sees this process
 # exit and stops every app itself.)
 trap 'fire; exit 0' TERM INT HUP
 while true; do
-  if [ "${#groups[@]}" -eq 0 ]; then
+  if [ "${#groups[@]}" -eq 0 ] && [ "${#releases[@]}" -eq 0 ]; then
     # nothing guarded: sleep until told something
     read -r line || exit 0
   else
@@ -52,5 +64,7 @@ while true; do
       if [ "$g" = "${g#* }" ]; then groups["$g"]=1; else groups["${g%% *}"]=${g#* }; fi
       ;;
     -*) unset "groups[${line#-}]" ;;
+    R\ *) r=${line#R }; releases["${r%% *}"]=${r#* } ;;
+    r\ *) unset "releases[${line#r }]" ;;
   esac
 done

@@ -185,6 +185,36 @@ class SupervisorTest extends SupervisorFixture {
     assertThat(exits).as("the fence's kill is the lease running out, not a crash of the app").containsExactly("fenced:false:137");
   }
 
+  /**
+   * The fence releases a silent agent's managed resources after its kill (FenceReleasesTest shows it does so with no
+   * agent at all); here the agent, which noticed the kill, finds them released and does not release them twice.
+   */
+  @Test
+  void theFenceReleasesASilentAgentsManagedResourcesOnceAtTheDeadline() throws Exception {
+    start();
+    Path trace = dir.resolve("trace");
+    Path held = dir.resolve("held");
+    App a = app("vip", "bash", "-c", "echo $$ > pid; exec sleep 1000").withManaged(List.of(
+        new ManagedResource("volume", List.of("bash", "-c", "echo mount >> " + trace + "; touch " + held),
+            List.of("bash", "-c", "echo umount-$UNDERSTUDY_TAG >> " + trace + "; rm -f " + held), null, null),
+        new ManagedResource("address", List.of("bash", "-c", "echo addr-up >> " + trace),
+            List.of("bash", "-c", "echo addr-down >> " + trace), null, null)));
+    sup.start(a);
+    long pid = childPid("vip");
+    assertThat(Files.exists(held)).isTrue();
+    long t0 = System.nanoTime();
+    mayRun.set(false);
+    await().atMost(Duration.ofSeconds(5)).until(() -> !Files.exists(held));
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(ProcessGroups.alive(pid)).as("killed before its resources were released").isFalse();
+    assertThat(ms).as("released at the fence's deadline (at most 300 ms ahead), not when the agent came back").isLessThan(2000);
+    await().atMost(Duration.ofSeconds(5)).until(() -> exits.size() == 1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> sup.instances().isEmpty());
+    assertThat(Files.readAllLines(trace)).as("released once, in reverse order, with the app's environment")
+        .containsExactly("mount", "addr-up", "addr-down", "umount-vip");
+    assertThat(releaseFailures).isEmpty();
+  }
+
   @Test
   void theAppLeadsItsOwnGroupWithNoShellLeftAbove() throws Exception {
     start();
