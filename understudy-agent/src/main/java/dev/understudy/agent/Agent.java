@@ -60,6 +60,7 @@ public final class Agent implements AutoCloseable {
   private Forwarder forwarder;
   private KernelRoutes kernelRoutes;
   private CoreLoop loop;
+  private CommitSender commits;
   private ReplicaDoctor replicaDoctor;
   private Metrics metrics;
   private Notifier notifier;
@@ -105,7 +106,7 @@ public final class Agent implements AutoCloseable {
     var sp = config.peers().stream().map(p -> new dev.understudy.store.StoreConfig.Peer(p.id(), p.address(), config.raftPort(p))).toList();
     keys = AgentParts.keys(config);
     var sc = new dev.understudy.store.StoreConfig(self, config.clusterName(), data, sp, timing.electionTimeoutMin(),
-        timing.electionTimeoutMax(), Duration.ofSeconds(3)).withTls(keys);
+        timing.electionTimeoutMax(), Duration.ofSeconds(3), config.snapshotEvery()).withTls(keys);
     // agent-to-agent HTTPS presents this server's certificate and trusts only the cluster CA
     peerHttp = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).sslContext(keys.sslContext()).build();
     PeerProbe peers = new PeerProbe(config, peerHttp);
@@ -117,7 +118,8 @@ public final class Agent implements AutoCloseable {
     eventFanout = new EventFanout(metrics, notifier);
     events = new EventWriter(store);
     NodeCore core = new NodeCore(self, settings, note -> log.info("{} {}", self, note));
-    loop = new CoreLoop(this, core, new CommitSender(self, store, metrics, this::stamp, ticker));
+    commits = new CommitSender(self, store, metrics, this::stamp, ticker);
+    loop = new CoreLoop(this, core, commits);
     store.watch(this::onApplied);
     leases.seed(store.localList(Keys.LEASES), store.localList(Keys.REVOCATIONS));
     // the fence kills every app leaseMargin before the lease ends: a fence scheduled up to that late on a starved
@@ -246,6 +248,9 @@ public final class Agent implements AutoCloseable {
   public Supervisor supervisor() { return supervisor; }
   public HeartbeatService heartbeat() { return heartbeat; }
   public DiskPulse disk() { return disk; }
+
+  /** Fault injection: lose the answers to this agent's commits (their outcome unknown), or stop losing them. */
+  public void loseCommitAnswers(boolean lose) { commits.loseAnswers(lose); }
   DiskIo diskIo() { return diskIo; }
   public long diskErrors() { return diskIo.errors(); }
   public LeaseKeeper leaseKeeper() { return leaseKeeper; }

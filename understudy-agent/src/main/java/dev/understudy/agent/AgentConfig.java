@@ -38,7 +38,22 @@ public record AgentConfig(
     ForwardingConfig forwarding,
     Boolean testHooks,
     TlsConfig tls,
-    AppsConfig apps) {
+    AppsConfig apps,
+    DatabaseConfig database) {
+
+  public AgentConfig(String server, String address, String dataDir, Cluster cluster, Ports ports, List<Peer> peers,
+                     Boolean witness, TimingConfig timing, DiskPulseConfig diskPulse, UplinkConfig uplink,
+                     InventoryConfig inventory, NotifyConfig notifications, ForwardingConfig forwarding, Boolean testHooks,
+                     TlsConfig tls, AppsConfig apps) {
+    this(server, address, dataDir, cluster, ports, peers, witness, timing, diskPulse, uplink, inventory, notifications,
+        forwarding, testHooks, tls, apps, null);
+  }
+
+  /** The cluster database (its Raft log): {@code snapshotEvery} entries between two snapshots, after which the log is purged. */
+  public record DatabaseConfig(Long snapshotEvery) {}
+
+  /** Log entries between two snapshots of the database (a replica further behind installs the leader's snapshot). */
+  public long snapshotEvery() { return database != null && database.snapshotEvery() != null ? database.snapshotEvery() : 10_000; }
 
   public AgentConfig(String server, String address, String dataDir, Cluster cluster, Ports ports, List<Peer> peers,
                      Boolean witness, TimingConfig timing, DiskPulseConfig diskPulse, UplinkConfig uplink,
@@ -54,10 +69,22 @@ public record AgentConfig(
     public AppsConfig(String user, String group) { this(user, group, null); }
   }
 
+  /** The same configuration with these timing settings. */
+  public AgentConfig withTiming(TimingConfig t) {
+    return new AgentConfig(server, address, dataDir, cluster, ports, peers, witness, t, diskPulse, uplink, inventory,
+        notifications, forwarding, testHooks, tls, apps, database);
+  }
+
+  /** The same configuration with these database settings. */
+  public AgentConfig withDatabase(DatabaseConfig d) {
+    return new AgentConfig(server, address, dataDir, cluster, ports, peers, witness, timing, diskPulse, uplink, inventory,
+        notifications, forwarding, testHooks, tls, apps, d);
+  }
+
   /** The same configuration with these TLS files. */
   public AgentConfig withTls(TlsConfig files) {
     return new AgentConfig(server, address, dataDir, cluster, ports, peers, witness, timing, diskPulse, uplink, inventory,
-        notifications, forwarding, testHooks, files, apps);
+        notifications, forwarding, testHooks, files, apps, database);
   }
 
   /**
@@ -291,6 +318,9 @@ public record AgentConfig(
       }
     }
     if (forwarding != null) validateForwarding();
+    if (snapshotEvery() < 100 || snapshotEvery() > 10_000_000) {
+      throw new ConfigException("database.snapshotEvery", "must be 100-10000000 log entries (got " + snapshotEvery() + ")");
+    }
     if (apps != null) {
       if (apps.user() != null && !AppValidator.ACCOUNT.matcher(apps.user()).matches()) {
         throw new ConfigException("apps.user", "must be a user name or number (got " + apps.user() + ")");

@@ -49,6 +49,13 @@ final class CommitSender {
    * {@link Input.WriteUnknown} for those whose outcome is not known by then. A result that comes later goes to
    * {@code late} (the loop's inbox).
    */
+  /** Fault injection: every answer is lost (a leader change, a timeout), applied or not: the outcome stays unknown. */
+  private volatile boolean loseAnswers;
+
+  void loseAnswers(boolean lose) { loseAnswers = lose; }
+
+  boolean losingAnswers() { return loseAnswers; }
+
   List<Input> send(List<Action.Commit> commits, Consumer<Input> late) {
     List<Batch> batches = new ArrayList<>();
     Batch b = new Batch();
@@ -75,7 +82,12 @@ final class CommitSender {
       Thread.currentThread().interrupt();
     }
     List<Input> out = new ArrayList<>();
+    boolean lost = loseAnswers;
     for (Batch x : batches) {
+      if (lost) {
+        for (Action.Commit c : x.commits) out.add(new Input.WriteUnknown(c));
+        continue; // no late answer either: only the replica can tell
+      }
       if (x.results.isDone() && !x.results.isCompletedExceptionally()) {
         out.addAll(x.inputs(x.results.join()));
         continue;

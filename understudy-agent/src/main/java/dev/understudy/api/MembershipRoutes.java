@@ -103,9 +103,9 @@ final class MembershipRoutes {
     try {
       body = Json.MAPPER.readValue(ctx.body(), Map.class);
     } catch (JsonProcessingException e) {
-      throw new ApiError(400, "faults are {dropHeartbeats: [ids], freezeDisk: bool, corruptDisk: bool}: " + e.getOriginalMessage());
+      throw new ApiError(400, "faults are {dropHeartbeats: [ids], freezeDisk, corruptDisk, hangDisk, failDisk, loseCommitAnswers: bool}: " + e.getOriginalMessage());
     }
-    if (body == null) throw new ApiError(400, "faults are {dropHeartbeats: [ids], freezeDisk: bool, corruptDisk: bool}");
+    if (body == null) throw new ApiError(400, "faults are {dropHeartbeats: [ids], freezeDisk, corruptDisk, hangDisk, failDisk, loseCommitAnswers: bool}");
     if (body.containsKey("dropHeartbeats")) {
       if (!(body.get("dropHeartbeats") instanceof List<?> l) || l.stream().anyMatch(x -> !(x instanceof String))) {
         throw new ApiError(400, "dropHeartbeats must be a list of server ids");
@@ -114,6 +114,9 @@ final class MembershipRoutes {
       agent.heartbeat().setDropped(Set.copyOf(peers));
     }
     if (body.containsKey("freezeDisk") && agent.disk() != null) agent.disk().setFrozen(Boolean.TRUE.equals(body.get("freezeDisk")));
+    if (body.containsKey("hangDisk") && agent.disk() != null) agent.disk().setHung(Boolean.TRUE.equals(body.get("hangDisk")));
+    if (body.containsKey("failDisk") && agent.disk() != null) agent.disk().setFailing(Boolean.TRUE.equals(body.get("failDisk")));
+    if (body.containsKey("loseCommitAnswers")) agent.loseCommitAnswers(Boolean.TRUE.equals(body.get("loseCommitAnswers")));
     if (Boolean.TRUE.equals(body.get("corruptDisk")) && agent.disk() != null) {
       try {
         agent.disk().setFrozen(true);

@@ -75,15 +75,31 @@ public final class LocalCluster {
   public static LocalCluster up(Path dir, int servers, int basePort, Map<String, Object> timing, boolean hooks,
                                 boolean diskPulse, Map<String, String> uplinks, boolean witnessLast,
                                 Consumer<String> progress) throws IOException, InterruptedException {
+    return up(dir, servers, basePort, timing, hooks, diskPulse, uplinks, witnessLast, progress, (id, c) -> c);
+  }
+
+  /** As above, each server's configuration changed by {@code tweak} (server id, config) before it is first written. */
+  public static LocalCluster up(Path dir, int servers, int basePort, Map<String, Object> timing, boolean hooks,
+                                boolean diskPulse, Map<String, String> uplinks, boolean witnessLast,
+                                Consumer<String> progress, java.util.function.BiFunction<String, AgentConfig, AgentConfig> tweak)
+      throws IOException, InterruptedException {
     if (servers < 1 || servers > 50) throw new CliException(2, "--servers must be 1-50");
     List<Placement> places = new ArrayList<>();
     for (int i = 1; i <= servers; i++) places.add(new Placement(address(i), null));
-    return up(dir, places, basePort, timing, hooks, diskPulse, uplinks, witnessLast, progress, null);
+    return up(dir, places, basePort, timing, hooks, diskPulse, uplinks, witnessLast, progress, null, tweak);
   }
 
   private static LocalCluster up(Path dir, List<Placement> places, int basePort, Map<String, Object> timing, boolean hooks,
                                  boolean diskPulse, Map<String, String> uplinks, boolean witnessLast,
                                  Consumer<String> progress, AgentConfig.ForwardingConfig forwarding)
+      throws IOException, InterruptedException {
+    return up(dir, places, basePort, timing, hooks, diskPulse, uplinks, witnessLast, progress, forwarding, (id, c) -> c);
+  }
+
+  private static LocalCluster up(Path dir, List<Placement> places, int basePort, Map<String, Object> timing, boolean hooks,
+                                 boolean diskPulse, Map<String, String> uplinks, boolean witnessLast,
+                                 Consumer<String> progress, AgentConfig.ForwardingConfig forwarding,
+                                 java.util.function.BiFunction<String, AgentConfig, AgentConfig> tweak)
       throws IOException, InterruptedException {
     int servers = places.size();
     Path abs = dir.toAbsolutePath();
@@ -104,6 +120,7 @@ public final class LocalCluster {
             peers, witnessLast && i == servers ? Boolean.TRUE : null, t, diskPulse ? new AgentConfig.DiskPulseConfig(abs.resolve("disk.pulse").toString(), null, null) : null,
             uplinks.containsKey("s" + i) ? new AgentConfig.UplinkConfig(List.of(uplinks.get("s" + i)), "200ms", "1s") : null,
             null, null, forwarding, hooks ? Boolean.TRUE : null, tlsConfig(tls));
+        c = tweak.apply("s" + i, c);
         c.validate();
         c.write(abs.resolve("s" + i).resolve("agent.yaml"));
       }

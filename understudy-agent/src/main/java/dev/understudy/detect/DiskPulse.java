@@ -53,6 +53,7 @@ public final class DiskPulse implements AutoCloseable {
 
   /** Writes this server's slot (O_DSYNC). Skipped while frozen by fault injection. */
   public synchronized void beat(State state) throws IOException {
+    injected();
     if (frozen) return;
     counter++;
     channel.write(ByteBuffer.wrap(encode(new Slot(self, counter, System.currentTimeMillis(), state))),
@@ -61,6 +62,7 @@ public final class DiskPulse implements AutoCloseable {
 
   /** Reads every other server's slot and notes counter changes. */
   public void readAll() throws IOException {
+    injected();
     long now = ticker.nanos();
     for (int i = 0; i < servers.size(); i++) {
       String id = servers.get(i);
@@ -91,6 +93,27 @@ public final class DiskPulse implements AutoCloseable {
   }
 
   public void setFrozen(boolean f) { frozen = f; }
+
+  private volatile boolean hung;
+  private volatile boolean failing;
+
+  /** Fault injection: every read and write hangs (storage gone, a hard NFS mount) until released. */
+  public void setHung(boolean h) { hung = h; }
+
+  /** Fault injection: every read and write fails with an I/O error. */
+  public void setFailing(boolean f) { failing = f; }
+
+  private void injected() throws IOException {
+    while (hung) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("disk-pulse I/O interrupted");
+      }
+    }
+    if (failing) throw new IOException("injected disk-pulse I/O error");
+  }
 
   public boolean frozen() { return frozen; }
 

@@ -1,9 +1,9 @@
 package dev.understudy.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.understudy.agent.AgentConfig;
 import dev.understudy.cli.LocalCluster;
 import dev.understudy.run.ProcessGroups;
-import dev.understudy.testing.History;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -20,16 +20,22 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The fault-injection driver: a real cluster of agent processes on loopback, recording apps, and a seeded random
  * schedule of faults (kill -9, SIGSTOP, dropped heartbeats, frozen or corrupted disk pulse, lost uplink, app
- * crashes, apps that fail or hang at start on a server, operator actions racing with all of it), the last server on
- * the `relaxed` timing profile. {@link Checker} judges the history afterwards.
+ * crashes, apps that fail or hang at start on a server, disk-pulse I/O that hangs or fails, commits whose answers are
+ * lost, a replica brought back by a snapshot install, operator actions racing with all of it, remove and re-add among
+ * them), the last server on the `relaxed` timing profile. Every app holds a managed resource. {@link Checker} judges
+ * the ledgers afterwards.
  */
 final class Chaos {
   record Settings(long seed, int servers, long durationMs, int basePort, Path dir) {}
+
+  /** Snapshots this often (log entries): a server down for seconds comes back by installing the leader's snapshot. */
+  static final long SNAPSHOT_EVERY = 100;
 
   final Settings s;
   final Random rnd;
   final LocalCluster lc;
   final Path history;
+  final ChaosApps defs;
   final List<Fault> faults = new ArrayList<>();
   final Map<String, String> ackedAttributes = new LinkedHashMap<>(); // "tag/key" -> value, acknowledged writes
   final Map<String, ServerSocket> uplinkTargets = new HashMap<>();
@@ -43,6 +49,7 @@ final class Chaos {
     this.rnd = new Random(s.seed());
     this.lc = lc;
     this.history = history;
+    this.defs = new ChaosApps(s.dir(), history);
   }
 
   static Chaos start(Settings s) throws Exception {
@@ -54,10 +61,11 @@ final class Chaos {
       targets.put("s" + i, ss);
       uplinks.put("s" + i, "127.0.0.99:" + ss.getLocalPort());
     }
-    LocalCluster lc = LocalCluster.up(s.dir().resolve("cluster"), s.servers(), s.basePort(), null, true, true, uplinks, null);
+    String last = "s" + s.servers();
+    LocalCluster lc = LocalCluster.up(s.dir().resolve("cluster"), s.servers(), s.basePort(), null, true, true, uplinks, false,
+        null, (id, c) -> relaxed(id.equals(last), c.withDatabase(new AgentConfig.DatabaseConfig(SNAPSHOT_EVERY))));
     Path history = s.dir().resolve("history.log");
     Files.createFile(history);
-    relaxLast(lc);
     Chaos c = new Chaos(s, lc, history);
     c.uplinkTargets.putAll(targets);
     c.registerApps();
@@ -70,14 +78,9 @@ final class Chaos {
    * The last server runs on another timing profile (`relaxed`: a longer lease, slower detection) among `default`
    * peers, as an operator would set it on a busy host: observers must judge its lease by its own length.
    */
-  private static void relaxLast(LocalCluster lc) throws Exception {
-    String last = lc.ids().get(lc.ids().size() - 1);
-    lc.kill(last);
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> !lc.running(last));
-    Path config = lc.dir().resolve(last).resolve("agent.yaml");
-    Files.writeString(config, Files.readString(config) + "timing:\n  profile: relaxed\n");
-    lc.start(last);
-    lc.awaitReady(null, 60_000);
+  private static AgentConfig relaxed(boolean relax, AgentConfig c) {
+    return relax ? c.withTiming(new AgentConfig.TimingConfig("relaxed", null, null, null, null, null, null, null, null, null,
+        null, null, null)) : c;
   }
 
   /** A TCP listener standing in for a server's gateway: accepts and closes, so its backlog never fills. */
@@ -105,23 +108,12 @@ final class Chaos {
       String primary = ids.get(i % ids.size());
       List<String> backups = new ArrayList<>();
       for (int j = 1; j < Math.min(3, ids.size()); j++) backups.add(ids.get((i + j) % ids.size()));
-      lc.client(ids.get(0)).post("/api/v1/apps", Map.of("tag", apps.get(i),
-          "command", Map.of("argv", failingWhileBroken(History.recorderCommand(history)), "stopTimeoutMs", 2000,
-              "startTimeoutMs", 4000, "health", Map.of("command", List.of("bash", "-c", "[ ! -e " + s.dir().resolve("hang-")
-                  + "$UNDERSTUDY_SERVER ]"), "intervalMs", 1000, "timeoutMs", 1000, "failures", 2)),
-          "primary", primary, "backups", backups, "autoFailback", i % 2 == 0));
+      definitions.put(apps.get(i), defs.definition(apps.get(i), primary, backups, i % 2 == 0));
+      lc.client(ids.get(0)).post("/api/v1/apps", definitions.get(apps.get(i)));
     }
   }
 
-  /**
-   * The recorder, refusing to start on a server while {@code broken-SERVER} exists in the run's directory: an app that
-   * fails at start there (a missing mount, a bad path), as long as the fault lasts.
-   */
-  private List<String> failingWhileBroken(List<String> recorder) {
-    String marker = s.dir().resolve("broken-").toString();
-    return List.of("bash", "-c", "[ -e " + marker + "$UNDERSTUDY_SERVER ] && { echo broken here; exit 1; }; exec \"$0\" \"$@\"",
-        recorder.get(0), recorder.get(1), recorder.get(2));
-  }
+  final Map<String, Map<String, Object>> definitions = new HashMap<>();
 
   /**
    * Apps fail at start on one server for a while: its apps are crashed there, and each restart fails until the fault
@@ -202,20 +194,35 @@ final class Chaos {
         fault(other, Map.of("dropHeartbeats", List.of()));
       });
     } else if (kind < 60 && id != null) {
-      boolean corrupt = rnd.nextBoolean();
+      // the disk pulse's storage misbehaves: it must never stop a real failover nor cause one
+      String[][] kinds = {{"corruptDisk", "DISK-CORRUPT"}, {"freezeDisk", "DISK-FREEZE"}, {"hangDisk", "DISK-HANG"}, {"failDisk", "DISK-ERROR"}};
+      String[] k = kinds[rnd.nextInt(kinds.length)];
       long ms = 500 + rnd.nextInt(3000);
-      fault(id, corrupt ? Map.of("corruptDisk", true) : Map.of("freezeDisk", true));
-      record(start, start + ms, corrupt ? "DISK-CORRUPT" : "DISK-FREEZE", id, null);
-      later(ms, () -> fault(id, Map.of("freezeDisk", false)));
-    } else if (kind < 68 && id != null) {
+      fault(id, Map.of(k[0], true));
+      record(start, start + ms, k[1], id, null);
+      later(ms, () -> fault(id, Map.of("freezeDisk", false, "hangDisk", false, "failDisk", false)));
+    } else if (kind < 64 && id != null) {
+      // the answers to this server's commits are lost (a leader change, a timeout): applied or not, it must not act twice
+      long ms = 1000 + rnd.nextInt(4000);
+      fault(id, Map.of("loseCommitAnswers", true));
+      record(start, start + ms, "WRITE-UNKNOWN", id, null);
+      later(ms, () -> fault(id, Map.of("loseCommitAnswers", false)));
+    } else if (kind < 66 && id != null) {
+      // down long enough for the others to snapshot and purge the log it lacks: it comes back by a snapshot install
+      long downMs = 12_000 + rnd.nextInt(8000);
+      lc.signalAgent(id, "KILL");
+      hold(id, downMs + 10_000);
+      record(start, start + downMs, "SNAPSHOT-INSTALL", id, null);
+      later(downMs, () -> lc.start(id));
+    } else if (kind < 69 && id != null) {
       long ms = 1500 + rnd.nextInt(3000);
       uplinkTargets.get(id).close();
       hold(id, ms + 3000);
       record(start, start + ms, "UPLINK-LOST", id, null);
       later(ms, () -> uplinkTargets.put(id, uplinkTarget(uplinkTargets.get(id).getLocalPort())));
-    } else if (kind < 71 && id != null) {
+    } else if (kind < 72 && id != null) {
       failStarts(id, start, "broken-", "APP-FAILSTART");
-    } else if (kind < 74 && id != null) {
+    } else if (kind < 75 && id != null) {
       failStarts(id, start, "hang-", "APP-HANGSTART");
     } else if (kind < 80) {
       crashApp(start);
@@ -246,7 +253,7 @@ final class Chaos {
   private void operatorAction(long start) {
     String tag = apps.get(rnd.nextInt(apps.size()));
     String via = randomServer();
-    int what = rnd.nextInt(7);
+    int what = rnd.nextInt(8);
     operatorActions++;
     try {
       switch (what) {
@@ -298,6 +305,7 @@ final class Chaos {
           record(start, start + ms, "OP-MAINTENANCE", null, null);
           later(ms, () -> throughAnyServer("/api/v1/maintenance/off", "OP-MAINTENANCE-OFF", null));
         }
+        case 5 -> removeAndAddAgain(tag, via, start);
         default -> {
           String key = "k" + operatorActions;
           String value = "v" + rnd.nextInt(1_000_000);
@@ -311,6 +319,38 @@ final class Chaos {
     } catch (RuntimeException e) {
       record(start, start, "OP-REFUSED", via, tag + ": " + e.getMessage());
     }
+  }
+
+  /**
+   * The app removed and added again at once, racing with its own stop: the new one must not run beside the old one,
+   * and its epoch continues above the old one's. Acknowledged attributes go with the removed app.
+   */
+  private void removeAndAddAgain(String tag, String via, long start) {
+    lc.client(via).send("DELETE", "/api/v1/apps/" + tag, null);
+    synchronized (ackedAttributes) {
+      ackedAttributes.keySet().removeIf(k -> k.startsWith(tag + "/"));
+    }
+    record(start, start, "OP-REMOVE", via, tag);
+    long until = now() + 15_000;
+    RuntimeException last = null;
+    while (now() < until) {
+      for (String id : lc.ids()) {
+        try {
+          lc.client(id).post("/api/v1/apps", definitions.get(tag));
+          record(now(), now(), "OP-READD", id, tag);
+          return;
+        } catch (RuntimeException e) {
+          last = e; // still being removed, or this server is down: the next one, then again
+        }
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    record(now(), now(), "OP-READD-REFUSED", null, tag + ": " + (last == null ? "" : last.getMessage()));
   }
 
   /** An operator's request through each server in turn until one answers (one may be down or paused). */
@@ -371,7 +411,8 @@ final class Chaos {
     for (String id : lc.ids()) {
       lc.signalAgent(id, "CONT");
       if (!lc.running(id)) lc.start(id);
-      fault(id, Map.of("dropHeartbeats", List.of(), "freezeDisk", false));
+      fault(id, Map.of("dropHeartbeats", List.of(), "freezeDisk", false, "hangDisk", false, "failDisk", false,
+          "loseCommitAnswers", false));
       if (uplinkTargets.get(id).isClosed()) {
         uplinkTargets.put(id, uplinkTarget(uplinkTargets.get(id).getLocalPort()));
       }
@@ -380,6 +421,10 @@ final class Chaos {
     for (String id : lc.ids()) throughAnyServer("/api/v1/servers/" + id + "/resume", "HEAL-RESUME", id);
     for (String tag : apps) {
       try {
+        if (lc.client("s1").get("/api/v1/apps").findValuesAsText("tag").stream().noneMatch(tag::equals)) {
+          lc.client("s1").post("/api/v1/apps", definitions.get(tag));
+          record(now(), now(), "HEAL-READD", null, tag);
+        }
         JsonNode a = lc.client("s1").get("/api/v1/apps/" + tag);
         if ("UNLOADED".equals(a.path("state").asText())) lc.client("s1").post("/api/v1/apps/" + tag + "/load", "");
         if ("FAILED".equals(a.path("state").asText())) lc.client("s1").post("/api/v1/apps/" + tag + "/reset", "");
@@ -387,6 +432,20 @@ final class Chaos {
         // judged by the checker
       }
     }
+  }
+
+  /** How many times a replica reinitialized from a snapshot the leader sent it, by the agents' logs. */
+  long snapshotInstalls() throws IOException {
+    long n = 0;
+    for (String id : lc.ids()) {
+      Path log = lc.dir().resolve(id).resolve("agent.log");
+      if (Files.exists(log)) {
+        try (var lines = Files.lines(log, java.nio.charset.StandardCharsets.ISO_8859_1)) {
+          n += lines.filter(l -> l.contains("reinitialized from snapshot")).count();
+        }
+      }
+    }
+    return n;
   }
 
   void close() throws Exception {

@@ -67,6 +67,10 @@ class FaultInjectionTest {
     checker.checkL1(chaos.history, chaos.faults, chaos.t0);
     checker.checkF1(new ArrayList<>(events.values()), chaos.faults, chaos.t0);
     checker.checkOrphans(chaos.history);
+    checker.checkResources(chaos.defs.resources);
+    checker.checkStarts(chaos.defs.starts, chaos.faults, chaos.t0, 3, 500);
+    checker.checkEpochs(chaos.history);
+    checker.notes.add("snapshot installs: " + chaos.snapshotInstalls());
     StringBuilder report = new StringBuilder();
     report.append("chaos run: seed ").append(seed).append(", ").append(servers).append(" servers, ").append(minutes)
         .append(" min, ").append(chaos.faults.size()).append(" faults and operator actions\n");
