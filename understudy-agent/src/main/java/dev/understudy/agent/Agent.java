@@ -144,6 +144,9 @@ public final class Agent implements AutoCloseable {
       stoppedForLease(tag, epoch);
       metrics.fenceKill(tag);
     });
+    // what an earlier life left running when it stopped to restart runs on under the lease it parted with
+    leaseKeeper.inherit(supervisor.heldRunUntil());
+    supervisor.adoptLeftovers();
     leaseKeeper.onMoved(supervisor::leaseMoved);
     // a renewal is due every leaseRenew: under half a lease left means renewals are late (a starved machine)
     supervisor.paceStartsWith(() -> leaseKeeper.remainingMillis() > timing.lease().toMillis() / 2 && replicaCurrent());
@@ -280,17 +283,28 @@ public final class Agent implements AutoCloseable {
   /** Every server of the cluster, in membership order (see {@link ReplicaReader#members}). */
   public List<AgentConfig.Peer> members() { return replicaReader.members(config); }
 
+  /** Stops this agent and its apps. */
   @Override
-  public void close() {
+  public void close() { shutdown(false); }
+
+  /**
+   * Stops this agent to restart it (SIGTERM: an upgrade, a configuration change): its apps keep running, guarded by the
+   * fence, under a last lease renewal as long as {@code timing.restartGrace}, for the next start to adopt. When that
+   * renewal is not confirmed, the apps are stopped as by {@link #close()}.
+   */
+  public void closeForRestart() { shutdown(true); }
+
+  private void shutdown(boolean restart) {
     if (!running) return;
     running = false;
-    log.info("agent {} stopping: stopping its apps", self);
     if (loop != null) loop.stop();
     if (renewals != null) renewals.stop();
     timers.shutdownNow();
     diskIo.close();
+    boolean held = restart && holdAppsForRestart();
+    log.info(held ? "agent {} stopping to restart: its apps run on for its next start to adopt" : "agent {} stopping: stopping its apps", self);
     if (supervisor != null) {
-      supervisor.stopAll("agent shutting down");
+      if (!held) supervisor.stopAll("agent shutting down");
       supervisor.close();
     }
     if (api != null) api.close();
@@ -300,5 +314,21 @@ public final class Agent implements AutoCloseable {
     if (events != null) events.close();
     if (heartbeat != null) heartbeat.close();
     if (store != null) store.close();
+  }
+
+  private boolean holdAppsForRestart() {
+    if (supervisor == null || supervisor.idle() || leaseKeeper == null) return false;
+    long until = leaseKeeper.part(timing.restartGrace());
+    if (until == Long.MIN_VALUE || until <= ticker.nanos()) {
+      log.warn("{} could not extend its lease for a restart; stopping its apps", self);
+      return false;
+    }
+    try {
+      supervisor.holdForRestart(until);
+      return true;
+    } catch (IOException e) {
+      log.warn("{} cannot leave its apps to its fence ({}); stopping them", self, e.toString());
+      return false;
+    }
   }
 }

@@ -116,7 +116,7 @@ public record AgentConfig(
   public record TimingConfig(String profile, String heartbeatInterval, String heartbeatTimeout, String lease,
                              String leaseRenew, String leaseMargin, String guardTimeout, String electionTimeoutMin,
                              String electionTimeoutMax, String failbackHold, Integer restartLimit,
-                             String restartWindow, String restartBackoff) {}
+                             String restartWindow, String restartBackoff, String restartGrace) {}
 
   public record DiskPulseConfig(String path, String interval, String timeout) {}
 

@@ -10,16 +10,16 @@ import java.time.Duration;
 public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Duration lease, Duration leaseRenew,
                      Duration leaseMargin, Duration guardTimeout, Duration electionTimeoutMin,
                      Duration electionTimeoutMax, Duration failbackHold, int restartLimit, Duration restartWindow,
-                     Duration restartBackoff) {
+                     Duration restartBackoff, Duration restartGrace) {
 
   /** default: a LAN. fast: a quiet LAN or one machine, about half the failover time. */
   public static Timing profile(String name) {
     return switch (name == null ? "default" : name) {
       case "default" -> new Timing(ms(100), ms(500), ms(800), ms(200), ms(80), ms(200), ms(150), ms(300), ms(2000), 3,
-          FAILURE_EXPIRY, BACKOFF);
-      case "fast" -> new Timing(ms(50), ms(250), ms(400), ms(100), ms(40), ms(100), ms(100), ms(200), ms(1000), 3, FAILURE_EXPIRY, BACKOFF);
+          FAILURE_EXPIRY, BACKOFF, GRACE);
+      case "fast" -> new Timing(ms(50), ms(250), ms(400), ms(100), ms(40), ms(100), ms(100), ms(200), ms(1000), 3, FAILURE_EXPIRY, BACKOFF, GRACE);
       case "relaxed" -> new Timing(ms(250), ms(1500), ms(4000), ms(800), ms(400), ms(1000), ms(500), ms(1000), ms(5000), 3,
-          FAILURE_EXPIRY, BACKOFF);
+          FAILURE_EXPIRY, BACKOFF, GRACE);
       default -> throw new ConfigException("timing.profile", "\"" + name + "\" is not a profile; use default, fast or relaxed");
     };
   }
@@ -30,6 +30,8 @@ public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Dura
    */
   private static final Duration FAILURE_EXPIRY = Duration.ofMinutes(10);
   private static final Duration BACKOFF = dev.understudy.decide.Settings.DEFAULT_RESTART_BACKOFF;
+  /** How long an agent stopping to restart keeps its apps running for the next life to adopt (its parting lease). */
+  private static final Duration GRACE = Duration.ofSeconds(20);
 
   private static Duration ms(long n) { return Duration.ofMillis(n); }
 
@@ -48,7 +50,8 @@ public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Dura
         d("timing.failbackHold", c.failbackHold(), p.failbackHold),
         c.restartLimit() != null ? c.restartLimit() : p.restartLimit,
         d("timing.restartWindow", c.restartWindow(), p.restartWindow),
-        d("timing.restartBackoff", c.restartBackoff(), p.restartBackoff));
+        d("timing.restartBackoff", c.restartBackoff(), p.restartBackoff),
+        d("timing.restartGrace", c.restartGrace(), p.restartGrace));
   }
 
   private static Duration d(String key, String v, Duration dflt) { return v == null ? dflt : Durations.parse(key, v); }
@@ -67,6 +70,7 @@ public record Timing(Duration heartbeatInterval, Duration heartbeatTimeout, Dura
     atLeast("timing.leaseMargin", leaseMargin, "1% of timing.lease (clock-rate drift)", lease.dividedBy(100));
     atLeast("timing.restartBackoff", restartBackoff, "10ms (a failing app must not spin)", Duration.ofMillis(10));
     atLeast("timing.restartWindow", restartWindow, "timing.restartBackoff", restartBackoff);
+    atLeast("timing.restartGrace", restartGrace, "timing.lease (a restart must not shorten the lease)", lease);
     if (restartLimit < 1) throw new ConfigException("timing.restartLimit", "must be at least 1 (got " + restartLimit + ")");
   }
 

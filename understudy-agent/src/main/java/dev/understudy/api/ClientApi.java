@@ -73,7 +73,7 @@ final class ClientApi {
     // before-handlers see no path parameters: the tag is the segment after /api/v1/client/
     String rest = ctx.path().substring("/api/v1/client/".length());
     String tag = rest.equals("register") ? bodyTag(ctx) : rest.contains("/") ? rest.substring(0, rest.indexOf('/')) : null;
-    if (tag != null && agent.supervisor().tokenValid(tag, given)) return;
+    if (tag != null && agent.supervisor().credentials().tokenValid(tag, given)) return;
     if (given.isEmpty()) throw new ApiError(401, "send the instance token (UNDERSTUDY_APP_TOKEN) or the cluster token as 'Authorization: Bearer ...'");
     throw new ApiError(403, "this token is not the current instance's on " + agent.id() + (tag == null ? "" : " for " + tag));
   }
@@ -145,7 +145,7 @@ final class ClientApi {
     String token = bearer(ctx);
     Supplier<Optional<App>> check = () -> agent.store().localGet(Keys.app(tag))
         .map(e -> Json.read(e.value(), App.class))
-        .filter(a -> agent.id().equals(a.host()) && agent.supervisor().hostsInstance(tag, token));
+        .filter(a -> agent.id().equals(a.host()) && agent.supervisor().credentials().hostsInstance(tag, token));
     if (wait > 0) parked.park(tag);
     ctx.future(() -> until(check, wait).whenComplete((r, e) -> {
       if (wait > 0) parked.release(tag);
@@ -156,7 +156,7 @@ final class ClientApi {
       m.put("host", hosts);
       m.put("server", a.hasHost() ? a.host() : null);
       m.put("epoch", a.epoch());
-      if (!hosts && agent.id().equals(a.host()) && !agent.supervisor().tokenValid(tag, token)) {
+      if (!hosts && agent.id().equals(a.host()) && !agent.supervisor().credentials().tokenValid(tag, token)) {
         m.put("reason", "only the instance " + agent.id() + " started hosts " + tag
             + " (it authenticates with its UNDERSTUDY_APP_TOKEN); a copy started by hand would run unguarded");
       }
@@ -235,7 +235,7 @@ final class ClientApi {
   private void unload(Context ctx) {
     long wait = Math.min(MAX_WAIT_MS, longParam(ctx, "waitMs", 0));
     String tag = ctx.pathParam("tag");
-    var req = agent.supervisor().unloadRequest(tag);
+    var req = agent.supervisor().credentials().unloadRequest(tag);
     if (req.isEmpty()) {
       ctx.status(200).result("unload"); // no instance here: whoever asks should not run
       return;

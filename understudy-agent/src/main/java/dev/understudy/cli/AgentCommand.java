@@ -36,8 +36,9 @@ final class AgentCommand implements Callable<Integer> {
     });
     Agent agent = Agent.start(c, dev.understudy.api.ApiServer::start);
     CountDownLatch done = new CountDownLatch(1);
+    // SIGTERM is a restart (systemd's, an upgrade's): the apps run on for the next start to adopt (timing.restartGrace)
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      agent.close();
+      agent.closeForRestart();
       done.countDown();
     }, "shutdown"));
     done.await();

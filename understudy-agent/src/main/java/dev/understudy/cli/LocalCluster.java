@@ -302,8 +302,17 @@ public final class LocalCluster {
     for (String id : ids()) {
       if (running(id)) kill(id);
       else killApps(id);
+      killHeldFence(id);
       Files.deleteIfExists(serverDir(id).resolve("agent.pid"));
     }
+  }
+
+  /** A stopped agent leaves its fence guarding its apps for its next start (a restart); the cluster is going down. */
+  private void killHeldFence(String id) throws IOException {
+    Path f = serverDir(id).resolve("data").resolve("fence.pid");
+    if (!Files.exists(f)) return;
+    ProcessGroups.Recorded r = ProcessGroups.readPidFile(f);
+    if (r.sameProcessRuns()) ProcessGroups.killGroup(r.pid(), "KILL");
   }
 
   /** Waits until there is a leader and every running agent holds its lease and has registered. */

@@ -114,7 +114,8 @@ public final class LeaseKeeper {
   public synchronized void renew(BooleanSupplier noLocalApps) {
     try {
       if (!held) {
-        if (noLocalApps.getAsBoolean()) acquire();
+        // apps adopted from an earlier life run under the lease it parted with: this life's own lease replaces it
+        if (noLocalApps.getAsBoolean() || inheriting()) acquire();
         return;
       }
       long s = ++seq;
@@ -254,11 +255,46 @@ public final class LeaseKeeper {
         lastWriteIndex = r.version();
         validUntil = sent + lease.toNanos();
         held = true;
+        everHeld = true;
         lostReason = null;
       }
       moved.run();
       log.info("{} acquired its lease (incarnation {})", self, inc);
     }
+  }
+
+  /** The lease an earlier life of this agent parted with (its apps adopted): this server's until this life acquires one. */
+  private volatile long inheritedRunUntil = Long.MIN_VALUE;
+  private volatile boolean everHeld;
+
+  /** Apps adopted from an earlier life of this agent run until {@code runUntilNanos} unless this life's lease comes first. */
+  public void inherit(long runUntilNanos) { inheritedRunUntil = runUntilNanos; }
+
+  private boolean inheriting() { return !everHeld && ticker.nanos() < inheritedRunUntil; }
+
+  /**
+   * This agent stops to restart: a last renewal whose record carries {@code grace} as its length, so every observer
+   * waits that long (and the margin) before it may take over, while the fence guards the apps until the returned
+   * deadline. {@link Long#MIN_VALUE} when it was not confirmed (then the apps must be stopped as usual).
+   */
+  public synchronized long part(Duration grace) {
+    if (!held) return Long.MIN_VALUE;
+    long s = ++seq;
+    long sent = ticker.nanos();
+    try {
+      TxnResult r = store.txn(List.of(Op.check(Keys.revocation(self), revocationVersion),
+          Op.put(leaseKey, Json.write(new Lease(self, incarnation, s, grace.toMillis(), margin.toMillis())))));
+      if (!r.ok()) return Long.MIN_VALUE;
+    } catch (StoreUnavailableException e) {
+      return Long.MIN_VALUE;
+    }
+    synchronized (state) {
+      if (!held) return Long.MIN_VALUE;
+      validUntil = Math.max(validUntil, sent + grace.toNanos());
+      confirmedSeq = Math.max(confirmedSeq, s);
+    }
+    moved.run();
+    return runUntil();
   }
 
   /** Renewal requests sent to the leader's agent, and renewals written directly (fallbacks included), since start. */
@@ -273,10 +309,10 @@ public final class LeaseKeeper {
    * The instant (ticker nanos) this server's apps must all be dead by unless the lease is renewed before: the lease's
    * end minus the margin. {@link Long#MIN_VALUE} when no lease is held (a revoked one included: kill at once).
    */
-  public long runUntil() { return held ? validUntil - margin.toNanos() : Long.MIN_VALUE; }
+  public long runUntil() { return held ? validUntil - margin.toNanos() : everHeld ? Long.MIN_VALUE : inheritedRunUntil; }
 
-  /** True while this server may run apps: before {@link #runUntil()}. */
-  public boolean valid() { return held && ticker.nanos() < runUntil(); }
+  /** True while this server may run apps: before {@link #runUntil()} (an inherited lease included). */
+  public boolean valid() { return ticker.nanos() < runUntil(); }
 
   /** True while this server may start an app: the start slack is left before {@link #runUntil()}. */
   public boolean mayStart() { return held && ticker.nanos() + startSlack.toNanos() < runUntil(); }

@@ -59,7 +59,10 @@ public final class AppCgroups {
    * This agent's directory of app cgroups, named after its data directory (agents sharing a machine have their own),
    * emptied of what an earlier life left; empty where cgroup v2 cannot be used.
    */
-  static Optional<AppCgroups> forAgent(Path dataDir) {
+  static Optional<AppCgroups> forAgent(Path dataDir) { return forAgent(dataDir, true); }
+
+  /** As {@link #forAgent(Path)}; without {@code killLeftovers} when an earlier life's apps are to be adopted first. */
+  static Optional<AppCgroups> forAgent(Path dataDir, boolean killLeftovers) {
     if ("off".equals(System.getenv("UNDERSTUDY_APP_CGROUPS"))) {
       log.warn("apps are contained by their process group only: UNDERSTUDY_APP_CGROUPS=off");
       return Optional.empty();
@@ -73,7 +76,7 @@ public final class AppCgroups {
       Path base = own.get().resolve("understudy-" + shortHash(dataDir.toAbsolutePath().normalize().toString()));
       Files.createDirectories(base);
       AppCgroups cgroups = new AppCgroups(base);
-      cgroups.killLeftovers();
+      if (killLeftovers) cgroups.killLeftovers(java.util.Set.of());
       log.info("apps are contained in cgroups under {}", base);
       return Optional.of(cgroups);
     } catch (IOException e) {
@@ -132,9 +135,9 @@ public final class AppCgroups {
   }
 
   /** Kills what an earlier life of this agent left in its cgroups (its fence should have), and removes them. */
-  void killLeftovers() throws IOException {
+  void killLeftovers(java.util.Set<String> adopted) throws IOException {
     try (var dirs = Files.list(base)) {
-      for (Path cg : dirs.filter(Files::isDirectory).toList()) {
+      for (Path cg : dirs.filter(Files::isDirectory).filter(d -> !adopted.contains(d.getFileName().toString())).toList()) {
         if (!empty(cg)) log.warn("killing {} process(es) left over from an earlier run in {}", pids(cg).size(), cg);
         killAndRemove(cg);
       }

@@ -58,8 +58,68 @@ final class Fence implements AutoCloseable {
     }
   }
 
+  /** A fence an earlier life of this agent left guarding its apps while it restarted: its pid, its deadline. */
+  record Held(long pid, long deadlineNanos) {}
+
+  private Path holdFile() { return pidFile.resolveSibling("fence.hold"); }
+
+  /**
+   * The agent stops to restart: the fence guards its apps until {@code deadlineNanos} (the parting lease's deadline)
+   * once the agent is gone, instead of killing them at once; the next life adopts them ({@link #takeHeld}).
+   */
+  synchronized void hold(long deadlineNanos) throws IOException {
+    deadline(deadlineNanos);
+    if (!send("H")) throw new IOException("the fence is gone");
+    Files.writeString(holdFile(), process.pid() + " " + toBootCentis(deadlineNanos, bootOffsetNanos));
+    closing = true;
+    stdin.close();
+    stdin = null;
+  }
+
+  /**
+   * The fence an earlier life left holding its apps, when it still runs and its deadline is at least {@code slackNanos}
+   * ahead; null otherwise (a fence that is not held, or whose time is nearly up, is killed as a leftover).
+   */
+  Held takeHeld(long slackNanos) throws IOException {
+    Path f = holdFile();
+    if (!Files.exists(f) || !Files.exists(pidFile)) return null;
+    try {
+      String[] parts = Files.readString(f).trim().split(" ");
+      long pid = Long.parseLong(parts[0]);
+      long centis = Long.parseLong(parts[1]);
+      ProcessGroups.Recorded r = ProcessGroups.readPidFile(pidFile);
+      long deadline = centis * 10_000_000L - calibrate();
+      if (r.pid() != pid || !r.sameProcessRuns() || deadline - System.nanoTime() < slackNanos) return null;
+      Files.move(pidFile, pidFile.resolveSibling("fence.held.pid"), StandardCopyOption.REPLACE_EXISTING);
+      return new Held(pid, deadline);
+    } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+      return null;
+    } finally {
+      Files.deleteIfExists(f);
+    }
+  }
+
+  /** Every app the held fence guarded is guarded here now (or gone): it exits without killing anything. */
+  static void releaseHeld(Held h) {
+    ProcessHandle.of(h.pid()).ifPresent(p -> {
+      try {
+        new ProcessBuilder("kill", "-USR1", String.valueOf(h.pid())).start().waitFor();
+      } catch (IOException e) {
+        log.warn("cannot tell the held fence (pid {}) to exit: {}; it kills at its deadline", h.pid(), e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+  }
+
   /** Kills a fence left by an earlier life of this agent (it exits by itself once its stdin closes; make sure). */
   void killLeftover() throws IOException {
+    Path held = pidFile.resolveSibling("fence.held.pid");
+    if (Files.exists(held)) {
+      ProcessGroups.Recorded h = ProcessGroups.readPidFile(held);
+      if (h.sameProcessRuns()) ProcessGroups.killGroup(h.pid(), "KILL");
+      Files.deleteIfExists(held);
+    }
     if (!Files.exists(pidFile)) return;
     ProcessGroups.Recorded old = ProcessGroups.readPidFile(pidFile);
     if (old.sameProcessRuns()) ProcessGroups.killGroup(old.pid(), "KILL");

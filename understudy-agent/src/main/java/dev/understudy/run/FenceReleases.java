@@ -106,12 +106,14 @@ final class FenceReleases {
 
   /**
    * Runs the releases an earlier life of this agent left registered (its fence was killed with it, or its release
-   * failed): its resources must not stay held while this life, or another server, acquires them.
+   * failed), but those of the apps this life adopted: its resources must not stay held while this life, or another
+   * server, acquires them.
    */
-  void releaseLeftovers() throws IOException {
+  void releaseLeftovers(java.util.Set<String> adopted) throws IOException {
     try (var files = Files.list(runDir)) {
       for (Path p : files.filter(FenceReleases::leftover).toList()) {
         String tag = p.getFileName().toString().replaceFirst("\\.release.*$", "");
+        if (adopted.contains(tag)) continue; // still held by an app adopted from the earlier life
         log.warn("releasing the managed resources of {} that an earlier life of this agent held ({})", tag, p.getFileName());
         try {
           Process r = new ProcessBuilder(ProcessGroups.onPath("bash"), p.toString()).redirectErrorStream(true)

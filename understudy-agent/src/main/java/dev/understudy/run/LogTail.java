@@ -34,4 +34,15 @@ public final class LogTail {
       return List.copyOf(all.subList(Math.max(0, all.size() - lines), all.size()));
     }
   }
+
+  /** The last {@code lines} of app {@code tag}'s log in {@code logDir} (none if it has no log; a line saying why if unreadable). */
+  static java.util.List<String> ofApp(java.nio.file.Path logDir, String tag, int lines) {
+    java.nio.file.Path f = logDir.resolve(tag + ".log");
+    try {
+      if (!java.nio.file.Files.exists(f)) return java.util.List.of();
+      return read(f, lines, MAX_BYTES);
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      return java.util.List.of("(cannot read log: " + e.getMessage() + ")");
+    }
+  }
 }

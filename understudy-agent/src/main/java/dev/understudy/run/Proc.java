@@ -30,15 +30,19 @@ final class Proc {
   volatile boolean fenceKillReported;
   /** An agent app's start action succeeded when this file exists (null for a program). */
   volatile java.nio.file.Path startedMarker;
-  final String token = java.util.UUID.randomUUID().toString(); // the instance's credential for the client API
+  final String token; // the instance's credential for the client API
   final java.util.concurrent.CompletableFuture<Void> unloadRequested = new java.util.concurrent.CompletableFuture<>();
 
   /** When this instance began (a fence kill after it is this instance's death, not an earlier one's). */
   final long createdNanos;
 
-  Proc(App app, long now) {
+  Proc(App app, long now) { this(app, now, java.util.UUID.randomUUID().toString()); }
+
+  /** An instance with the credential it was started with (one adopted after a restart of the agent). */
+  Proc(App app, long now, String token) {
     this.app = app;
     this.sinceNanos = now;
     this.createdNanos = now;
+    this.token = token;
   }
 }

@@ -119,15 +119,52 @@ public final class Supervisor implements AutoCloseable {
     }
     Files.deleteIfExists(run.resolve("guard.sh")); // the per-app guard of earlier versions
     this.fence = new Fence(run, dataDir.resolve("fence.pid"), this::fenceDied);
+    this.adopter = new Adopter(run);
+    this.credentials = new InstanceCredentials(procs);
     this.stopper = new ProcessStop(fence, dataDir, steps);
     this.release = new ResourceRelease(steps, dataDir, listener, timer, workers, this::finish);
-    fence.killLeftover();
-    ProcessGroups.killLeftovers(dataDir.resolve("run"));
+    // an earlier life that stopped to restart left its apps to a held fence: adopted by adoptLeftovers(), not killed
+    this.held = fence.takeHeld(HELD_SLACK_NANOS);
+    if (held == null) {
+      fence.killLeftover();
+      ProcessGroups.killLeftovers(run);
+    }
     steps.releases = new FenceReleases(fence, run, dataDir.resolve("logs"), runUntil);
-    steps.releases.releaseLeftovers();
-    this.cgroups = AppCgroups.forAgent(dataDir).orElse(null);
+    if (held == null) steps.releases.releaseLeftovers(java.util.Set.of());
+    this.cgroups = AppCgroups.forAgent(dataDir, held == null).orElse(null);
     this.spawner = new Spawner(steps, new AgentDriver(run, dataDir.resolve("apps")), launchScript, cgroups, fence, dataDir, runUntil);
     fence.start();
+  }
+
+  /** A held fence with less than this left is not relied on: its apps are killed as leftovers. */
+  private static final long HELD_SLACK_NANOS = 1_000_000_000L;
+  private final Fence.Held held;
+  private final Adopter adopter;
+  private final InstanceCredentials credentials;
+
+  /** The deadline of the lease an earlier life of this agent parted with, while its held fence guards apps (else MIN_VALUE). */
+  public long heldRunUntil() { return held == null ? Long.MIN_VALUE : held.deadlineNanos(); }
+
+  /** Adopts what the earlier life left running ({@link Adopter}), guarded here, then lets the held fence go. */
+  public synchronized void adoptLeftovers() throws IOException {
+    if (held == null) return;
+    for (Proc p : adopter.adopt(fence, steps.releases, runUntil, ticker.nanos())) {
+      procs.put(p.app.tag(), p);
+      p.process.onExit().thenRun(() -> onExit(p));
+    }
+    steps.releases.releaseLeftovers(procs.keySet());
+    if (cgroups != null) cgroups.killLeftovers(procs.keySet());
+    Fence.releaseHeld(held);
+    Files.deleteIfExists(dataDir.resolve("fence.held.pid"));
+    if (!procs.isEmpty()) healthTicking();
+    listener.changed();
+  }
+
+  /** This agent stops to restart: its apps run on, guarded until {@code runUntilNanos}, for the next life to adopt. */
+  public void holdForRestart(long runUntilNanos) throws IOException {
+    refresher.shutdownNow();
+    timer.shutdownNow();
+    fence.hold(runUntilNanos);
   }
 
   /** The lease's deadline may have moved: the fence hears of it at once, on its own thread, while an app runs. */
@@ -204,34 +241,14 @@ public final class Supervisor implements AutoCloseable {
         p.standby = false;
         p.sinceNanos = ticker.nanos(); // its start timeout counts from here: a standby waits paused as long as it must
       }
+      adopter.save(p);
       log.info("promoted the warm standby of {} to host at epoch {}", app.tag(), app.epoch());
       listener.changed();
     });
   }
 
-  /** Whether {@code token} is the credential of this server's current instance of {@code tag}. */
-  public boolean tokenValid(String tag, String token) {
-    Proc p = procs.get(tag);
-    return p != null && token != null && java.security.MessageDigest.isEqual(p.token.getBytes(StandardCharsets.UTF_8),
-        token.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** The credential of this server's current instance of {@code tag} (tests; the instance gets it in its environment). */
-  public java.util.Optional<String> tokenOf(String tag) {
-    Proc p = procs.get(tag);
-    return p == null ? java.util.Optional.empty() : java.util.Optional.of(p.token);
-  }
-
-  /** Whether this server's instance of {@code tag} is the host's: running, and not a warm standby still waiting. */
-  public boolean hostsInstance(String tag, String token) {
-    Proc p = procs.get(tag);
-    return p != null && !p.standby && !p.stopRequested && tokenValid(tag, token);
-  }
-
-  /** Completes when the agent asks this server's instance of {@code tag} to unload (empty if none runs). */
-  public java.util.Optional<java.util.concurrent.CompletableFuture<Void>> unloadRequest(String tag) {
-    return java.util.Optional.ofNullable(procs.get(tag)).map(p -> p.unloadRequested);
-  }
+  /** The credentials of this server's instances, for the client API. */
+  public InstanceCredentials credentials() { return credentials; }
 
   /**
    * Starts the app at its epoch: acquires its managed resources in order, then launches it under the fence, on a
@@ -301,6 +318,7 @@ public final class Supervisor implements AutoCloseable {
           return;
         }
         Process p = spawner.spawn(proc, out);
+        adopter.save(proc);
         p.onExit().thenRun(() -> onExit(proc));
       }
       listener.changed();
@@ -374,6 +392,7 @@ public final class Supervisor implements AutoCloseable {
   /** Forget the process only once its whole group is verified gone: until then the app still counts as here. */
   private void finish(Proc proc) {
     procs.remove(proc.app.tag(), proc);
+    adopter.forget(proc.app.tag());
     try {
       Files.deleteIfExists(dataDir.resolve("run").resolve(proc.app.tag() + ".pid"));
     } catch (IOException ignored) {
@@ -456,30 +475,15 @@ public final class Supervisor implements AutoCloseable {
     health.round(procs.values());
   }
 
-  /** Stops everything and waits (agent shutdown). */
+  /** Stops everything and waits, up to 15 s (agent shutdown). */
   public void stopAll(String reason) {
     for (String tag : List.copyOf(procs.keySet())) stop(tag, reason);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (!procs.isEmpty() && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
+    while (!procs.isEmpty() && System.nanoTime() < deadline) ProcessStop.sleep(20);
   }
 
   /** Last lines of an app's log here. */
-  public List<String> logTail(String tag, int lines) {
-    Path f = dataDir.resolve("logs").resolve(tag + ".log");
-    try {
-      if (!Files.exists(f)) return List.of();
-      return LogTail.read(f, lines, LogTail.MAX_BYTES);
-    } catch (IOException | UncheckedIOException e) {
-      return List.of("(cannot read log: " + e.getMessage() + ")");
-    }
-  }
+  public List<String> logTail(String tag, int lines) { return LogTail.ofApp(dataDir.resolve("logs"), tag, lines); }
 
   @Override
   public void close() {

@@ -35,6 +35,27 @@ fire() {
 # Asked to stop by a signal: leave nothing unguarded behind. (SIGKILL cannot be caught: the agent sees this process
 # exit and stops every app itself.)
 trap 'fire; exit 0' TERM INT HUP
+# "H" (the agent stops to restart): at end of file keep guarding until the deadline instead of firing at once. The
+# next agent guards what it adopts in its own fence, then sends SIGUSR1: this fence exits without killing anything.
+hold=
+trap 'kill "$napping" 2>/dev/null; exit 0' USR1
+napping=
+held() {
+  while true; do
+    read -r up _ < /proc/uptime
+    up=${up/./}
+    left=$(( deadline - 10#$up ))
+    if [ "$left" -le 0 ]; then
+      fire
+      exit 0
+    fi
+    [ "${#groups[@]}" -eq 0 ] && [ "${#releases[@]}" -eq 0 ] && exit 0
+    printf -v wait '%d.%02d' $(( left / 100 )) $(( left % 100 ))
+    # a child sleep, waited for: the USR1 trap runs as soon as it arrives
+    sleep "$wait" & napping=$!
+    wait "$napping"
+  done
+}
 while true; do
   if [ "${#groups[@]}" -eq 0 ] && [ "${#releases[@]}" -eq 0 ]; then
     # nothing guarded: sleep until told something
@@ -53,12 +74,14 @@ while true; do
     # read returns more than 128 on a timeout (the loop then fires), anything else non-zero at end of file
     [ "$rc" -gt 128 ] && continue
     if [ "$rc" -ne 0 ]; then
+      [ -n "$hold" ] && held
       fire
       exit 0
     fi
   fi
   case "$line" in
     @*) deadline=$(( 10#${line#@} )) ;;
+    H) hold=1 ;;
     +*)
       g=${line#+}
       if [ "$g" = "${g#* }" ]; then groups["$g"]=1; else groups["${g%% *}"]=${g#* }; fi

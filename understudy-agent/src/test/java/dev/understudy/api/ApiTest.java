@@ -154,7 +154,7 @@ class ApiTest {
     JsonNode byHand = Json.MAPPER.readTree(send("GET", "/api/v1/client/solo/host?waitMs=300", null, TOKEN).body());
     assertThat(byHand.path("host").asBoolean()).as(byHand.toString()).isFalse();
     assertThat(byHand.path("reason").asText()).contains("UNDERSTUDY_APP_TOKEN");
-    String own = agent.supervisor().tokenOf("solo").orElseThrow();
+    String own = agent.supervisor().credentials().tokenOf("solo").orElseThrow();
     JsonNode started = Json.MAPPER.readTree(send("GET", "/api/v1/client/solo/host", null, own).body());
     assertThat(started.path("host").asBoolean()).as(started.toString()).isTrue();
     assertThat(send("DELETE", "/api/v1/apps/solo", null, TOKEN).statusCode()).isIn(202, 204);
@@ -441,7 +441,7 @@ class ApiTest {
         "{\"k\":\"\\ud800\"}", "{\"k\": 1, \"v\": {\"deep\": [1, [2, [3, {\"x\": null}]]]}}", "\uFEFF{}", "{\"to\": 12}"};
     String[] pathValues = {"nope", "..", "%00", "a%2Fb", "x".repeat(300), "web", "s1", "s9", "%C3%BC", "%FF", "a%0Ab"};
     String before = appsState();
-    String[] tokens = {null, TOKEN, "wrong-token-0123456789", "Bearer", agent.supervisor().tokenOf("solo").orElse("no-instance")};
+    String[] tokens = {null, TOKEN, "wrong-token-0123456789", "Bearer", agent.supervisor().credentials().tokenOf("solo").orElse("no-instance")};
     for (int i = 0; i < 600; i++) {
       String[] r = routes.get(rnd.nextInt(routes.size()));
       String path = r[1].replace("{tag}", pathValues[rnd.nextInt(pathValues.length)])

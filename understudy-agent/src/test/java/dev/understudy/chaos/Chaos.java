@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The fault-injection driver: a real cluster of agent processes on loopback, recording apps, and a seeded random
  * schedule of faults (kill -9, SIGSTOP, dropped heartbeats, frozen or corrupted disk pulse, lost uplink, app
- * crashes, apps that fail or hang at start on a server, disk-pulse I/O that hangs or fails, commits whose answers are
+ * crashes, agents restarted on purpose, apps that fail or hang at start on a server, disk-pulse I/O that hangs or fails, commits whose answers are
  * lost, a replica brought back by a snapshot install, operator actions racing with all of it, remove and re-add among
  * them), the last server on the `relaxed` timing profile. Every app holds a managed resource. {@link Checker} judges
  * the ledgers afterwards.
@@ -79,7 +79,7 @@ final class Chaos {
    * peers, as an operator would set it on a busy host: observers must judge its lease by its own length.
    */
   private static AgentConfig relaxed(boolean relax, AgentConfig c) {
-    return relax ? c.withTiming(new AgentConfig.TimingConfig("relaxed", null, null, null, null, null, null, null, null, null,
+    return relax ? c.withTiming(new AgentConfig.TimingConfig("relaxed", null, null, null, null, null, null, null, null, null, null,
         null, null, null)) : c;
   }
 
@@ -182,6 +182,17 @@ final class Chaos {
       hold(id, pauseMs + 5000);
       record(start, start + pauseMs, "SIGSTOP", id, null);
       later(pauseMs, () -> lc.signalAgent(id, "CONT"));
+    } else if (kind < 39 && id != null) {
+      // a restart on purpose (an upgrade, a configuration change): the apps run on and the next start adopts them;
+      // a failover it causes is a false one (F1)
+      long downMs = 500 + rnd.nextInt(3500);
+      lc.signalAgent(id, "TERM");
+      hold(id, downMs + 15_000);
+      record(start, start + downMs, "AGENT-RESTART", id, null);
+      later(downMs, () -> {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> !lc.running(id));
+        lc.start(id);
+      });
     } else if (kind < 50 && id != null) {
       String other = randomServer();
       if (other.equals(id)) return;

@@ -87,7 +87,7 @@ class FenceReleasesTest {
     deadline.set(System.nanoTime() + 60_000_000_000L);
     r.arm("db", List.of(step("umount")));
     Files.writeString(dir.resolve("web.release.failed"), FenceReleases.render(List.of(step("web-down")), dir.resolve("logs/web.log")));
-    r.releaseLeftovers();
+    r.releaseLeftovers(java.util.Set.of());
     assertThat(trace()).containsExactlyInAnyOrder("umount-x'y", "web-down-x'y");
     assertThat(Files.exists(dir.resolve("db.release"))).isFalse();
   }

@@ -153,4 +153,30 @@ class FenceTest {
     }
     assertThat(Fence.toBootCentis(Long.MIN_VALUE, offset)).isZero();
   }
+
+  /** #23: an agent stopping to restart leaves its apps to the fence: they live past its end of file, to the deadline. */
+  @Test
+  void aHeldFenceGuardsPastTheAgentsEndUntilItsDeadline() throws Exception {
+    Fence f = fence();
+    long app = group();
+    assertThat(f.guard(app, in(60_000))).isTrue();
+    f.hold(in(1_500));
+    await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(2)).until(() -> ProcessGroups.alive(app));
+    await().atMost(Duration.ofSeconds(4)).until(() -> !ProcessGroups.alive(app));
+  }
+
+  /** The next life found it, guards the apps itself, and lets it go: it exits without killing them. */
+  @Test
+  void aHeldFenceLetGoExitsWithoutKilling() throws Exception {
+    Fence f = fence();
+    long app = group();
+    assertThat(f.guard(app, in(60_000))).isTrue();
+    f.hold(in(30_000));
+    Fence.Held held = new Fence(dir, dir.resolve("fence.pid"), () -> {}).takeHeld(1_000_000_000L);
+    assertThat(held).isNotNull();
+    assertThat(held.deadlineNanos() - System.nanoTime()).isBetween(25_000_000_000L, 30_000_000_000L);
+    Fence.releaseHeld(held);
+    await().atMost(Duration.ofSeconds(3)).until(() -> ProcessHandle.of(held.pid()).map(p -> !p.isAlive()).orElse(true));
+    assertThat(ProcessGroups.alive(app)).isTrue();
+  }
 }

@@ -1,0 +1,118 @@
+package dev.understudy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.understudy.testing.History;
+import dev.understudy.testing.Ports;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * #23 against real agents: an agent stopped on purpose (SIGTERM, as systemd's restart and an upgrade do) leaves its
+ * apps running under its fence; the agent that starts next adopts them (the same process, the same epoch) and nothing
+ * fails over. One that does not come back within timing.restartGrace has its apps killed by the fence, and they fail
+ * over, never running twice.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GracefulRestartTest {
+  static Path dir = Path.of("target", "restart-" + System.nanoTime()).toAbsolutePath();
+  LocalCluster lc;
+  Path history;
+  Path trace;
+
+  @BeforeAll
+  void up() throws Exception {
+    Files.createDirectories(dir);
+    history = Files.createFile(dir.resolve("history.log"));
+    trace = dir.resolve("volume.log");
+    lc = LocalCluster.up(dir.resolve("cluster"), 3, Ports.free("127.0.0.11"), Map.of("restartGrace", "15s"), false, null);
+    lc.client("s1").post("/api/v1/apps", Map.of("tag", "db", "command", Map.of("argv", History.recorderCommand(history)),
+        "managed", List.of(Map.of("name", "volume", "start", List.of("bash", "-c", "echo acquired-$UNDERSTUDY_SERVER >> " + trace),
+            "stop", List.of("bash", "-c", "echo released-$UNDERSTUDY_SERVER >> " + trace))),
+        "primary", "s1", "backups", List.of("s2", "s3"), "autoFailback", false));
+    await().atMost(Duration.ofSeconds(30)).until(() -> hostRunning("db", "s1"));
+  }
+
+  @AfterAll
+  void down() throws Exception {
+    if (lc != null) lc.down();
+  }
+
+  boolean hostRunning(String tag, String host) {
+    try {
+      JsonNode a = lc.client("s3").get("/api/v1/apps/" + tag);
+      return host.equals(a.path("host").asText()) && "RUNNING".equals(a.path("state").asText());
+    } catch (CliException e) {
+      return false;
+    }
+  }
+
+  long epoch() { return lc.client("s3").get("/api/v1/apps/db").path("epoch").asLong(); }
+
+  List<String> kinds(String kind) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode e : lc.client("s3").get("/api/v1/events?limit=1000")) {
+      if (kind.equals(e.path("kind").asText())) out.add(e.path("message").asText());
+    }
+    return out;
+  }
+
+  @Test
+  @Order(1)
+  void aRestartedAgentAdoptsItsAppsAndNothingMoves() throws Exception {
+    long epoch = epoch();
+    List<History.Instance> before = History.instances(history);
+    assertThat(before).hasSize(1);
+    lc.signalAgent("s1", "TERM");
+    await().atMost(Duration.ofSeconds(30)).until(() -> !lc.running("s1"));
+    assertThat(dev.understudy.run.ProcessGroups.alive(before.get(0).pid())).as("the app outlives its agent").isTrue();
+    lc.start("s1");
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
+        lc.client("s1").get("/api/v1/status").toString().contains("\"onThisServer\":\"RUNNING\""));
+    // some rounds of the adopting agent: it must neither restart nor move the app
+    long settle = System.currentTimeMillis() + 3000;
+    await().atMost(Duration.ofSeconds(10)).until(() -> System.currentTimeMillis() > settle);
+    assertThat(hostRunning("db", "s1")).isTrue();
+    assertThat(epoch()).as("the same epoch: adopted, not restarted").isEqualTo(epoch);
+    List<History.Instance> after = History.instances(history);
+    assertThat(after).as("one instance, the same process, from before the restart to after it").hasSize(1);
+    assertThat(dev.understudy.run.ProcessGroups.alive(before.get(0).pid())).isTrue();
+    assertThat(kinds("FAILOVER")).isEmpty();
+    assertThat(kinds("APP_CRASHED")).isEmpty();
+    assertThat(Files.readAllLines(trace)).as("its volume held throughout").containsExactly("acquired-s1");
+  }
+
+  @Test
+  @Order(2)
+  void anAgentThatDoesNotComeBackInTimeHasItsAppsFailOver() throws Exception {
+    long pid = History.instances(history).get(0).pid();
+    long t0 = System.nanoTime();
+    lc.signalAgent("s1", "TERM");
+    await().atMost(Duration.ofSeconds(30)).until(() -> !lc.running("s1"));
+    await().atMost(Duration.ofSeconds(60)).until(() -> hostRunning("db", "s2"));
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(ms).as("not before the 15 s grace the parting lease gave").isGreaterThan(14_000);
+    assertThat(dev.understudy.run.ProcessGroups.alive(pid)).as("the fence killed it at the parting lease's deadline").isFalse();
+    History.assertOneHostAtATime(history);
+    await().atMost(Duration.ofSeconds(10)).until(() -> Files.readAllLines(trace).contains("acquired-s2"));
+    List<String> volume = Files.readAllLines(trace);
+    assertThat(volume.indexOf("released-s1")).as("the fence released s1's volume before s2 acquired it: %s", volume)
+        .isBetween(0, volume.indexOf("acquired-s2"));
+    lc.start("s1");
+    lc.awaitReady(null, 60_000);
+  }
+}
