@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Agent.class);
 
-  private final AgentConfig config;
+  private volatile AgentConfig config;
+  /** The file this agent's configuration was read from (null: given in code), for a reload. */
+  private volatile Path configFile;
   private final Timing timing;
   private final Ticker ticker;
   private final String self;
@@ -283,6 +285,33 @@ public final class Agent implements AutoCloseable {
   /** Every server of the cluster, in membership order (see {@link ReplicaReader#members}). */
   public List<AgentConfig.Peer> members() { return replicaReader.members(config); }
 
+  /** Where {@link #reload()} reads the configuration again. */
+  public void configFile(Path file) { configFile = file; }
+
+  /**
+   * Reads the configuration file again: the sections that are safe to change at run time apply now (see
+   * {@link ConfigReload}), the others are named as needing a restart. A file that does not validate changes nothing
+   * ({@link ConfigException} names the key). Raises CONFIG_RELOADED when something applied.
+   */
+  public synchronized ConfigReload.Result reload() {
+    if (configFile == null) throw new ConfigException("config", "this agent was not started from a file: nothing to reload");
+    AgentConfig next = AgentConfig.load(configFile);
+    ConfigReload.Result r = ConfigReload.plan(config, next);
+    if (!r.applied().isEmpty()) {
+      config = ConfigReload.applyLive(config, next);
+      notifier.reconfigure(config.notifications());
+      inventory = AgentParts.inventory(config);
+      AgentConfig.AppsConfig apps = config.apps();
+      supervisor.defaultAccount(apps == null ? null : apps.user(), apps == null ? null : apps.group());
+      supervisor.ocfRoot(apps == null || apps.ocfRoot() == null ? null : Path.of(apps.ocfRoot()));
+      emit(new Event(null, 0, "CONFIG_RELOADED", self, null, self + " reloaded its configuration: applied "
+          + r.applied() + (r.needRestart().isEmpty() ? "" : "; at its next start: " + r.needRestart()),
+          java.util.Map.of("applied", String.join(",", r.applied()), "needRestart", String.join(",", r.needRestart()))));
+    }
+    log.info("{} reloaded {}: applied {}, needing a restart {}", self, configFile, r.applied(), r.needRestart());
+    return r;
+  }
+
   /** Stops this agent and its apps. */
   @Override
   public void close() { shutdown(false); }
@@ -301,6 +330,7 @@ public final class Agent implements AutoCloseable {
     if (renewals != null) renewals.stop();
     timers.shutdownNow();
     diskIo.close();
+    if (restart) handOverLeadership();
     boolean held = restart && holdAppsForRestart();
     log.info(held ? "agent {} stopping to restart: its apps run on for its next start to adopt" : "agent {} stopping: stopping its apps", self);
     if (supervisor != null) {
@@ -314,6 +344,24 @@ public final class Agent implements AutoCloseable {
     if (events != null) events.close();
     if (heartbeat != null) heartbeat.close();
     if (store != null) store.close();
+  }
+
+  /**
+   * A leader that stops hands leadership to another server first: the cluster's writes (every lease renewal) then pause
+   * for a round trip, not for an election timeout and an election, which on a loaded machine can outlast a lease.
+   */
+  private void handOverLeadership() {
+    if (store == null || !store.isLeader()) return;
+    for (AgentConfig.Peer p : members()) {
+      if (p.id().equals(self)) continue;
+      try {
+        store.transferLeadership(p.id());
+        log.info("{} handed Raft leadership to {} before stopping", self, p.id());
+        return;
+      } catch (IOException | RuntimeException e) {
+        log.info("{} could not hand leadership to {}: {}", self, p.id(), e.toString());
+      }
+    }
   }
 
   private boolean holdAppsForRestart() {

@@ -69,6 +69,12 @@ public record AgentConfig(
     public AppsConfig(String user, String group) { this(user, group, null); }
   }
 
+  /** The same configuration with these sections that a reload applies at run time (see {@link ConfigReload}). */
+  public AgentConfig withLive(NotifyConfig n, InventoryConfig i, AppsConfig a) {
+    return new AgentConfig(server, address, dataDir, cluster, ports, peers, witness, timing, diskPulse, uplink, i,
+        n, forwarding, testHooks, tls, a, database);
+  }
+
   /** The same configuration with these timing settings. */
   public AgentConfig withTiming(TimingConfig t) {
     return new AgentConfig(server, address, dataDir, cluster, ports, peers, witness, t, diskPulse, uplink, inventory,

@@ -36,7 +36,7 @@ final class Notifier implements AutoCloseable {
 
   private final String self;
   private final Store store;
-  private final AgentConfig.NotifyConfig cfg;
+  private volatile AgentConfig.NotifyConfig cfg;
   private final Duration takeover;
   private final java.util.concurrent.ScheduledExecutorService pool = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "notifier");
@@ -46,6 +46,9 @@ final class Notifier implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   Notifier(String self, Store store, AgentConfig.NotifyConfig cfg) { this(self, store, cfg, Duration.ofSeconds(60)); }
+
+  /** A reloaded configuration: notifications from now on go where it says. */
+  void reconfigure(AgentConfig.NotifyConfig next) { cfg = next; }
 
   /** {@code takeover}: how long a claim may stay undelivered before another agent claims the event again. */
   Notifier(String self, Store store, AgentConfig.NotifyConfig cfg, Duration takeover) {
@@ -62,10 +65,11 @@ final class Notifier implements AutoCloseable {
 
   /** Called for every event this replica applies. */
   void onEvent(Event e) {
-    if (cfg == null) return;
-    if (cfg.kinds() != null && !cfg.kinds().isEmpty() && !cfg.kinds().contains(e.kind())) return;
-    if (cfg.webhook() != null) schedule("webhook", e, 0);
-    if (cfg.command() != null && !cfg.command().isEmpty()) schedule("command", e, 0);
+    AgentConfig.NotifyConfig c = cfg; // one configuration per event, whatever a reload does meanwhile
+    if (c == null) return;
+    if (c.kinds() != null && !c.kinds().isEmpty() && !c.kinds().contains(e.kind())) return;
+    if (c.webhook() != null) schedule("webhook", e, 0);
+    if (c.command() != null && !c.command().isEmpty()) schedule("command", e, 0);
   }
 
   private void schedule(String notifier, Event e, long delayMs) {

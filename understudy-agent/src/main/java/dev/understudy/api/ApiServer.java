@@ -138,6 +138,7 @@ public final class ApiServer implements Agent.Frontend {
     new MaintenanceRoutes(agent, this, views).routes(http);
     new SnapshotRoutes(agent, this, views).routes(http);
     http.post("/api/v1/debug/faults", membership::faults);
+    http.post("/api/v1/agent/reload", membership::reload);
   }
 
   /** Per client address: 200 requests a second, bursts of 400; beyond, 429 (a runaway script cannot starve the agent). */

@@ -95,6 +95,15 @@ final class MembershipRoutes {
     ctx.status(204);
   }
 
+  /** The answering agent reads its configuration file again (see ConfigReload); a file that does not validate changes nothing. */
+  void reload(Context ctx) {
+    try {
+      ctx.json(agent.reload());
+    } catch (IllegalArgumentException e) { // a ConfigException names the key
+      throw new ApiError(400, "the configuration was not reloaded, nothing changed: " + e.getMessage());
+    }
+  }
+
   // ---- fault injection (only with testHooks: true) -------------------------------------------------------------
 
   void faults(Context ctx) {

@@ -35,6 +35,15 @@ final class AgentCommand implements Callable<Integer> {
       e.printStackTrace();
     });
     Agent agent = Agent.start(c, dev.understudy.api.ApiServer::start);
+    agent.configFile(config);
+    // SIGHUP reads the file again, as `understudy config reload` does: what is safe applies, the rest waits for a restart
+    sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+      try {
+        agent.reload();
+      } catch (IllegalArgumentException e) {
+        System.err.println("understudy agent: configuration not reloaded, nothing changed: " + e.getMessage());
+      }
+    });
     CountDownLatch done = new CountDownLatch(1);
     // SIGTERM is a restart (systemd's, an upgrade's): the apps run on for the next start to adopt (timing.restartGrace)
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

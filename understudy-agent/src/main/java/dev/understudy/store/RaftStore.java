@@ -414,8 +414,11 @@ public final class RaftStore implements Store {
    * sending entries the follower cannot attach, and the follower never catches up. A new leader term starts every
    * follower's match index afresh. Costs one election (writes pause for an election timeout; leases outlast it).
    */
-  public void askLeaderToStepDown() throws IOException {
-    RaftClientReply reply = clients().main().admin().transferLeadership(null,
+  public void askLeaderToStepDown() throws IOException { transferLeadership(null); }
+
+  /** Hands leadership to {@code to} at once (null: to whoever wins the election that follows a step-down). */
+  public void transferLeadership(String to) throws IOException {
+    RaftClientReply reply = clients().main().admin().transferLeadership(to == null ? null : RaftPeerId.valueOf(to),
         Math.max(1000, config.electionTimeoutMax().toMillis() * 3));
     if (!reply.isSuccess()) throw new IOException("the leader did not step down: " + reply.getException());
   }

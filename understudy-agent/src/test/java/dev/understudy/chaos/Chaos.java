@@ -248,7 +248,10 @@ final class Chaos {
     Path run = lc.dir().resolve(server).resolve("data").resolve("run");
     if (!Files.isDirectory(run)) return;
     try (var files = Files.list(run)) {
-      for (Path f : files.filter(p -> p.toString().endsWith(".pid")).toList()) {
+      // a random one of the apps there: the directory's order picked the same app nearly every time
+      List<Path> pids = new ArrayList<>(files.filter(p -> p.toString().endsWith(".pid")).toList());
+      java.util.Collections.shuffle(pids, rnd);
+      for (Path f : pids) {
         String tag = f.getFileName().toString().replace(".pid", "");
         long pgid = Long.parseLong(Files.readString(f).trim().split(" ")[0]);
         // the app leads its own group: kill that one process, a crash the supervisor must notice (and clean up after)

@@ -32,8 +32,15 @@ final class Checker {
     }
   }
 
-  /** Gaps in an app's life longer than the bound, outside an operator's unload, while a majority was healthy. */
-  void checkL1(Path history, List<Fault> faults, long t0Millis) throws IOException {
+  /**
+   * Gaps in an app's life longer than the bound, outside an operator's unload, while a majority was healthy. A gap in
+   * which the app was FAILED (APP_FAILED: every server it may run on had failed it the restart limit's times, or was
+   * down) is the crash-loop rule at work, not a lost app: counted apart.
+   */
+  void checkL1(Path history, List<Fault> faults, long t0Millis) throws IOException { checkL1(history, faults, t0Millis, List.of()); }
+
+  void checkL1(Path history, List<Fault> faults, long t0Millis, List<JsonNode> events) throws IOException {
+    int failedGaps = 0;
     Map<String, List<Long>> times = new java.util.TreeMap<>();
     for (String line : Files.readAllLines(history)) {
       String[] f = line.trim().split(" ");
@@ -46,12 +53,20 @@ final class Checker {
       for (int i = 1; i < ts.size(); i++) {
         long gap = ts.get(i) - ts.get(i - 1);
         maxGap = Math.max(maxGap, gap);
-        if (gap > L1_BOUND_MS && !unloadedDuring(e.getKey(), faults, ts.get(i - 1) - t0Millis, ts.get(i) - t0Millis)) {
+        if (gap > L1_BOUND_MS && failedDuring(e.getKey(), events, ts.get(i - 1), ts.get(i))) {
+          failedGaps++;
+        } else if (gap > L1_BOUND_MS && !unloadedDuring(e.getKey(), faults, ts.get(i - 1) - t0Millis, ts.get(i) - t0Millis)) {
           violations.add("L1 comes back: " + e.getKey() + " was down " + gap + " ms from +" + (ts.get(i - 1) - t0Millis) + " ms");
         }
       }
       notes.add(e.getKey() + ": longest gap " + maxGap + " ms");
     }
+    notes.add("gaps over the L1 bound while the app was FAILED by the restart limit on every server it could run on: " + failedGaps);
+  }
+
+  private static boolean failedDuring(String tag, List<JsonNode> events, long fromMillis, long toMillis) {
+    return events.stream().anyMatch(e -> "APP_FAILED".equals(e.path("kind").asText()) && tag.equals(e.path("app").asText())
+        && e.path("timeMillis").asLong() >= fromMillis - 2000 && e.path("timeMillis").asLong() <= toMillis);
   }
 
   private static boolean unloadedDuring(String tag, List<Fault> faults, long from, long to) {

@@ -64,7 +64,7 @@ class FaultInjectionTest {
       chaos.close();
     }
     checker.checkS1(chaos.history);
-    checker.checkL1(chaos.history, chaos.faults, chaos.t0);
+    checker.checkL1(chaos.history, chaos.faults, chaos.t0, new ArrayList<>(events.values()));
     checker.checkF1(new ArrayList<>(events.values()), chaos.faults, chaos.t0);
     checker.checkOrphans(chaos.history);
     checker.checkResources(chaos.defs.resources);

@@ -248,6 +248,47 @@ class ResourceAgentsTest extends SupervisorFixture {
     }
   }
 
+  /**
+   * #22 and finding 2 of #20: Debian's real IPaddr2 adding an address inside a network namespace this test makes (the
+   * OCF root given to the agent wraps the agent in {@code ip netns exec}; its functions are Debian's). The address is
+   * there while the app runs; when the agent goes silent (its lease not renewed), the fence kills the app and the
+   * release takes the address away by the deadline, without the agent.
+   */
+  @Test
+  void debiansIpAddr2InANamespaceIsReleasedWhenTheLeaseRunsOut() throws Exception {
+    Path real = DEBIAN_OCF.resolve("resource.d/heartbeat/IPaddr2");
+    assumeTrue(Files.isExecutable(real), "resource-agents is not installed");
+    assumeTrue("root".equals(System.getProperty("user.name")), "network namespaces need root");
+    String ns = "usocf-" + ProcessHandle.current().pid();
+    assumeTrue(VirtualIpTest.run("ip", "netns", "add", ns) != null, "cannot make a network namespace here");
+    try {
+      VirtualIpTest.run("ip", "-n", ns, "link", "add", "d0", "type", "veth", "peer", "name", "d1");
+      VirtualIpTest.run("ip", "-n", ns, "link", "set", "d0", "up");
+      VirtualIpTest.run("ip", "-n", ns, "link", "set", "d1", "up");
+      VirtualIpTest.run("ip", "-n", ns, "addr", "add", "10.213.0.1/24", "dev", "d0");
+      Path root = Files.createDirectories(dir.resolve("ocf"));
+      Files.createSymbolicLink(root.resolve("lib"), DEBIAN_OCF.resolve("lib"));
+      Path wrapper = Files.createDirectories(root.resolve("resource.d/heartbeat")).resolve("IPaddr2");
+      Files.writeString(wrapper, "#!/bin/sh\nexec ip netns exec " + ns + " " + real + " \"$@\"\n");
+      Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
+      start();
+      sup.ocfRoot(root);
+      String ip = "10.213.0.50";
+      App app = app("nsvip", "bash", "-c", "echo $$ > pid; exec sleep 1000").withManaged(List.of(
+          ManagedResource.ofAgent("vip", List.of("ocf:heartbeat:IPaddr2", "ip=" + ip, "nic=d0", "cidr_netmask=24"), 20_000L)));
+      sup.start(app);
+      long pid = childPid("nsvip");
+      assertThat(VirtualIpTest.run("ip", "-n", ns, "-o", "addr", "show", "dev", "d0")).contains(ip + "/24");
+      mayRun.set(false);
+      await().atMost(Duration.ofSeconds(5)).until(() -> !ProcessGroups.alive(pid)
+          && !VirtualIpTest.run("ip", "-n", ns, "-o", "addr", "show", "dev", "d0").contains(ip + "/"));
+      await().atMost(Duration.ofSeconds(10)).until(() -> sup.instances().isEmpty());
+      assertThat(releaseFailures).isEmpty();
+    } finally {
+      VirtualIpTest.run("ip", "netns", "del", ns);
+    }
+  }
+
   static String addresses() throws Exception {
     Process p = new ProcessBuilder("ip", "-o", "addr", "show", "dev", "lo").start();
     String out = new String(p.getInputStream().readAllBytes());

@@ -70,6 +70,7 @@ public final class EventKinds {
     m.put("APP_UNMANAGED", "an operator took an app out of the agents' hands");
     m.put("APP_MANAGED", "an operator gave an app back to the agents");
     m.put("SNAPSHOT_RESTORED", "an operator seeded the cluster from a snapshot of another");
+    m.put("CONFIG_RELOADED", "an agent read its configuration file again (config reload, SIGHUP): what applied, what waits for its next start");
     ALL = java.util.Collections.unmodifiableMap(m);
   }
 }
