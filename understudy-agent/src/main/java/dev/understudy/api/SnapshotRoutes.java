@@ -27,7 +27,7 @@ import java.util.TreeMap;
  */
 final class SnapshotRoutes {
   static final String FORMAT = "understudy-snapshot/1";
-  private static final List<String> KEPT = List.of(Keys.APPS, Keys.MARKERS, Keys.TOMBSTONES, Keys.MAINTENANCE);
+  private static final List<String> KEPT = dev.understudy.agent.ReplicaExport.KEPT;
 
   record Snapshot(String format, long takenMillis, String cluster, Map<String, String> entries) {}
 

@@ -17,19 +17,52 @@ final class SnapshotCommand {
 
   @Command(name = "save", mixinStandardHelpOptions = true,
       description = "Write a consistent copy of the cluster database (apps, markers, tombstones, maintenance) to FILE (0600: it holds apps' environment values).",
-      footer = {"", "Needs the cluster token.", "", "Example:", "  understudy snapshot save /var/backups/understudy-$(date +%F).json"})
+      footer = {"", "Needs the cluster token.", "",
+          "With --from-replica, when a majority of servers is lost for good: this server's own replica, read with its agent",
+          "stopped, to seed a new cluster (snapshot restore). It holds what this replica had applied: writes committed",
+          "after that by the servers that are gone are not in it.", "",
+          "Examples:", "  understudy snapshot save /var/backups/understudy-$(date +%F).json",
+          "  systemctl stop understudy; understudy snapshot save --from-replica /etc/understudy/agent.yaml rescue.json"})
   static final class Save implements Callable<Integer> {
     @Mixin ConnectionOptions conn;
     @Parameters(index = "0", description = "the file to write") Path file;
+    @picocli.CommandLine.Option(names = "--from-replica", paramLabel = "AGENT_YAML",
+        description = "read this server's replica (its agent stopped) instead of asking the cluster: the way back after losing a majority")
+    Path fromReplica;
 
     @Override
     public Integer call() throws IOException {
-      JsonNode s = conn.client().get("/api/v1/snapshot");
+      JsonNode s = fromReplica != null ? fromReplica() : conn.client().get("/api/v1/snapshot");
       Pem.writePrivate(file, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(s));
       long apps = 0;
       for (var it = s.path("entries").fieldNames(); it.hasNext(); ) if (it.next().startsWith("apps/")) apps++;
       System.out.println("saved " + apps + " apps (" + s.path("entries").size() + " entries) of cluster " + s.path("cluster").asText() + " to " + file);
       return 0;
+    }
+
+    private JsonNode fromReplica() throws IOException {
+      dev.understudy.agent.AgentConfig c;
+      try {
+        c = dev.understudy.agent.AgentConfig.load(fromReplica);
+      } catch (IllegalArgumentException e) {
+        throw new CliException(2, fromReplica + ": " + e.getMessage());
+      }
+      dev.understudy.agent.ReplicaExport.Copy copy;
+      try {
+        copy = dev.understudy.agent.ReplicaExport.read(c, java.time.Duration.ofSeconds(3));
+      } catch (IOException | RuntimeException e) {
+        throw new CliException(1, "cannot read " + c.server() + "'s replica (is its agent still running? stop it first): " + e.getMessage());
+      }
+      System.err.println("WARNING: this copy is " + c.server() + "'s own replica, applied up to log index " + copy.appliedIndex()
+          + ". Writes the lost servers committed after that are not in it: an app's latest move, marker or attribute may be older"
+          + " than what the cluster acknowledged. Seed a NEW cluster with it (snapshot restore); never restart the old servers into"
+          + " the new one.");
+      var m = new java.util.LinkedHashMap<String, Object>();
+      m.put("format", "understudy-snapshot/1");
+      m.put("takenMillis", System.currentTimeMillis());
+      m.put("cluster", c.clusterName());
+      m.put("entries", copy.entries());
+      return Json.MAPPER.valueToTree(m);
     }
   }
 

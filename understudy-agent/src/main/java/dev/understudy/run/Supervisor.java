@@ -366,7 +366,7 @@ public final class Supervisor implements AutoCloseable {
     int code = proc.process.exitValue();
     // A fence kill (the lease ran out: SERVER_FENCED says so) is not the app's crash. Counted as a crash it raised
     // APP_CRASHED, and three such lease losses in a restart window moved the app away as a crash loop.
-    boolean fenced = fence.firedSince(proc.createdNanos, ticker.nanos());
+    boolean fenced = killedBySignal(code) && fence.firedSince(proc.createdNanos, ticker.nanos());
     stopper.killAndVerifyGone(proc);
     if (fenced) reportFenceKill(proc);
     else log.warn("{} exited on its own (code {})", proc.app.tag(), code);
@@ -379,6 +379,13 @@ public final class Supervisor implements AutoCloseable {
       listener.changed();
     });
   }
+
+  /**
+   * The fence kills with SIGKILL (exit 137); a program that exited with a code of its own was not its kill, however
+   * close the lease came to its end (a start failing with exit 1 just after a renewal ran late was taken for a fence
+   * kill: no failure counted, and it was retried at once, without the backoff). An adopted process's code is unknown.
+   */
+  static boolean killedBySignal(int code) { return code == 128 + 9 || code == AdoptedProcess.UNKNOWN_EXIT; }
 
   private void reportFenceKill(Proc proc) {
     synchronized (proc) {
@@ -414,7 +421,7 @@ public final class Supervisor implements AutoCloseable {
     }
     // An agent that wakes from a freeze past its lease asks its apps to stop before it hears of their exits: one already
     // dead past the fence's deadline was the fence's kill (status and the fence-kill count say so), not this stop's.
-    if (!p.process.isAlive() && fence.firedSince(p.createdNanos, ticker.nanos())) reportFenceKill(p);
+    if (!p.process.isAlive() && killedBySignal(p.process.exitValue()) && fence.firedSince(p.createdNanos, ticker.nanos())) reportFenceKill(p);
     workers.execute(() -> doStop(p));
     listener.changed();
   }

@@ -34,8 +34,8 @@ final class Checker {
 
   /**
    * Gaps in an app's life longer than the bound, outside an operator's unload, while a majority was healthy. A gap in
-   * which the app was FAILED (APP_FAILED: every server it may run on had failed it the restart limit's times, or was
-   * down) is the crash-loop rule at work, not a lost app: counted apart.
+   * which every server that could run the app had failed it the restart limit's times (APP_FAILED, or a host DOWN with
+   * NO_QUALIFIED_BACKUP naming those failures) is the crash-loop rule at work, not a lost app: counted apart.
    */
   void checkL1(Path history, List<Fault> faults, long t0Millis) throws IOException { checkL1(history, faults, t0Millis, List.of()); }
 
@@ -61,12 +61,18 @@ final class Checker {
       }
       notes.add(e.getKey() + ": longest gap " + maxGap + " ms");
     }
-    notes.add("gaps over the L1 bound while the app was FAILED by the restart limit on every server it could run on: " + failedGaps);
+    notes.add("gaps over the L1 bound while the restart limit had passed over every server that could run the app: " + failedGaps);
   }
 
+  /**
+   * FAILED, or on a dead host with every backup passed over by the restart limit (NO_QUALIFIED_BACKUP naming the
+   * failures), from shortly before the gap to its end.
+   */
   private static boolean failedDuring(String tag, List<JsonNode> events, long fromMillis, long toMillis) {
-    return events.stream().anyMatch(e -> "APP_FAILED".equals(e.path("kind").asText()) && tag.equals(e.path("app").asText())
-        && e.path("timeMillis").asLong() >= fromMillis - 2000 && e.path("timeMillis").asLong() <= toMillis);
+    return events.stream().anyMatch(e -> tag.equals(e.path("app").asText())
+        && e.path("timeMillis").asLong() >= fromMillis - 10_000 && e.path("timeMillis").asLong() <= toMillis
+        && ("APP_FAILED".equals(e.path("kind").asText())
+            || ("NO_QUALIFIED_BACKUP".equals(e.path("kind").asText()) && e.path("message").asText().contains("times here"))));
   }
 
   private static boolean unloadedDuring(String tag, List<Fault> faults, long from, long to) {

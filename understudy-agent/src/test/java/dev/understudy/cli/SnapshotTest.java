@@ -91,4 +91,47 @@ class SnapshotTest {
       b.down();
     }
   }
+
+  /**
+   * #23, a majority lost for good: s2 and s3 are gone with their disks, s1's agent is stopped. s1's own replica, read
+   * offline (snapshot save --from-replica), seeds a new cluster: the app, its latest marker and an epoch above the old.
+   */
+  @Test
+  void aLostMajorityIsRecoveredFromTheSurvivorsReplica() throws Exception {
+    Path file = dir.resolve("rescue.json");
+    long epoch;
+    LocalCluster a = LocalCluster.up(dir.resolve("lost"), 3, Ports.free("127.0.0.11"), null, false, null);
+    try {
+      a.client("s1").post("/api/v1/apps", Map.of("tag", "db", "command", Map.of("argv", List.of("sleep", "100000")),
+          "primary", "s1", "backups", List.of("s2", "s3")));
+      await().atMost(Duration.ofSeconds(30)).until(() -> running(a, "db", "s1"));
+      epoch = a.client("s1").get("/api/v1/apps/db").path("epoch").asLong();
+      var saved = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(a.apiUrl("s1") + "/api/v1/client/db/marker?epoch=" + epoch))
+          .header("Authorization", "Bearer " + a.token()).PUT(HttpRequest.BodyPublishers.ofString("last-checkpoint")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(saved.statusCode()).as(saved.body()).isEqualTo(200);
+      a.kill("s2");
+      a.kill("s3");
+      a.kill("s1");
+      await().atMost(Duration.ofSeconds(30)).until(() -> a.ids().stream().noneMatch(a::running));
+      CliRun s = CliRun.of("snapshot", "save", "--from-replica", a.dir().resolve("s1").resolve("agent.yaml").toString(), file.toString());
+      assertThat(s.exit()).as(s.err()).isZero();
+      assertThat(s.err()).contains("WARNING").contains("NEW cluster");
+      assertThat(s.out()).contains("saved 1 apps");
+    } finally {
+      a.down();
+    }
+    LocalCluster b = LocalCluster.up(dir.resolve("new"), 3, Ports.free("127.0.0.11"), null, false, null);
+    try {
+      CliRun r = cli(b, "snapshot", "restore", file.toString());
+      assertThat(r.exit()).as(r.err()).isZero();
+      await().atMost(Duration.ofSeconds(30)).until(() -> running(b, "db", "s1"));
+      assertThat(b.client("s1").get("/api/v1/apps/db").path("epoch").asLong()).isGreaterThan(epoch);
+      var marker = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(b.apiUrl("s1") + "/api/v1/client/db/marker"))
+          .header("Authorization", "Bearer " + b.token()).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(marker.body()).isEqualTo("last-checkpoint");
+    } finally {
+      b.down();
+    }
+  }
 }
