@@ -34,7 +34,8 @@ final class ProcessStop {
       unloaded = awaitGroupGone(p, timeoutMs);
       if (!unloaded) log.warn("{} did not unload itself within {} ms; stopping it", p.app.tag(), timeoutMs);
     }
-    if (!unloaded && !p.process.isAlive()) {
+    // the kernel's view too: after a freeze the JVM may not have reaped the killed leader yet (a zombie)
+    if (!unloaded && (!p.process.isAlive() || !ProcessGroups.alive(p.pgid))) {
       // Its program is gone already (the fence killed it while this agent was frozen, or it crashed a moment ago):
       // there is nothing to ask to stop, and a stop command could only do harm. One that acts on shared state
       // (pg_ctl reads the pid file in a data directory every server sees) stopped the instance another server had

@@ -123,8 +123,7 @@ public final class Supervisor implements AutoCloseable {
     this.credentials = new InstanceCredentials(procs);
     this.stopper = new ProcessStop(fence, dataDir, steps);
     this.release = new ResourceRelease(steps, dataDir, listener, timer, workers, this::finish);
-    // an earlier life that stopped to restart left its apps to a held fence: adopted by adoptLeftovers(), not killed
-    this.held = fence.takeHeld(HELD_SLACK_NANOS);
+    this.held = fence.takeHeld(HELD_SLACK_NANOS); // an earlier life's apps, left to it at a restart: adopted, not killed
     if (held == null) {
       fence.killLeftover();
       ProcessGroups.killLeftovers(run);
@@ -136,8 +135,7 @@ public final class Supervisor implements AutoCloseable {
     fence.start();
   }
 
-  /** A held fence with less than this left is not relied on: its apps are killed as leftovers. */
-  private static final long HELD_SLACK_NANOS = 1_000_000_000L;
+  private static final long HELD_SLACK_NANOS = 1_000_000_000L; // a held fence with less left is not relied on
   private final Fence.Held held;
   private final Adopter adopter;
   private final InstanceCredentials credentials;
@@ -182,9 +180,8 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
-  /** The health tick runs only while there are apps to check: an idle agent's timers should sleep. */
+  /** The health tick runs only while there are apps to check; log rotation, started with the first app, stays. */
   private java.util.concurrent.ScheduledFuture<?> healthTicks;
-  /** Started with the first app and left running: a check every 10 s costs nothing. */
   private java.util.concurrent.ScheduledFuture<?> logRotation;
 
   private void healthTicking() {
@@ -380,11 +377,7 @@ public final class Supervisor implements AutoCloseable {
     });
   }
 
-  /**
-   * The fence kills with SIGKILL (exit 137); a program that exited with a code of its own was not its kill, however
-   * close the lease came to its end (a start failing with exit 1 just after a renewal ran late was taken for a fence
-   * kill: no failure counted, and it was retried at once, without the backoff). An adopted process's code is unknown.
-   */
+  /** The fence kills with SIGKILL (137); an exit with the program's own code is a crash. An adopted one's is unknown. */
   static boolean killedBySignal(int code) { return code == 128 + 9 || code == AdoptedProcess.UNKNOWN_EXIT; }
 
   private void reportFenceKill(Proc proc) {
@@ -429,6 +422,7 @@ public final class Supervisor implements AutoCloseable {
   private void doStop(Proc p) {
     long t0 = System.nanoTime();
     stopper.stopAndVerify(p);
+    if (p.process != null && killedBySignal(p.process.exitValue()) && fence.firedSince(p.createdNanos, ticker.nanos())) reportFenceKill(p);
     // a promotion still acquiring sees the stop after its current step: release only once it has given up
     for (int i = 0; p.promoting && i < 600; i++) ProcessStop.sleep(50);
     log.info("stopped {} (epoch {}) in {} ms", p.app.tag(), p.app.epoch(), (System.nanoTime() - t0) / 1_000_000);
