@@ -330,8 +330,10 @@ public final class Agent implements AutoCloseable {
     if (renewals != null) renewals.stop();
     timers.shutdownNow();
     diskIo.close();
-    if (restart) handOverLeadership();
+    // the parting renewal first, while the lease is valid: a hand-over of leadership can take seconds (found by chaos:
+    // the lease ran out during a failed hand-over, and the apps failed over)
     boolean held = restart && holdAppsForRestart();
+    if (restart) handOverLeadership();
     log.info(held ? "agent {} stopping to restart: its apps run on for its next start to adopt" : "agent {} stopping: stopping its apps", self);
     if (supervisor != null) {
       if (!held) supervisor.stopAll("agent shutting down");
