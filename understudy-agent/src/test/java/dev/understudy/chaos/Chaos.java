@@ -345,26 +345,27 @@ final class Chaos {
       ackedAttributes.keySet().removeIf(k -> k.startsWith(tag + "/"));
     }
     record(start, start, "OP-REMOVE", via, tag);
-    long until = now() + 15_000;
-    RuntimeException last = null;
-    while (now() < until) {
-      for (String id : lc.ids()) {
-        try {
-          lc.client(id).post("/api/v1/apps", definitions.get(tag));
-          record(now(), now(), "OP-READD", id, tag);
-          return;
-        } catch (RuntimeException e) {
-          last = e; // still being removed, or this server is down: the next one, then again
-        }
-      }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
+    RuntimeException[] last = {null};
+    try {
+      // still being removed, or a server down: through each server in turn, again every 200 ms, for up to 15 s
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15)).pollInterval(java.time.Duration.ofMillis(200))
+          .until(() -> {
+            for (String id : lc.ids()) {
+              try {
+                lc.client(id).post("/api/v1/apps", definitions.get(tag));
+                record(now(), now(), "OP-READD", id, tag);
+                return true;
+              } catch (RuntimeException e) {
+                last[0] = e;
+              }
+            }
+            return false;
+          });
+      return;
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      // refused throughout: recorded below
     }
-    record(now(), now(), "OP-READD-REFUSED", null, tag + ": " + (last == null ? "" : last.getMessage()));
+    record(now(), now(), "OP-READD-REFUSED", null, tag + ": " + (last[0] == null ? "" : last[0].getMessage()));
   }
 
   /** An operator's request through each server in turn until one answers (one may be down or paused). */

@@ -52,14 +52,7 @@ class GracefulRestartTest {
     if (lc != null) lc.down();
   }
 
-  boolean hostRunning(String tag, String host) {
-    try {
-      JsonNode a = lc.client("s3").get("/api/v1/apps/" + tag);
-      return host.equals(a.path("host").asText()) && "RUNNING".equals(a.path("state").asText());
-    } catch (CliException e) {
-      return false;
-    }
-  }
+  boolean hostRunning(String tag, String host) { return SnapshotTest.running(lc, tag, host); }
 
   long epoch() { return lc.client("s3").get("/api/v1/apps/db").path("epoch").asLong(); }
 
