@@ -53,9 +53,17 @@ public final class LeaseTracker {
     }
   }
 
+  /**
+   * A write of the same incarnation never ends the lease earlier than one seen before: a renewal sent before a longer
+   * one (the parting lease of a restart) may be applied after it, and its holder counts to the latest end any of its
+   * confirmed writes gives. A new incarnation is counted by its own record alone.
+   */
   private void record(String server, String json, long version, long now) {
     Lease l = Json.read(json, Lease.class);
-    seen.put(server, new Observed(version, now, l.incarnation(), validNanos(l, lease, margin)));
+    long valid = validNanos(l, lease, margin);
+    Observed prev = seen.get(server);
+    if (prev != null && prev.incarnation() == l.incarnation()) valid = Math.max(valid, prev.appliedNanos() + prev.validNanos() - now);
+    seen.put(server, new Observed(version, now, l.incarnation(), valid));
   }
 
   /**

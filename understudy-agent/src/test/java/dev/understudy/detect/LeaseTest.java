@@ -131,4 +131,37 @@ class LeaseTest {
     assertThat(t.nanosUntilExpired("s1")).isZero();
     assertThat(t.nanosUntilExpired("s9")).as("never seen: expired").isZero();
   }
+
+  /**
+   * Found by GracefulRestartTest: a direct renewal sent just before an agent's parting renewal (15 s, for a restart)
+   * was applied after it. The observer replaced the parting record's count with the renewal's 800 ms, took the app over
+   * a second later, and it ran on two servers while the restarting agent's fence still guarded it for the holder's 15 s.
+   * The holder counts its lease to the latest end any confirmed write of it gives; so must every observer.
+   */
+  @Test
+  void aRenewalAppliedAfterAPartingOneNeverShortensIt() {
+    LeaseTracker t = new LeaseTracker(clock, Duration.ofMillis(800), Duration.ofMillis(80));
+    t.onChanges(java.util.List.of(new dev.understudy.store.Change(Keys.lease("s1"), null,
+        Json.write(new Lease("s1", 7, 5, 15_000, 80)), 10)));
+    clock.advance(Duration.ofMillis(50));
+    t.onChanges(java.util.List.of(new dev.understudy.store.Change(Keys.lease("s1"), null,
+        Json.write(new Lease("s1", 7, 4, 800, 80)), 11)));
+    clock.advance(Duration.ofMillis(2000));
+    assertThat(t.expired("s1")).as("the parting lease still runs").isFalse();
+    assertThat(t.version("s1")).as("the takeover's condition names the record now in the database").isEqualTo(11);
+    clock.advance(Duration.ofMillis(13_100));
+    assertThat(t.expired("s1")).isTrue();
+  }
+
+  /** A new incarnation (a restarted agent's own lease, or one acquired after a revocation) is counted from its own record. */
+  @Test
+  void aNewIncarnationIsCountedByItsOwnRecord() {
+    LeaseTracker t = new LeaseTracker(clock, Duration.ofMillis(800), Duration.ofMillis(80));
+    t.onChanges(java.util.List.of(new dev.understudy.store.Change(Keys.lease("s1"), null,
+        Json.write(new Lease("s1", 7, 5, 15_000, 80)), 10)));
+    t.onChanges(java.util.List.of(new dev.understudy.store.Change(Keys.lease("s1"), null,
+        Json.write(new Lease("s1", 8, 1, 800, 80)), 11)));
+    clock.advance(Duration.ofMillis(881));
+    assertThat(t.expired("s1")).isTrue();
+  }
 }

@@ -136,7 +136,9 @@ public final class NodeCore {
    * simulate explain from any thread, and what a round decides from.
    */
   public static LocalView view(String self, NodeStatus st, Input.Round in) {
-    boolean current = in.appliedIndex() >= Math.max(st.mustApply(), in.leaseWriteIndex());
+    // current only once this life's lease write is applied: before it, a restarted agent's replica may still be
+    // replaying its log from an index before the apps it adopted were even added
+    boolean current = in.leaseWriteIndex() > 0 && in.appliedIndex() >= Math.max(st.mustApply(), in.leaseWriteIndex());
     Map<String, PeerView> pv = new HashMap<>();
     for (PeerStatus p : st.peers().values()) {
       Input.LeaseSeen l = in.leases().getOrDefault(p.server(), new Input.LeaseSeen(true, 0, false));
@@ -159,8 +161,11 @@ public final class NodeCore {
       }
       // an expiry under an unchanged verdict (already DOWN on LAN loss) is what lets a takeover go ahead: decide now
       if (prev != null && prev.leaseExpired() != s.leaseExpired()) roundWanted = true;
+      // a peer is observed once its lease is known and it was heard at least once or its lease ran out: at formation, a
+      // lease read before the peer's first heartbeat answer is no sign of a server that was down
+      boolean observed = s.leaseKnown() && (s.ackNanos() != null || s.leaseExpired());
       if (prev == null || prev.verdict() != v) {
-        peers.put(s.server(), new PeerStatus(s.server(), v, now, s.leaseKnown() ? o.wallMillis() : 0, s.lanOk(), s.disk(),
+        peers.put(s.server(), new PeerStatus(s.server(), v, now, observed ? o.wallMillis() : 0, s.lanOk(), s.disk(),
             s.leaseExpired(), s.uplinkOk()));
         if (prev != null) {
           String evidence = "(LAN " + (s.lanOk() ? "ok" : "lost") + ", disk " + s.disk() + ", lease "
@@ -175,7 +180,7 @@ public final class NodeCore {
         roundWanted = true;
       } else {
         // a verdict that holds on as it becomes observed is observed from now, without an event of its own
-        long since = prev.sinceWallMillis() == 0 && s.leaseKnown() ? o.wallMillis() : prev.sinceWallMillis();
+        long since = prev.sinceWallMillis() == 0 && observed ? o.wallMillis() : prev.sinceWallMillis();
         peers.put(s.server(), new PeerStatus(s.server(), v, prev.sinceNanos(), since, s.lanOk(), s.disk(), s.leaseExpired(),
             s.uplinkOk()));
       }

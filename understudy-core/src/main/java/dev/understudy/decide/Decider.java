@@ -30,7 +30,8 @@ public final class Decider {
     List<Action> out = new ArrayList<>();
     for (Instance inst : me.instances().values()) {
       if (!db.apps().containsKey(inst.tag()) && inst.phase() != Instance.Phase.STOPPING) {
-        out.add(new Stop(inst.tag(), "app was removed from the cluster"));
+        if (me.replicaCurrent()) out.add(new Stop(inst.tag(), "app was removed from the cluster"));
+        else if (!me.leaseValid()) out.add(new Stop(inst.tag(), "this server's lease is not current"));
       }
     }
     for (App a : db.apps().values()) decideApp(a, db, me, s, now, out);
@@ -72,7 +73,8 @@ public final class Decider {
     // Maintenance (the cluster's, or this app unmanaged): no start, move or takeover; only a process that must not run
     // (another server is the host, or an older epoch, or this server has no lease) is stopped, as the fence would.
     if (db.maintenance().handsOff(a.tag())) {
-      boolean stale = inst != null && !stopping && (!mine || inst.epoch() != a.epoch()) && !inst.standby();
+      boolean stale = inst != null && !stopping && (!mine || inst.epoch() != a.epoch()) && !inst.standby()
+          && me.replicaCurrent();
       if (stale || (inst != null && !stopping && !me.leaseValid())) {
         out.add(new Stop(a.tag(), stale ? "host is now " + (a.hasHost() ? a.host() + " at epoch " + a.epoch() : "nobody")
             : "this server's lease is not current"));
@@ -96,6 +98,12 @@ public final class Decider {
     }
     // Fencing first: a local process not at the epoch the database names for this host must go.
     if (inst != null && !stopping && (!mine || inst.epoch() != a.epoch())) {
+      // A replica that has not applied this node's own writes (a restarted agent's, replaying its log before its first
+      // lease write of this life) shows an older database: no reason to stop what runs. The lease (R2) still is.
+      if (!me.replicaCurrent()) {
+        if (!me.leaseValid()) out.add(new Stop(a.tag(), "this server's lease is not current"));
+        return;
+      }
       out.add(new Stop(a.tag(), mine ? "stale epoch " + inst.epoch() + " (now " + a.epoch() + ")"
           : "host is now " + (a.hasHost() ? a.host() : "nobody")));
       return;

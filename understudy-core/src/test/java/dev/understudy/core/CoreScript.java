@@ -34,7 +34,7 @@ final class CoreScript {
   private long replicaIndex;
   private boolean replicaStalled;
   private boolean leaseValid = true;
-  private long leaseWriteIndex;
+  private long leaseWriteIndex = 1; // the node holds a lease written at index 1 (a round is current once it applied it)
   private final Map<String, Instance> procs = new TreeMap<>();
   private final Map<String, Input.Seen> seen = new TreeMap<>();
   private final Map<String, Input.LeaseSeen> leases = new TreeMap<>();
