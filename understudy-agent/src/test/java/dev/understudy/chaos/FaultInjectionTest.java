@@ -25,7 +25,7 @@ class FaultInjectionTest {
   void faultsNeverBreakTheInvariants() throws Exception {
     String seedProp = System.getProperty("chaos.seed", "20261125");
     long seed = seedProp.equals("random") ? System.nanoTime() : Long.parseLong(seedProp);
-    double minutes = Double.parseDouble(System.getProperty("chaos.minutes", "1.5"));
+    double minutes = Double.parseDouble(System.getProperty("chaos.minutes", "1"));
     int servers = Integer.parseInt(System.getProperty("chaos.servers", "3"));
     Path dir = Path.of("target/chaos-" + seed + "-" + System.nanoTime()).toAbsolutePath();
     Chaos.Settings s = new Chaos.Settings(seed, servers, (long) (minutes * 60_000), Ports.free("127.0.0.11"), dir);

@@ -18,7 +18,7 @@ import net.jqwik.api.constraints.LongRange;
  * after healing, every app runs (L1). {@link SimMutantTest} turns each rule off and expects a schedule to catch it.
  */
 class SimulationTest {
-  @Property(tries = 500)
+  @Property(tries = 300)
   void noScheduleEverRunsAnAppTwice(@ForAll @LongRange(min = 1, max = Long.MAX_VALUE) long seed,
                                     @ForAll @IntRange(min = 3, max = 5) int servers) {
     SimCluster c = new SimCluster(seed, servers, 4);

@@ -192,10 +192,10 @@ class RaftStoreTest {
     s3.close();
     open.remove(s3);
     RaftStore writer = open.get(0);
-    for (int i = 0; i < 1000; i++) writer.put("k/" + i, String.valueOf(i));
+    for (int i = 0; i < 300; i++) writer.put("k/" + i, String.valueOf(i));
     RaftStore back = startReplica("s3");
-    await().atMost(Duration.ofSeconds(20)).until(() -> back.localList("k/").size() == 1000);
-    assertThat(back.localGet("k/999").orElseThrow().value()).isEqualTo("999");
+    await().atMost(Duration.ofSeconds(20)).until(() -> back.localList("k/").size() == 300);
+    assertThat(back.localGet("k/299").orElseThrow().value()).isEqualTo("299");
   }
 
   /** The leader snapshots and purges its log while a replica is down: it must catch up by installing the snapshot. */
@@ -209,9 +209,9 @@ class RaftStoreTest {
     s3.close();
     open.remove(s3);
     RaftStore writer = open.get(0);
-    for (int i = 0; i < 1500; i++) writer.put("k/" + i, String.valueOf(i));
+    for (int i = 0; i < 500; i++) writer.put("k/" + i, String.valueOf(i));
     RaftStore back = startReplica(id);
-    await().atMost(Duration.ofSeconds(30)).until(() -> back.localList("k/").size() == 1500);
+    await().atMost(Duration.ofSeconds(30)).until(() -> back.localList("k/").size() == 500);
     writer.put("after", "1");
     await().atMost(Duration.ofSeconds(10)).until(() -> back.localGet("after").isPresent());
   }
