@@ -327,18 +327,19 @@ public final class Agent implements AutoCloseable {
     if (!running) return;
     running = false;
     if (loop != null) loop.stop();
-    if (renewals != null) renewals.stop();
-    timers.shutdownNow();
-    diskIo.close();
+    if (renewals != null) renewals.stop(); // this agent's own renewals only
     // the parting renewal first, while the lease is valid: a hand-over of leadership can take seconds (found by chaos:
     // the lease ran out during a failed hand-over, and the apps failed over)
     boolean held = restart && holdAppsForRestart();
-    if (restart) handOverLeadership();
     log.info(held ? "agent {} stopping to restart: its apps run on for its next start to adopt" : "agent {} stopping: stopping its apps", self);
-    if (supervisor != null) {
-      if (!held) supervisor.stopAll("agent shutting down");
-      supervisor.close();
-    }
+    if (supervisor != null && !held) supervisor.stopAll("agent shutting down");
+    // The timers (the lease batcher among them) run until leadership is handed over: the other servers' renewals are
+    // written here while this replica leads. Stopped first, they went unwritten until the hand-over was done, and a
+    // server that had just acquired its lease fenced itself (RollingUpgradeTest: its app was killed and restarted).
+    handOverLeadership();
+    timers.shutdownNow();
+    diskIo.close();
+    if (supervisor != null) supervisor.close();
     if (api != null) api.close();
     if (kernelRoutes != null) kernelRoutes.close();
     if (forwarder != null) forwarder.close();

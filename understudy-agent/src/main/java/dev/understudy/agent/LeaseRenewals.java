@@ -89,6 +89,7 @@ final class LeaseRenewals {
   }
 
   private void checkBatched() {
+    if (!running) return;
     try {
       keeper.checkBatched();
     } catch (RuntimeException e) {
@@ -98,6 +99,7 @@ final class LeaseRenewals {
   }
 
   private void renew() {
+    if (!running) return; // a round already scheduled when the agent began to stop
     try {
       keeper.renew(idle);
       boolean now = keeper.valid();
