@@ -170,6 +170,24 @@ public final class Agent implements AutoCloseable {
     log.info("agent {} up: API {} ({} peers)", self, apiUrl(), config.peers().size());
   }
 
+  private volatile Runnable afterRefusal = () -> {};
+  private final java.util.concurrent.atomic.AtomicBoolean refused = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** What runs once this agent has stopped for a format it cannot read (the agent command exits with status 2). */
+  public void afterRefusal(Runnable r) { afterRefusal = r; }
+
+  /** The cluster writes a format this build cannot read: stop (apps included; they fail over), say why, exit. */
+  void refuseFormat() {
+    if (!refused.compareAndSet(false, true)) return;
+    new Thread(() -> {
+      emit(new Event(null, 0, "FORMAT_REFUSED", self, null, self + " stopped: the cluster writes a format newer than "
+          + "understudy " + Build.VERSION + " reads (" + dev.understudy.model.Formats.OLDEST + "-" + dev.understudy.model.Formats.NEWEST
+          + "); upgrade it", java.util.Map.of()));
+      close();
+      afterRefusal.run();
+    }, "format-refusal").start();
+  }
+
   /** The store watch: lease observations, events to metrics, notifiers and listeners, and a wake-up when it matters. */
   private void onApplied(List<dev.understudy.store.Change> changes) {
     leases.onChanges(changes);

@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Once an uplink interval: applies membership changes to the detectors, repairs a stalled replica, probes the uplink,
- * publishes this server's record and readiness when they change, and (on the leader) trims the event history.
+ * Once an uplink interval: keeps the cluster's format ({@link FormatKeeper}), applies membership changes to the
+ * detectors, repairs a stalled replica, probes the uplink, publishes this server's record and readiness when they
+ * change, and (on the leader) trims the event history.
  */
 final class Housekeeping implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Housekeeping.class);
@@ -32,16 +33,19 @@ final class Housekeeping implements Runnable {
   private ServerRecord publishedRecord;
   private Map<String, List<String>> publishedReadiness;
   private List<String> lastMembers = List.of();
+  private final FormatKeeper formats;
 
   Housekeeping(Agent agent, CoreLoop loop, ReplicaDoctor replicaDoctor) {
     this.agent = agent;
     this.loop = loop;
     this.replicaDoctor = replicaDoctor;
+    this.formats = new FormatKeeper(agent, Build.VERSION, agent::refuseFormat);
   }
 
   @Override
   public void run() {
     try {
+      if (formats.refused()) return;
       var store = agent.store();
       String leader = store.leaderId().orElse(null);
       if (leader != null && !leader.equals(lastLeader)) {
@@ -68,6 +72,7 @@ final class Housekeeping implements Runnable {
         store.put(Keys.readiness(agent.id()), Json.write(ready));
         publishedReadiness = ready;
       }
+      formats.keep();
       if (store.isLeader()) trimEvents();
     } catch (StoreUnavailableException e) {
       log.debug("housekeeping: {}", e.getMessage());

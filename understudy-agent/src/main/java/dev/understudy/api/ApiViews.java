@@ -33,6 +33,7 @@ final class ApiViews {
     m.put("leader", agent.store().leaderId().orElse(null));
     m.put("members", agent.members().stream().map(p -> p.id()).toList());
     m.put("replica", agent.replicaStatus());
+    m.put("format", dev.understudy.agent.FormatKeeper.view(agent));
     Map<String, Object> timing = new LinkedHashMap<>();
     for (var c : dev.understudy.agent.Timing.class.getRecordComponents()) {
       try {

@@ -36,6 +36,8 @@ final class AgentCommand implements Callable<Integer> {
     });
     Agent agent = Agent.start(c, dev.understudy.api.ApiServer::start);
     agent.configFile(config);
+    // a cluster written in a format this build cannot read: the agent has stopped, saying why; not a crash to retry at once
+    agent.afterRefusal(() -> System.exit(2));
     // SIGHUP reads the file again, as `understudy config reload` does: what is safe applies, the rest waits for a restart
     sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
       try {

@@ -237,6 +237,15 @@ public final class LocalCluster {
   static final List<String> AGENT_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms32m", "-Xmx256m",
       "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:+ExitOnOutOfMemoryError");
 
+  /**
+   * What an agent runs: this build, or the build whose classpath its server directory's {@code classpath} file names
+   * (a rolling upgrade tried on one machine: each server moves to the new build when the file goes and it restarts).
+   */
+  private static String classpath(Path serverDir) throws IOException {
+    Path f = serverDir.resolve("classpath");
+    return Files.isRegularFile(f) ? Files.readString(f).trim() : System.getProperty("java.class.path");
+  }
+
   /** Starts the agent process of {@code id}, detached in its own session, logging to its agent.log. */
   public void start(String id) throws IOException {
     if (running(id)) throw new CliException(1, id + " is already running (pid " + pid(id).orElse(0L) + ")");
@@ -247,7 +256,7 @@ public final class LocalCluster {
     if (netns != null) cmd.addAll(List.of("ip", "netns", "exec", netns));
     cmd.addAll(List.of("setsid", java));
     cmd.addAll(agentJvmOptions());
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
+    cmd.addAll(List.of("-cp", classpath(sd),
         Main.class.getName(), "agent", "--config", sd.resolve("agent.yaml").toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.redirectErrorStream(true);

@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of bin/understudy. */
-@Command(name = "understudy", mixinStandardHelpOptions = true, version = "understudy 0.1.0",
+@Command(name = "understudy", mixinStandardHelpOptions = true, version = "understudy " + dev.understudy.agent.Build.VERSION,
     description = "Application failover cluster manager. Start with: understudy demo",
     subcommands = {AgentCommand.class, LocalCommand.class, StatusCommand.class, AppCommand.class, ServerCommand.class,
         EventsCommand.class, WhyCommand.class, TlsCommand.class, ConfigCommand.class, MaintenanceCommand.Mode.class, SnapshotCommand.class, SimulateCommand.class, DemoCommand.class, HelloService.class, DistFiles.class, CommandLine.HelpCommand.class},

@@ -10,14 +10,16 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * A LAN heartbeat probe or ack, or a lease renewal request for the Raft leader's agent: magic, type, sender id,
+ * A LAN heartbeat probe or ack, or a lease renewal request for the Raft leader's agent: magic (and, from format 2, the
+ * format's number), type, sender id,
  * incarnation, sequence, echoed sequence, for a renewal request the lease's incarnation, sequence and revocation
  * version, then an HMAC-SHA256 (truncated to 16 bytes) of everything before it under the cluster secret.
  * {@code incarnation} and {@code seq} are the heartbeat service's own (they make replays detectable); {@code renewal}
  * is null unless the type is {@link Type#RENEW}.
  */
 public record HeartbeatPacket(Type type, String sender, long incarnation, long seq, long echo, Renewal renewal) {
-  private static final int MAGIC = 0x55534842; // "USHB"
+  private static final int MAGIC = 0x55534842; // "USHB": format 1, which has no version field
+  private static final int MAGIC_VERSIONED = 0x55534856; // "USHV", then the format's number in one byte
   private static final int MAC_LEN = 16;
 
   public enum Type { PROBE, ACK, RENEW }
@@ -35,10 +37,19 @@ public record HeartbeatPacket(Type type, String sender, long incarnation, long s
 
   public boolean ack() { return type == Type.ACK; }
 
-  public byte[] encode(byte[] secret) {
+  public byte[] encode(byte[] secret) { return encode(secret, 1); }
+
+  /**
+   * In the cluster's {@link dev.understudy.model.Formats format}: format 1 as releases before formats wrote it (they drop
+   * anything else), later ones with their number after a magic of their own.
+   */
+  public byte[] encode(byte[] secret, int format) {
     byte[] id = sender.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer b = ByteBuffer.allocate(4 + 1 + 1 + id.length + 24 + (renewal != null ? 24 : 0) + MAC_LEN);
-    b.putInt(MAGIC).put((byte) type.ordinal()).put((byte) id.length).put(id).putLong(incarnation).putLong(seq).putLong(echo);
+    int v = format <= 1 ? 0 : 1;
+    ByteBuffer b = ByteBuffer.allocate(4 + v + 1 + 1 + id.length + 24 + (renewal != null ? 24 : 0) + MAC_LEN);
+    if (v == 0) b.putInt(MAGIC);
+    else b.putInt(MAGIC_VERSIONED).put((byte) format);
+    b.put((byte) type.ordinal()).put((byte) id.length).put(id).putLong(incarnation).putLong(seq).putLong(echo);
     if (renewal != null) b.putLong(renewal.leaseIncarnation()).putLong(renewal.leaseSeq()).putLong(renewal.revocationVersion());
     byte[] mac = mac(secret, b.array(), b.position());
     b.put(mac, 0, MAC_LEN);
@@ -50,12 +61,21 @@ public record HeartbeatPacket(Type type, String sender, long incarnation, long s
     try {
       if (len < 4 + 1 + 1 + 24 + MAC_LEN) return Optional.empty();
       ByteBuffer b = ByteBuffer.wrap(data, 0, len);
-      if (b.getInt() != MAGIC) return Optional.empty();
+      int magic = b.getInt();
+      int v = 0;
+      if (magic == MAGIC_VERSIONED) {
+        int format = b.get() & 0xff;
+        // a format this build does not read is not believed (its agent refuses to run in such a cluster anyway)
+        if (format < 2 || format > dev.understudy.model.Formats.NEWEST) return Optional.empty();
+        v = 1;
+      } else if (magic != MAGIC) {
+        return Optional.empty();
+      }
       int t = b.get();
       if (t < 0 || t >= TYPES.length) return Optional.empty();
       Type type = TYPES[t];
       int idLen = b.get() & 0xff;
-      if (idLen == 0 || len != 4 + 1 + 1 + idLen + 24 + (type == Type.RENEW ? 24 : 0) + MAC_LEN) return Optional.empty();
+      if (idLen == 0 || len != 4 + v + 1 + 1 + idLen + 24 + (type == Type.RENEW ? 24 : 0) + MAC_LEN) return Optional.empty();
       byte[] id = new byte[idLen];
       b.get(id);
       long inc = b.getLong();

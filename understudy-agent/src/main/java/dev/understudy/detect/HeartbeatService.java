@@ -97,8 +97,13 @@ public final class HeartbeatService implements AutoCloseable {
     }
   }
 
+  private volatile int format = 1;
+
+  /** Packets go out in the cluster's format from now on (format 1 until every member reads a newer one). */
+  public void format(int f) { format = f; }
+
   private void send(HeartbeatPacket p, InetSocketAddress to) {
-    byte[] data = p.encode(secret);
+    byte[] data = p.encode(secret, format);
     try {
       socket.send(new DatagramPacket(data, data.length, to));
     } catch (IOException e) {

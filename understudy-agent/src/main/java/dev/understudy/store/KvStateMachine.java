@@ -1,6 +1,8 @@
 package dev.understudy.store;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.understudy.model.Formats;
+import dev.understudy.model.Keys;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -127,6 +129,11 @@ final class KvStateMachine extends BaseStateMachine {
       MD5Hash actual = MD5FileUtil.computeMd5ForFile(file);
       if (!expected.equals(actual)) throw new IOException("checksum mismatch in " + file);
       Map<String, Entry> entries = Json.MAPPER.readValue(file, new TypeReference<TreeMap<String, Entry>>() {});
+      int format = clusterFormat(entries.get(Keys.CLUSTER_FORMAT));
+      if (format > Formats.NEWEST) {
+        unreadable = new Unreadable(snapshot.getIndex(), format, true);
+        return; // nothing of it applied: the agent stops, saying why
+      }
       List<Change> changes = state.replaceAll(entries, snapshot.getIndex());
       setLastAppliedTermIndex(snapshot.getTermIndex());
       tell(changes);
@@ -134,6 +141,16 @@ final class KvStateMachine extends BaseStateMachine {
       throw new StoreCorruptedException("cannot read database snapshot " + file + ": " + e.getMessage()
           + ". The replica's data directory is damaged: restore it from a backup, or remove it so this"
           + " server rejoins as an empty replica and copies the database from the others.", e);
+    }
+  }
+
+  /** The format a cluster/format entry names: 1 when there is none; unknown (a newer record's shape) counts as newest. */
+  static int clusterFormat(Entry e) {
+    if (e == null) return 1;
+    try {
+      return Json.MAPPER.readTree(e.value()).path("format").asInt(Integer.MAX_VALUE);
+    } catch (IOException | RuntimeException ex) {
+      return Integer.MAX_VALUE;
     }
   }
 
@@ -162,6 +179,13 @@ final class KvStateMachine extends BaseStateMachine {
     List<Change> changes = new ArrayList<>();
     Object result;
     synchronized (state) {
+      int format = formatOf(body);
+      if (unreadable != null || format > Formats.NEWEST) {
+        // applying nothing more: refusing what the others apply would make this replica diverge in silence
+        if (unreadable == null) unreadable = new Unreadable(entry.getIndex(), format, false);
+        return CompletableFuture.failedFuture(new IllegalStateException("log entry " + unreadable.index() + " is in format "
+            + unreadable.format() + ", newer than this replica reads (" + Formats.OLDEST + "-" + Formats.NEWEST + ")"));
+      }
       Requests.Txn txn = null;
       try {
         txn = Json.read(body, Requests.Txn.class);
@@ -181,6 +205,33 @@ final class KvStateMachine extends BaseStateMachine {
     }
     tell(changes);
     return CompletableFuture.completedFuture(Message.valueOf(Json.write(result)));
+  }
+
+  /** A log entry in a format this build does not read: its index and format. Nothing after it is applied. */
+  record Unreadable(long index, int format, boolean snapshot) {}
+
+  private volatile Unreadable unreadable;
+
+  /** Set once this replica met an entry (or a snapshot) in a format newer than it reads; null otherwise. */
+  Unreadable unreadable() { return unreadable; }
+
+  /** The format this replica's writes are in: the cluster's, as applied here (never above what this build writes). */
+  int writeFormat() { return Math.min(Formats.NEWEST, clusterFormat(state.get(Keys.CLUSTER_FORMAT).orElse(null))); }
+
+  java.util.Optional<String> refusal(String build) {
+    Unreadable u = unreadable;
+    return u == null ? java.util.Optional.empty()
+        : java.util.Optional.of(Formats.cannotRead(u.format(), build, (u.snapshot() ? "its snapshot at log index " : "log entry ") + u.index()));
+  }
+
+  /** The entry's format: 1 without the field, 0 when the entry is not even JSON (refused as malformed, like any). */
+  private static int formatOf(String body) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode n = Json.MAPPER.readTree(body);
+      return n == null ? 0 : n.path("format").asInt(1);
+    } catch (java.io.IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   /** Watchers learn every change in log order, on one thread, whether it came in the log or in a snapshot. */

@@ -224,9 +224,15 @@ public final class RaftStore implements Store {
   @Override
   public List<Entry> localList(String prefix) { return sm().state().list(prefix); }
 
+  /** A write in the cluster's format, as this replica last applied it ({@link dev.understudy.model.Formats}). */
+  private Message message(Requests.Txn t) { return Message.valueOf(Json.write(t.in(sm().writeFormat()))); }
+
+  /** Why this replica stopped applying (an entry or snapshot in a newer format than this build reads), else empty. */
+  public Optional<String> formatRefusal(String build) { return sm().refusal(build); }
+
   @Override
   public TxnResult txn(List<Op> ops) {
-    RaftClientReply reply = await(clients().main().async().send(Message.valueOf(Json.write(new Requests.Txn(ops)))), "write");
+    RaftClientReply reply = await(clients().main().async().send(message(new Requests.Txn(ops))), "write");
     return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
   }
 
@@ -242,7 +248,7 @@ public final class RaftStore implements Store {
   }
 
   private <T> java.util.concurrent.CompletableFuture<T> pipelined(Requests.Txn txn, Class<T> answer) {
-    return clients().main().async().send(Message.valueOf(Json.write(txn))).thenApplyAsync(reply -> {
+    return clients().main().async().send(message(txn)).thenApplyAsync(reply -> {
       if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
       return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), answer);
     }, callbacks);
@@ -270,7 +276,7 @@ public final class RaftStore implements Store {
         .setServerId(RaftPeerId.valueOf(config.serverId()))
         .setGroupId(group.getGroupId())
         .setCallId(hereCalls.incrementAndGet())
-        .setMessage(Message.valueOf(Json.write(new Requests.Txn(null, txns))))
+        .setMessage(message(new Requests.Txn(null, txns)))
         .setType(org.apache.ratis.protocol.RaftClientRequest.writeRequestType())
         .build();
     try {
@@ -323,9 +329,9 @@ public final class RaftStore implements Store {
     }
   }
 
-  private static TxnResult send(RaftClient quick, List<Op> ops) {
+  private TxnResult send(RaftClient quick, List<Op> ops) {
     try {
-      RaftClientReply reply = quick.io().send(Message.valueOf(Json.write(new Requests.Txn(ops))));
+      RaftClientReply reply = quick.io().send(message(new Requests.Txn(ops)));
       if (!reply.isSuccess()) throw new StoreUnavailableException("database write failed: " + reply.getException(), reply.getException());
       return Json.read(reply.getMessage().getContent().toString(StandardCharsets.UTF_8), TxnResult.class);
     } catch (IOException e) {

@@ -13,8 +13,13 @@ final class Requests {
    * compare-and-sets go out in a few entries instead of one each.
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record Txn(List<Op> ops, List<List<Op>> batch) {
-    Txn(List<Op> ops) { this(ops, null); }
+  record Txn(List<Op> ops, List<List<Op>> batch, Integer format) {
+    Txn(List<Op> ops) { this(ops, null, null); }
+
+    Txn(List<Op> ops, List<List<Op>> batch) { this(ops, batch, null); }
+
+    /** In the cluster's format: format 1 has no field (its readers refuse any field they do not know). */
+    Txn in(int clusterFormat) { return clusterFormat <= 1 ? this : new Txn(ops, batch, clusterFormat); }
   }
 
   record BatchAnswer(List<TxnResult> results) {}

@@ -43,6 +43,8 @@ final class Chaos {
   final List<String> apps = List.of("a1", "a2", "a3", "a4");
   final long t0 = System.currentTimeMillis();
   int operatorActions;
+  /** The commit every server started on when the run upgrades them one by one (chaos.upgrade), else null. */
+  String upgradeFrom;
 
   private Chaos(Settings s, LocalCluster lc, Path history) {
     this.s = s;
@@ -62,11 +64,23 @@ final class Chaos {
       uplinks.put("s" + i, "127.0.0.99:" + ss.getLocalPort());
     }
     String last = "s" + s.servers();
+    String upgradeFrom = null;
+    if (Boolean.getBoolean("chaos.upgrade")) {
+      // every server starts on the build before formats; each AGENT-RESTART of one is its upgrade to this build (#23)
+      var previous = dev.understudy.testing.PreviousBuild.classpath(dev.understudy.testing.PreviousBuild.BEFORE_FORMATS);
+      if (previous.classpath().isEmpty()) throw new IllegalStateException("--upgrade: no previous build: " + previous.why());
+      for (int i = 1; i <= s.servers(); i++) {
+        Path sd = Files.createDirectories(s.dir().resolve("cluster").resolve("s" + i));
+        Files.writeString(sd.resolve("classpath"), previous.classpath().get());
+      }
+      upgradeFrom = dev.understudy.testing.PreviousBuild.BEFORE_FORMATS;
+    }
     LocalCluster lc = LocalCluster.up(s.dir().resolve("cluster"), s.servers(), s.basePort(), null, true, true, uplinks, false,
         null, (id, c) -> relaxed(id.equals(last), c.withDatabase(new AgentConfig.DatabaseConfig(SNAPSHOT_EVERY))));
     Path history = s.dir().resolve("history.log");
     Files.createFile(history);
     Chaos c = new Chaos(s, lc, history);
+    c.upgradeFrom = upgradeFrom;
     c.uplinkTargets.putAll(targets);
     c.registerApps();
     return c;
@@ -184,11 +198,12 @@ final class Chaos {
       later(pauseMs, () -> lc.signalAgent(id, "CONT"));
     } else if (kind < 39 && id != null) {
       // a restart on purpose (an upgrade, a configuration change): the apps run on and the next start adopts them;
-      // a failover it causes is a false one (F1)
+      // a failover it causes is a false one (F1). A server still on the previous build comes back on this one.
       long downMs = 500 + rnd.nextInt(3500);
+      boolean upgrade = Files.deleteIfExists(lc.dir().resolve(id).resolve("classpath"));
       lc.signalAgent(id, "TERM");
       hold(id, downMs + 15_000);
-      record(start, start + downMs, "AGENT-RESTART", id, null);
+      record(start, start + downMs, upgrade ? "AGENT-UPGRADE" : "AGENT-RESTART", id, null);
       later(downMs, () -> {
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> !lc.running(id));
         lc.start(id);

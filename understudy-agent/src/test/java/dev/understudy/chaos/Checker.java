@@ -258,4 +258,16 @@ final class Checker {
       }
     }
   }
+
+  /** #23: an upgrade raises the cluster's format once every server runs the new build; no agent ever refuses it. */
+  void checkFormats(List<JsonNode> events, String upgradeFrom, List<Fault> faults) {
+    long upgrades = faults.stream().filter(f -> f.kind().equals("AGENT-UPGRADE")).count();
+    List<String> raised = new ArrayList<>();
+    for (JsonNode e : events) {
+      String kind = e.path("kind").asText();
+      if (kind.equals("FORMAT_REFUSED")) violations.add("an agent refused the cluster's format: " + e.path("message").asText());
+      if (kind.equals("FORMAT_RAISED")) raised.add(e.path("message").asText());
+    }
+    if (upgradeFrom != null) notes.add("upgrades from " + upgradeFrom.substring(0, 12) + ": " + upgrades + "; format raised: " + raised);
+  }
 }

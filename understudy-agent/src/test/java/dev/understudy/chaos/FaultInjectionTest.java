@@ -25,7 +25,7 @@ class FaultInjectionTest {
   void faultsNeverBreakTheInvariants() throws Exception {
     String seedProp = System.getProperty("chaos.seed", "20261125");
     long seed = seedProp.equals("random") ? System.nanoTime() : Long.parseLong(seedProp);
-    double minutes = Double.parseDouble(System.getProperty("chaos.minutes", "1"));
+    double minutes = Double.parseDouble(System.getProperty("chaos.minutes", "0.75"));
     int servers = Integer.parseInt(System.getProperty("chaos.servers", "3"));
     Path dir = Path.of("target/chaos-" + seed + "-" + System.nanoTime()).toAbsolutePath();
     Chaos.Settings s = new Chaos.Settings(seed, servers, (long) (minutes * 60_000), Ports.free("127.0.0.11"), dir);
@@ -70,6 +70,7 @@ class FaultInjectionTest {
     checker.checkResources(chaos.defs.resources);
     checker.checkStarts(chaos.defs.starts, chaos.faults, chaos.t0, 3, 500);
     checker.checkEpochs(chaos.history);
+    checker.checkFormats(new ArrayList<>(events.values()), chaos.upgradeFrom, chaos.faults);
     checker.notes.add("snapshot installs: " + chaos.snapshotInstalls());
     StringBuilder report = new StringBuilder();
     report.append("chaos run: seed ").append(seed).append(", ").append(servers).append(" servers, ").append(minutes)

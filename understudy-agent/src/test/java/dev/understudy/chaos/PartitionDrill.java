@@ -92,7 +92,7 @@ public final class PartitionDrill {
   }
 
   /**
-   * A second app, then {@code partition.seconds} (default 20) of {@link RandomPartitions} from {@code partition.seed}
+   * A second app, then {@code partition.seconds} (default 10) of {@link RandomPartitions} from {@code partition.seed}
    * ("random" for a fresh one); once all is healed both apps must run again within a minute (L1).
    */
   private void randomCuts() throws Exception {
@@ -101,7 +101,7 @@ public final class PartitionDrill {
     await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> runningHost("s1", "q") != null);
     String seedProperty = System.getProperty("partition.seed", "20261201");
     long seed = seedProperty.equals("random") ? System.nanoTime() % 100_000_000_000_000L : Long.parseLong(seedProperty);
-    long seconds = Long.getLong("partition.seconds", 20);
+    long seconds = Long.getLong("partition.seconds", 10);
     report("random cuts: seed " + seed + ", " + seconds + " s (replay: -Dpartition.seed=" + seed + ")");
     long before = History.instances(history).size();
     List<String> schedule = RandomPartitions.run(cuts, SERVERS, seconds, seed, line -> report("  " + line));

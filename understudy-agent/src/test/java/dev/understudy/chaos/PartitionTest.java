@@ -29,10 +29,10 @@ class PartitionTest {
       String java = ProcessHandle.current().info().command().orElse("java");
       List<String> cmd = new ArrayList<>(lab.in("x", List.of(java, "-Xmx256m",
           "-Dpartition.seed=" + System.getProperty("partition.seed", "20261201"),
-          "-Dpartition.seconds=" + System.getProperty("partition.seconds", "20"),
+          "-Dpartition.seconds=" + System.getProperty("partition.seconds", "10"),
           "-cp", System.getProperty("java.class.path"), PartitionDrill.class.getName(), lab.prefix(), dir.toString())));
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-      boolean done = p.waitFor(5 + Long.getLong("partition.seconds", 20) / 60, TimeUnit.MINUTES);
+      boolean done = p.waitFor(5 + Long.getLong("partition.seconds", 10) / 60, TimeUnit.MINUTES);
       if (!done) p.destroyForcibly().waitFor();
       String log = Files.readString(out, StandardCharsets.UTF_8);
       log.lines().filter(l -> l.startsWith("partition drill:")).forEach(System.out::println);

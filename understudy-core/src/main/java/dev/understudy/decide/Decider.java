@@ -282,7 +282,7 @@ public final class Decider {
       h.unplaced = why + "; no other server is UP with what " + a.tag() + " needs";
     } else if (kind.equals("CRASH_LOOP")) {
       h.kind = kind;
-      h.unplaced = why + "; no other server can run it now: FAILED until a failure expires or an operator resets it";
+      h.unplaced = why + "; no other server can run it now: FAILED until a failure expires, a server that can run it comes back, or an operator resets it";
     }
     // UPLINK_LOST with nowhere to go: keep running here, a degraded host beats no host.
     return h;

@@ -71,6 +71,8 @@ public final class EventKinds {
     m.put("APP_MANAGED", "an operator gave an app back to the agents");
     m.put("SNAPSHOT_RESTORED", "an operator seeded the cluster from a snapshot of another");
     m.put("CONFIG_RELOADED", "an agent read its configuration file again (config reload, SIGHUP): what applied, what waits for its next start");
+    m.put("FORMAT_RAISED", "every server reads a newer database and message format: the cluster writes it from now on");
+    m.put("FORMAT_REFUSED", "an agent stopped: the cluster writes a format newer than it reads (upgrade it)");
     ALL = java.util.Collections.unmodifiableMap(m);
   }
 }

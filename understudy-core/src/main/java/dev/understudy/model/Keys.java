@@ -13,6 +13,10 @@ public final class Keys {
   public static final String TOMBSTONES = "tombstones/";
   /** The one {@link Maintenance} record: cluster maintenance mode, drained servers, unmanaged apps. */
   public static final String MAINTENANCE = "cluster/maintenance";
+  /** The format every agent writes ({@link Formats}); absent: format 1. */
+  public static final String CLUSTER_FORMAT = "cluster/format";
+  /** Per member: the formats its agent reads ({@link Formats.Readable}). */
+  public static final String FORMATS = "formats/";
 
   private Keys() {}
 
@@ -24,6 +28,7 @@ public final class Keys {
   public static String member(String id) { return MEMBERS + id; }
   public static String marker(String tag) { return MARKERS + tag; }
   public static String tombstone(String tag) { return TOMBSTONES + tag; }
+  public static String formats(String id) { return FORMATS + id; }
   public static String event(long millis, String id) { return EVENTS + String.format("%015d-%s", millis, id); }
 
   /** An event's id in the event stream: its key without the prefix, so ids sort as the stored events do. */
