@@ -45,14 +45,7 @@ public final class FormatKeeper {
   }
 
   /** The format the cluster writes, as this replica has applied it. */
-  static int clusterFormat(Optional<Entry> record) {
-    if (record.isEmpty()) return 1;
-    try {
-      return Json.MAPPER.readTree(record.get().value()).path("format").asInt(Integer.MAX_VALUE);
-    } catch (java.io.IOException | RuntimeException e) {
-      return Integer.MAX_VALUE;
-    }
-  }
+  static int clusterFormat(Optional<Entry> record) { return dev.understudy.store.FormatRecord.format(record.orElse(null)); }
 
   /**
    * The format the cluster may move up to: the newest every member reads (never above what this build writes), or 0

@@ -129,7 +129,7 @@ final class KvStateMachine extends BaseStateMachine {
       MD5Hash actual = MD5FileUtil.computeMd5ForFile(file);
       if (!expected.equals(actual)) throw new IOException("checksum mismatch in " + file);
       Map<String, Entry> entries = Json.MAPPER.readValue(file, new TypeReference<TreeMap<String, Entry>>() {});
-      int format = clusterFormat(entries.get(Keys.CLUSTER_FORMAT));
+      int format = FormatRecord.format(entries.get(Keys.CLUSTER_FORMAT));
       if (format > Formats.NEWEST) {
         unreadable = new Unreadable(snapshot.getIndex(), format, true);
         return; // nothing of it applied: the agent stops, saying why
@@ -141,16 +141,6 @@ final class KvStateMachine extends BaseStateMachine {
       throw new StoreCorruptedException("cannot read database snapshot " + file + ": " + e.getMessage()
           + ". The replica's data directory is damaged: restore it from a backup, or remove it so this"
           + " server rejoins as an empty replica and copies the database from the others.", e);
-    }
-  }
-
-  /** The format a cluster/format entry names: 1 when there is none; unknown (a newer record's shape) counts as newest. */
-  static int clusterFormat(Entry e) {
-    if (e == null) return 1;
-    try {
-      return Json.MAPPER.readTree(e.value()).path("format").asInt(Integer.MAX_VALUE);
-    } catch (IOException | RuntimeException ex) {
-      return Integer.MAX_VALUE;
     }
   }
 
@@ -216,7 +206,7 @@ final class KvStateMachine extends BaseStateMachine {
   Unreadable unreadable() { return unreadable; }
 
   /** The format this replica's writes are in: the cluster's, as applied here (never above what this build writes). */
-  int writeFormat() { return Math.min(Formats.NEWEST, clusterFormat(state.get(Keys.CLUSTER_FORMAT).orElse(null))); }
+  int writeFormat() { return Math.min(Formats.NEWEST, FormatRecord.format(state.get(Keys.CLUSTER_FORMAT).orElse(null))); }
 
   java.util.Optional<String> refusal(String build) {
     Unreadable u = unreadable;
