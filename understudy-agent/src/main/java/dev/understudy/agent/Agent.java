@@ -20,6 +20,7 @@ import dev.understudy.route.KernelRoutes;
 import dev.understudy.run.Supervisor;
 import dev.understudy.store.Json;
 import dev.understudy.store.RaftStore;
+import dev.understudy.store.StoreConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -105,9 +106,9 @@ public final class Agent implements AutoCloseable {
   private void startAll(java.util.function.Function<Agent, Frontend> frontend) throws IOException {
     kernelRoutes = AgentParts.kernelRoutes(config); // first, so that an agent refused here has opened nothing else
     Path data = AgentParts.dataDir(config);
-    var sp = config.peers().stream().map(p -> new dev.understudy.store.StoreConfig.Peer(p.id(), p.address(), config.raftPort(p))).toList();
+    var sp = config.peers().stream().map(p -> new StoreConfig.Peer(p.id(), p.address(), config.raftPort(p))).toList();
     keys = AgentParts.keys(config);
-    var sc = new dev.understudy.store.StoreConfig(self, config.clusterName(), data, sp, timing.electionTimeoutMin(),
+    var sc = new StoreConfig(self, config.clusterName(), data, sp, timing.electionTimeoutMin(),
         timing.electionTimeoutMax(), Duration.ofSeconds(3), config.snapshotEvery()).withTls(keys);
     // agent-to-agent HTTPS presents this server's certificate and trusts only the cluster CA
     peerHttp = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).sslContext(keys.sslContext()).build();
@@ -211,6 +212,9 @@ public final class Agent implements AutoCloseable {
 
   /** This replica has applied every write this agent made (so its view includes everything that moved its apps). */
   public boolean replicaCurrent() { return !store.diverged() && store.lastAppliedIndex() >= mustApplyIndex(); }
+
+  /** This life has written its lease and its replica has applied that write: its view of the database is current. */
+  public boolean caughtUp() { return leaseKeeper.lastWriteIndex() > 0 && replicaCurrent(); }
 
   /** This replica's Raft state, for /api/v1/cluster. */
   public Map<String, Object> replicaStatus() { return replicaDoctor.status(); }
@@ -369,19 +373,22 @@ public final class Agent implements AutoCloseable {
 
   /**
    * A leader that stops hands leadership to another server first: the cluster's writes (every lease renewal) then pause
-   * for a round trip, not for an election timeout and an election, which on a loaded machine can outlast a lease.
+   * for a round trip, not for an election timeout and an election, which on a loaded machine can outlast a lease. Only
+   * to a follower that is current, and for at most an election timeout: no write lands while a transfer is pending.
    */
   private void handOverLeadership() {
     if (store == null || !store.isLeader()) return;
-    for (AgentConfig.Peer p : members()) {
-      if (p.id().equals(self)) continue;
-      try {
-        store.transferLeadership(p.id());
-        log.info("{} handed Raft leadership to {} before stopping", self, p.id());
-        return;
-      } catch (IOException | RuntimeException e) {
-        log.info("{} could not hand leadership to {}: {}", self, p.id(), e.toString());
-      }
+    List<String> voters = members().stream().limit(StoreConfig.MAX_VOTERS).map(AgentConfig.Peer::id).toList();
+    var to = store.replicaInfo().handOverTarget(voters);
+    if (to.isEmpty()) {
+      log.info("{} stops leading without a hand-over: no follower has everything committed; the others elect", self);
+      return;
+    }
+    try {
+      store.transferLeadership(to.get(), timing.electionTimeoutMax().toMillis());
+      log.info("{} handed Raft leadership to {} before stopping", self, to.get());
+    } catch (IOException | RuntimeException e) {
+      log.info("{} could not hand leadership to {}: {}", self, to.get(), e.toString());
     }
   }
 

@@ -103,8 +103,7 @@ public final class ApiServer implements Agent.Frontend {
       if (ctx.result() == null || ctx.result().isEmpty()) error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path(), null);
     });
 
-    http.get("/healthz", ctx -> ctx.json(Map.of("ok", true, "server", agent.id(),
-        "leader", agent.store().leaderId().orElse(""), "lease", agent.leaseKeeper().valid())));
+    http.get("/healthz", ctx -> ctx.json(views.health()));
     http.get("/api/v1/status", ctx -> ctx.json(EnvValues.forScope(ctx, views.status())));
     http.get("/api/v1/cluster", ctx -> ctx.json(views.cluster()));
     http.get("/api/v1/servers", ctx -> ctx.json(views.status().get("servers")));

@@ -27,6 +27,19 @@ final class ApiViews {
 
   ApiViews(Agent agent) { this.agent = agent; }
 
+  /**
+   * Liveness, and readiness: {@code ready} once this agent knows the leader, holds its lease and its replica has applied
+   * a lease write of this life (it has caught up). Restart the next server of a rolling upgrade only after that: a
+   * leader stopping while a follower is still catching up pauses the cluster's writes.
+   */
+  Map<String, Object> health() {
+    String leader = agent.store().leaderId().orElse("");
+    boolean lease = agent.leaseKeeper().valid();
+    boolean caughtUp = agent.caughtUp();
+    return Map.of("ok", true, "server", agent.id(), "leader", leader, "lease", lease, "caughtUp", caughtUp,
+        "ready", !leader.isEmpty() && lease && caughtUp);
+  }
+
   Map<String, Object> cluster() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("self", agent.id());

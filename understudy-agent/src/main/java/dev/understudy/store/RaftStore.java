@@ -412,7 +412,6 @@ public final class RaftStore implements Store {
   /** What this replica knows of the Raft log (see {@link ReplicaInfo}). */
   public ReplicaInfo replicaInfo() { return ReplicaInfo.of(server, group, leaderId().orElse(null), lastAppliedIndex()); }
 
-
   /**
    * Asks the leader to step down; a new election follows (possibly won by the same server). The repair for a follower
    * the leader believes further along than it is (its match index for the follower beyond the follower's last entry,
@@ -420,12 +419,13 @@ public final class RaftStore implements Store {
    * sending entries the follower cannot attach, and the follower never catches up. A new leader term starts every
    * follower's match index afresh. Costs one election (writes pause for an election timeout; leases outlast it).
    */
-  public void askLeaderToStepDown() throws IOException { transferLeadership(null); }
+  public void askLeaderToStepDown() throws IOException {
+    transferLeadership(null, Math.max(1000, 3 * config.electionTimeoutMax().toMillis()));
+  }
 
-  /** Hands leadership to {@code to} at once (null: to whoever wins the election that follows a step-down). */
-  public void transferLeadership(String to) throws IOException {
-    RaftClientReply reply = clients().main().admin().transferLeadership(to == null ? null : RaftPeerId.valueOf(to),
-        Math.max(1000, config.electionTimeoutMax().toMillis() * 3));
+  /** Hands leadership to {@code to} (null: a step-down), giving up after timeoutMillis; no write lands until then. */
+  public void transferLeadership(String to, long timeoutMillis) throws IOException {
+    var reply = clients().main().admin().transferLeadership(to == null ? null : RaftPeerId.valueOf(to), timeoutMillis);
     if (!reply.isSuccess()) throw new IOException("the leader did not step down: " + reply.getException());
   }
 

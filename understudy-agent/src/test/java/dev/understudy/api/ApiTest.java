@@ -468,4 +468,14 @@ class ApiTest {
     assertThat(tagsAfter).containsExactlyInAnyOrderElementsOf(tagsBefore);
     assertThat(send("GET", "/healthz", null, null).statusCode()).isEqualTo(200);
   }
+
+  /** Readiness: the leader known, the lease held, and this life's lease write applied here (caught up). */
+  @Test
+  void healthzSaysReadyOnceTheReplicaHasCaughtUp() {
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      JsonNode h = Json.MAPPER.readTree(send("GET", "/healthz", null, null).body());
+      return h.path("ready").asBoolean() && h.path("caughtUp").asBoolean() && h.path("lease").asBoolean()
+          && !h.path("leader").asText().isEmpty();
+    });
+  }
 }

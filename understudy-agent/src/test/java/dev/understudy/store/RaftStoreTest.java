@@ -279,6 +279,31 @@ class RaftStoreTest {
     assertThat(back.localGet("after")).isPresent();
   }
 
+  /**
+   * A stopping leader hands over to the follower that has everything committed, not to one that is down or behind:
+   * Ratis takes no write until the transferee has caught up and won, so the wrong choice paused every lease renewal.
+   */
+  @Test
+  void aLeaderHandsOverToACurrentFollowerNotToOneThatIsDown() throws IOException {
+    var s = startThree();
+    s.get(0).put("warm", "1");
+    RaftStore leader = s.stream().filter(RaftStore::isLeader).findFirst().orElseThrow();
+    List<RaftStore> followers = s.stream().filter(r -> r != leader).toList();
+    RaftStore down = followers.get(0);
+    String downId = idOf(down, s);
+    down.close();
+    open.remove(down);
+    for (int i = 0; i < 20; i++) leader.put("k/" + i, String.valueOf(i));
+    List<String> voters = List.of("s1", "s2", "s3");
+    String target = leader.replicaInfo().handOverTarget(voters).orElseThrow();
+    assertThat(target).isNotEqualTo(downId).isEqualTo(idOf(followers.get(1), s));
+    leader.transferLeadership(target, 3000);
+    await().atMost(Duration.ofSeconds(10)).until(() -> followers.get(1).isLeader());
+    await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> followers.get(1).put("after", "1").ok());
+  }
+
+  private static String idOf(RaftStore r, List<RaftStore> all) { return "s" + (all.indexOf(r) + 1); }
+
   /** The repair for a follower the leader believes further along than it is: a new leader term, and writes go on. */
   @Test
   void aFollowerCanMakeTheLeaderStepDown() throws IOException {
