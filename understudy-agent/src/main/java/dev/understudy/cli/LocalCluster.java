@@ -255,8 +255,10 @@ public final class LocalCluster {
     String netns = env.getProperty("NETNS_" + id);
     if (netns != null) cmd.addAll(List.of("ip", "netns", "exec", netns));
     cmd.addAll(List.of("setsid", java));
+    var launch = ClassDataArchive.forClasspath(classpath(sd));
     cmd.addAll(agentJvmOptions());
-    cmd.addAll(List.of("-cp", classpath(sd),
+    cmd.addAll(launch.options());
+    cmd.addAll(List.of("-cp", launch.classpath(),
         Main.class.getName(), "agent", "--config", sd.resolve("agent.yaml").toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.redirectErrorStream(true);
