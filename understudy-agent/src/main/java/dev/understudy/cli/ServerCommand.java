@@ -10,9 +10,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "server", mixinStandardHelpOptions = true, description = "List, add, remove, drain and resume servers of a running cluster.",
+@Command(name = "server", mixinStandardHelpOptions = true,
+    description = "List, add, remove, drain and resume servers of a running cluster; wait for an agent to be ready.",
     subcommands = {ServerCommand.ListServers.class, ServerCommand.Add.class, ServerCommand.Remove.class,
-        MaintenanceCommand.Drain.class, MaintenanceCommand.Resume.class})
+        MaintenanceCommand.Drain.class, MaintenanceCommand.Resume.class, WaitReady.class})
 final class ServerCommand {
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "Servers with their verdicts as this agent sees them.")

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.understudy.testing.History;
 import dev.understudy.testing.Ports;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,6 +65,11 @@ class GracefulRestartTest {
     return out;
   }
 
+  private CliRun waitReady(String id, String timeout) throws IOException {
+    Path token = Files.writeString(dir.resolve("token"), lc.token());
+    return CliRun.of("server", "wait-ready", "--timeout", timeout, "--agent", lc.apiUrl(id), "--token-file", token.toString());
+  }
+
   @Test
   @Order(1)
   void aRestartedAgentAdoptsItsAppsAndNothingMoves() throws Exception {
@@ -73,7 +79,15 @@ class GracefulRestartTest {
     lc.signalAgent("s1", "TERM");
     await().atMost(Duration.ofSeconds(30)).until(() -> !lc.running("s1"));
     assertThat(dev.understudy.run.ProcessGroups.alive(before.get(0).pid())).as("the app outlives its agent").isTrue();
+    CliRun down = waitReady("s1", "1s");
+    assertThat(down.exit()).as(down.err()).isEqualTo(1);
+    assertThat(down.err()).contains("not ready after 1s: the agent does not answer");
     lc.start("s1");
+    // the step between two servers of a rolling upgrade
+    CliRun ready = waitReady("s1", "60s");
+    assertThat(ready.exit()).as(ready.out() + ready.err()).isZero();
+    assertThat(ready.out()).endsWith("ready\n");
+    assertThat(lc.client("s1").get("/healthz").path("caughtUp").asBoolean()).isTrue();
     await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
         lc.client("s1").get("/api/v1/status").toString().contains("\"onThisServer\":\"RUNNING\""));
     // some rounds of the adopting agent: it must neither restart nor move the app
