@@ -80,14 +80,12 @@ final class ClassDataArchive {
       d.update((System.getProperty("java.vm.version") + "\n" + classpath).getBytes(StandardCharsets.UTF_8));
       for (String e : classpath.split(File.pathSeparator)) {
         Path p = Path.of(e);
-        if (Files.isDirectory(p)) {
-          try (Stream<Path> s = Files.walk(p)) {
-            for (Path f : (Iterable<Path>) s.filter(Files::isRegularFile).sorted()::iterator) {
-              d.update((f + " " + Files.size(f) + " " + Files.getLastModifiedTime(f).toMillis() + "\n").getBytes(StandardCharsets.UTF_8));
-            }
+        try (Stream<Path> s = Files.walk(p)) { // a jar, or every file of a directory
+          for (Path f : (Iterable<Path>) s.filter(Files::isRegularFile).sorted()::iterator) {
+            d.update((f + " " + Files.size(f) + " " + Files.getLastModifiedTime(f).toMillis() + "\n").getBytes(StandardCharsets.UTF_8));
           }
-        } else if (Files.isRegularFile(p)) {
-          d.update((p + " " + Files.size(p) + " " + Files.getLastModifiedTime(p).toMillis() + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (java.nio.file.NoSuchFileException missing) {
+          // an entry that does not exist adds nothing to the classpath
         }
       }
       return HexFormat.of().formatHex(d.digest(), 0, 12);

@@ -368,11 +368,8 @@ public final class LocalCluster {
     for (String id : ids()) {
       if (!running(id)) continue;
       try {
-        JsonNode h = client(id).get("/healthz");
-        if (h.path("leader").asText().isEmpty()) return "waiting for a database leader";
-        if (!h.path("lease").asBoolean()) return "waiting for " + id + " to hold its lease";
-        // a build before readiness has no caughtUp field
-        if (!h.path("caughtUp").asBoolean(true)) return "waiting for " + id + "'s replica to catch up";
+        String notReady = WaitReady.state(client(id).get("/healthz"));
+        if (notReady != null) return "waiting for " + id + ": " + notReady;
         JsonNode s = client(id).get("/api/v1/status");
         for (JsonNode sv : s.path("servers")) {
           if (running(sv.path("id").asText()) && !sv.has("inventory")) return "waiting for " + sv.path("id").asText() + " to register";

@@ -52,16 +52,18 @@ final class WaitReady implements Callable<Integer> {
 
   /** Why the agent is not ready yet, or null when it is. */
   static String state(Client client) {
-    JsonNode h;
     try {
-      h = client.get("/healthz");
+      return state(client.get("/healthz"));
     } catch (CliException e) {
       return "the agent does not answer (" + e.getMessage() + ")";
     }
-    if (h.path("ready").asBoolean()) return null;
+  }
+
+  /** The same from an answer; an agent of a build before readiness has no caughtUp: a leader and a lease suffice. */
+  static String state(JsonNode h) {
     if (h.path("leader").asText().isEmpty()) return "no database leader known";
     if (!h.path("lease").asBoolean()) return "its lease is not held";
-    if (!h.path("caughtUp").asBoolean()) return "its replica is catching up";
-    return "not ready";
+    if (!h.path("caughtUp").asBoolean(true)) return "its replica is catching up";
+    return null;
   }
 }
