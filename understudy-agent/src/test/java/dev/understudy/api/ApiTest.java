@@ -141,6 +141,36 @@ class ApiTest {
   }
 
   /**
+   * Finding 11 of #20: an aware app being removed could register itself again while its host was stopping it, and so
+   * re-create (or keep) the object its remove was taking away. While the remove is under way, its register is refused
+   * (409, saying why); once the old instance has stopped the tag is gone.
+   */
+  @Test
+  void anAppBeingRemovedCannotRegisterItselfBack() throws Exception {
+    // a program that takes 2 s to stop, so its remove is still under way when it registers
+    String spec = Json.write(Map.of("tag", "clinging", "type", "AWARE",
+        "command", Map.of("argv", List.of("sh", "-c", "trap 'sleep 2; exit 0' TERM; while :; do sleep 0.1; done")),
+        "primary", "s1", "backups", List.of("s2")));
+    assertThat(send("POST", "/api/v1/apps", spec, TOKEN).statusCode()).isEqualTo(201);
+    await().atMost(Duration.ofSeconds(10)).until(() -> send("GET", "/api/v1/apps/clinging", null, null).body().contains("RUNNING"));
+    var removal = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return send("DELETE", "/api/v1/apps/clinging", null, TOKEN).statusCode();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    await().atMost(Duration.ofSeconds(5)).until(() -> agent.store().localGet(dev.understudy.model.Keys.app("clinging"))
+        .map(e -> Json.read(e.value(), dev.understudy.model.App.class).beingRemoved()).orElse(false));
+    HttpResponse<String> again = send("POST", "/api/v1/client/register", spec, TOKEN);
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(409);
+    assertThat(again.body()).contains("being removed");
+    assertThat(removal.get(15, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(204);
+    assertThat(send("GET", "/api/v1/apps/clinging", null, null).statusCode()).isEqualTo(404);
+    assertThat(agent.supervisor().instances()).doesNotContainKey("clinging");
+  }
+
+  /**
    * Finding 10 of #20: a copy of an aware program started by hand with the cluster token was told it is the host and
    * ran beside the agent's own instance, unguarded by the fence. Only the instance the agent started (its
    * UNDERSTUDY_APP_TOKEN) is ever told it hosts the app.
