@@ -101,9 +101,15 @@ final class KvStateMachine extends BaseStateMachine {
     }
   }
 
+  /** Snapshots installed from the leader into this replica. */
+  private final java.util.concurrent.atomic.AtomicLong installs = new java.util.concurrent.atomic.AtomicLong();
+
+  long installs() { return installs.get(); }
+
   /** ...and reinitializes it from that snapshot. Without both, a follower that needed a snapshot shut down. */
   @Override
   public void reinitialize() throws IOException {
+    installs.incrementAndGet();
     var before = getLastAppliedTermIndex();
     var snapshot = storage.loadLatestSnapshot();
     // logged: a reinitialization replaces the whole state, and a replica whose state later disagreed with its peers'

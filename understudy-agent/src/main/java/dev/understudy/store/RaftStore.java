@@ -134,7 +134,7 @@ public final class RaftStore implements Store {
     return s;
   }
 
-  private KvStateMachine sm() { return machine; }
+  KvStateMachine sm() { return machine; }
 
   private static boolean existingOnDisk(StoreConfig config, RaftGroup group) {
     return Files.isDirectory(config.dataDir().resolve("raft").resolve(group.getGroupId().getUuid().toString()));

@@ -157,9 +157,18 @@ final class Chaos {
   void run() throws Exception {
     long end = s.durationMs();
     List<Runnable> pendingHeals = new ArrayList<>();
+    // an upgrade run upgrades one server still on the previous build at each fifth of the run, on top of the random
+    // restarts: left to those alone, a 10-minute run upgraded one server of three and never raised the format
+    long nextUpgrade = upgradeFrom == null ? Long.MAX_VALUE : end / 5;
     while (now() < end) {
       Thread.sleep(1500 + rnd.nextInt(2500));
-      injectOne();
+      String old = now() >= nextUpgrade ? freeOnPreviousBuild() : null;
+      if (old != null) {
+        restart(old, now());
+        nextUpgrade += end / 5;
+      } else {
+        injectOne();
+      }
     }
     heal();
   }
@@ -174,6 +183,16 @@ final class Chaos {
     for (int tries = 0; tries < 10; tries++) {
       String id = randomServer();
       if (busyUntil.getOrDefault(id, 0L) <= nowMs) return id;
+    }
+    return null;
+  }
+
+  /** A server still on the previous build that may take a fault now (a majority untouched), or null. */
+  private String freeOnPreviousBuild() {
+    long nowMs = now();
+    if (busyUntil.values().stream().filter(t -> t > nowMs).count() >= (lc.ids().size() - 1) / 2) return null;
+    for (String id : lc.ids()) {
+      if (busyUntil.getOrDefault(id, 0L) <= nowMs && Files.exists(lc.dir().resolve(id).resolve("classpath"))) return id;
     }
     return null;
   }
@@ -197,17 +216,7 @@ final class Chaos {
       record(start, start + pauseMs, "SIGSTOP", id, null);
       later(pauseMs, () -> lc.signalAgent(id, "CONT"));
     } else if (kind < 39 && id != null) {
-      // a restart on purpose (an upgrade, a configuration change): the apps run on and the next start adopts them;
-      // a failover it causes is a false one (F1). A server still on the previous build comes back on this one.
-      long downMs = 500 + rnd.nextInt(3500);
-      boolean upgrade = Files.deleteIfExists(lc.dir().resolve(id).resolve("classpath"));
-      lc.signalAgent(id, "TERM");
-      hold(id, downMs + 15_000);
-      record(start, start + downMs, upgrade ? "AGENT-UPGRADE" : "AGENT-RESTART", id, null);
-      later(downMs, () -> {
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> !lc.running(id));
-        lc.start(id);
-      });
+      restart(id, start);
     } else if (kind < 50 && id != null) {
       String other = randomServer();
       if (other.equals(id)) return;
@@ -239,6 +248,15 @@ final class Chaos {
       lc.signalAgent(id, "KILL");
       hold(id, downMs + 10_000);
       record(start, start + downMs, "SNAPSHOT-INSTALL", id, null);
+      // more entries than the log keeps after a snapshot, whatever else the cluster writes meanwhile
+      String via = lc.ids().stream().filter(other -> !other.equals(id)).findFirst().orElseThrow();
+      for (int i = 0; i < 3 * SNAPSHOT_EVERY && now() - start < downMs / 2; i++) {
+        try {
+          lc.client(via).send("PATCH", "/api/v1/apps/" + apps.get(0) + "/attributes", Map.of("filler", String.valueOf(i)));
+        } catch (RuntimeException busy) {
+          break; // no leader for a moment: the writes so far and the cluster's own must do
+        }
+      }
       later(downMs, () -> lc.start(id));
     } else if (kind < 69 && id != null) {
       long ms = 1500 + rnd.nextInt(3000);
@@ -255,6 +273,22 @@ final class Chaos {
     } else {
       operatorAction(start);
     }
+  }
+
+  /**
+   * A restart on purpose (an upgrade, a configuration change): the apps run on and the next start adopts them; a
+   * failover it causes is a false one (F1). A server still on the previous build comes back on this one.
+   */
+  private void restart(String id, long start) throws IOException {
+    long downMs = 500 + rnd.nextInt(3500);
+    boolean upgrade = Files.deleteIfExists(lc.dir().resolve(id).resolve("classpath"));
+    lc.signalAgent(id, "TERM");
+    hold(id, downMs + 15_000);
+    record(start, start + downMs, upgrade ? "AGENT-UPGRADE" : "AGENT-RESTART", id, null);
+    later(downMs, () -> {
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> !lc.running(id));
+      lc.start(id);
+    });
   }
 
   private void crashApp(long start) throws IOException { crashAppOn(randomServer(), start); }

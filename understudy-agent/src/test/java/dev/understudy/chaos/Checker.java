@@ -260,7 +260,7 @@ final class Checker {
   }
 
   /** #23: an upgrade raises the cluster's format once every server runs the new build; no agent ever refuses it. */
-  void checkFormats(List<JsonNode> events, String upgradeFrom, List<Fault> faults) {
+  void checkFormats(List<JsonNode> events, String upgradeFrom, List<Fault> faults, int servers) {
     long upgrades = faults.stream().filter(f -> f.kind().equals("AGENT-UPGRADE")).count();
     List<String> raised = new ArrayList<>();
     for (JsonNode e : events) {
@@ -269,5 +269,8 @@ final class Checker {
       if (kind.equals("FORMAT_RAISED")) raised.add(e.path("message").asText());
     }
     if (upgradeFrom != null) notes.add("upgrades from " + upgradeFrom.substring(0, 12) + ": " + upgrades + "; format raised: " + raised);
+    if (upgradeFrom != null && upgrades == servers && raised.isEmpty()) {
+      violations.add("every server was upgraded, and the cluster never raised its format");
+    }
   }
 }

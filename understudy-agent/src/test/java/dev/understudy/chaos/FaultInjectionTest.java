@@ -70,7 +70,7 @@ class FaultInjectionTest {
     checker.checkResources(chaos.defs.resources);
     checker.checkStarts(chaos.defs.starts, chaos.faults, chaos.t0, 3, 500);
     checker.checkEpochs(chaos.history);
-    checker.checkFormats(new ArrayList<>(events.values()), chaos.upgradeFrom, chaos.faults);
+    checker.checkFormats(new ArrayList<>(events.values()), chaos.upgradeFrom, chaos.faults, chaos.lc.ids().size());
     checker.notes.add("snapshot installs: " + chaos.snapshotInstalls());
     StringBuilder report = new StringBuilder();
     report.append("chaos run: seed ").append(seed).append(", ").append(servers).append(" servers, ").append(minutes)
