@@ -47,6 +47,9 @@ public final class OperatorRules {
   /** FIG. 6: host empty, an operator loads it: host = primary. A load also says "try again": failures are forgotten. */
   public static Transition load(App cur) {
     notBeingRemoved(cur);
+    if (cur.hasHost() && App.UNLOAD.equals(cur.target())) {
+      throw new Refused(Refusal.CONFLICT, cur.tag() + " is being unloaded from " + cur.host() + "; load it again once it has stopped");
+    }
     if (cur.hasHost()) throw new Refused(Refusal.CONFLICT, cur.tag() + " is already loaded on " + cur.host());
     return new Transition(cur.movedTo(cur.primary(), AppState.STARTING, "loaded by an operator").withFailuresReset(),
         "load " + cur.tag() + " on " + cur.primary());
