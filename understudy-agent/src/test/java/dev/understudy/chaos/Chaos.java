@@ -162,7 +162,7 @@ final class Chaos {
     long nextUpgrade = upgradeFrom == null ? Long.MAX_VALUE : end / 5;
     while (now() < end) {
       Thread.sleep(1500 + rnd.nextInt(2500));
-      String old = now() >= nextUpgrade ? freeOnPreviousBuild() : null;
+      String old = now() >= nextUpgrade ? freeServer(id -> Files.exists(lc.dir().resolve(id).resolve("classpath"))) : null;
       if (old != null) {
         restart(old, now());
         nextUpgrade += end / 5;
@@ -176,23 +176,15 @@ final class Chaos {
   private String randomServer() { return lc.ids().get(rnd.nextInt(lc.ids().size())); }
 
   /** Keeps a majority untouched: at most (n-1)/2 servers under a fault at once. */
-  private String freeServer() {
+  private String freeServer() { return freeServer(id -> true); }
+
+  private String freeServer(java.util.function.Predicate<String> eligible) {
     long nowMs = now();
     long busy = busyUntil.values().stream().filter(t -> t > nowMs).count();
     if (busy >= (lc.ids().size() - 1) / 2) return null;
     for (int tries = 0; tries < 10; tries++) {
       String id = randomServer();
-      if (busyUntil.getOrDefault(id, 0L) <= nowMs) return id;
-    }
-    return null;
-  }
-
-  /** A server still on the previous build that may take a fault now (a majority untouched), or null. */
-  private String freeOnPreviousBuild() {
-    long nowMs = now();
-    if (busyUntil.values().stream().filter(t -> t > nowMs).count() >= (lc.ids().size() - 1) / 2) return null;
-    for (String id : lc.ids()) {
-      if (busyUntil.getOrDefault(id, 0L) <= nowMs && Files.exists(lc.dir().resolve(id).resolve("classpath"))) return id;
+      if (busyUntil.getOrDefault(id, 0L) <= nowMs && eligible.test(id)) return id;
     }
     return null;
   }

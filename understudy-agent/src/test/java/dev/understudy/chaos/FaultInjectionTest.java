@@ -60,11 +60,8 @@ class FaultInjectionTest {
       // the final reads come from s1's replica: restarted at the very end, it may still be replaying its log (in an
       // upgrade run it was 500 entries behind, and an acknowledged attribute looked lost)
       try {
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
-          JsonNode h = chaos.lc.client("s1").get("/healthz");
-          return !h.has("ready") || h.path("ready").asBoolean();
-        });
-      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        chaos.lc.awaitReady(null, 30_000);
+      } catch (dev.understudy.cli.CliException e) {
         // judged below on what s1 has
       }
       collectEvents(chaos, events);
