@@ -182,7 +182,7 @@ final class CoreLoop {
       addresses.put(p.id(), p.address());
       if (!p.id().equals(agent.id())) {
         var t = agent.leases();
-        leases.put(p.id(), new Input.LeaseSeen(t.expired(p.id()), t.version(p.id()), t.revoked(p.id())));
+        leases.put(p.id(), new Input.LeaseSeen(t.expired(p.id()), t.version(p.id()), t.revoked(p.id()), t.parting(p.id())));
       }
     }
     var keeper = agent.leaseKeeper();

@@ -105,6 +105,7 @@ final class ApiViews {
         m.put("lan", ps.lanOk() ? "ok" : "lost");
         m.put("disk", ps.disk().name());
         m.put("lease", ps.leaseExpired() ? "expired" : "current");
+        if (agent.restarting(id)) m.put("restarting", true);
       }
     }
     if (rec != null) {

@@ -46,7 +46,8 @@ final class Explain {
         } else {
           b.append(ps.verdict()).append(ps.sinceWallMillis() > 0 ? " since " + TIME.format(Instant.ofEpochMilli(ps.sinceWallMillis())) : "")
               .append(" (LAN ").append(ps.lanOk() ? "ok" : "lost").append(", disk ").append(ps.disk())
-              .append(", lease ").append(ps.leaseExpired() ? "expired" : "current").append(")");
+              .append(", lease ").append(ps.leaseExpired() ? "expired" : "current").append(")")
+              .append(agent.restarting(s) ? "; restarting: given nothing new until its agent is back" : "");
         }
       }
       List<String> miss = Decider.missingOn(s, a, snap, view, agent.settings(), agent.nowNanos());

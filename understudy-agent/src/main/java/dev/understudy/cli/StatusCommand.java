@@ -69,6 +69,7 @@ final class StatusCommand implements Callable<Integer> {
       String evidence = sv.path("self").asBoolean() ? "this agent; lease " + sv.path("leaseRemainingMs").asLong() + " ms left"
           : "LAN " + sv.path("lan").asText("?") + ", disk " + sv.path("disk").asText("?") + ", lease " + sv.path("lease").asText("?");
       for (JsonNode d : mt.path("drained")) if (d.asText().equals(sv.path("id").asText())) evidence += "; DRAINED";
+      if (sv.path("restarting").asBoolean()) evidence += "; RESTARTING (its parting lease holds its apps)";
       b.append(String.format("  %-8s %-16s %-10s %-8s %s%n", sv.path("id").asText(), sv.path("address").asText(),
           sv.path("verdict").asText("?"), role, evidence));
     }

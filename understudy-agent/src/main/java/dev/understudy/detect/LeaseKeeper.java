@@ -2,6 +2,7 @@ package dev.understudy.detect;
 
 import dev.understudy.model.Keys;
 import dev.understudy.model.Lease;
+import dev.understudy.model.Parting;
 import dev.understudy.model.Revocation;
 import dev.understudy.store.Change;
 import dev.understudy.store.Entry;
@@ -242,7 +243,9 @@ public final class LeaseKeeper {
     long rv = store.get(Keys.revocation(self)).map(Entry::version).orElse(0L);
     long inc = Math.max(incarnations.getAsLong(), incarnation + 1);
     long sent = ticker.nanos();
-    TxnResult r = store.txn(List.of(Op.check(Keys.revocation(self), rv), Op.put(leaseKey, Json.write(record(inc, 1)))));
+    // an earlier life's parting record says nothing once this incarnation holds the lease; it goes with the first write
+    TxnResult r = store.txn(List.of(Op.check(Keys.revocation(self), rv), Op.put(leaseKey, Json.write(record(inc, 1))),
+        Op.delete(Keys.parting(self))));
     if (r.ok()) {
       synchronized (state) {
         incarnation = inc;
@@ -275,7 +278,8 @@ public final class LeaseKeeper {
   /**
    * This agent stops to restart: a last renewal whose record carries {@code grace} as its length, so every observer
    * waits that long (and the margin) before it may take over, while the fence guards the apps until the returned
-   * deadline. {@link Long#MIN_VALUE} when it was not confirmed (then the apps must be stopped as usual).
+   * deadline. With it, a {@link Parting} record: observers give this server nothing new until its next life, and a
+   * hand-over they committed before they saw it waits for that life instead of failing over. {@link Long#MIN_VALUE} when it was not confirmed (then the apps must be stopped as usual).
    */
   public synchronized long part(Duration grace) {
     if (!held) return Long.MIN_VALUE;
@@ -283,7 +287,8 @@ public final class LeaseKeeper {
     long sent = ticker.nanos();
     try {
       TxnResult r = store.txn(List.of(Op.check(Keys.revocation(self), revocationVersion),
-          Op.put(leaseKey, Json.write(new Lease(self, incarnation, s, grace.toMillis(), margin.toMillis())))));
+          Op.put(leaseKey, Json.write(new Lease(self, incarnation, s, grace.toMillis(), margin.toMillis()))),
+          Op.put(Keys.parting(self), Json.write(new Parting(self, incarnation)))));
       if (!r.ok()) return Long.MIN_VALUE;
     } catch (StoreUnavailableException e) {
       return Long.MIN_VALUE;

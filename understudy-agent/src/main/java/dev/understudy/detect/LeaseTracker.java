@@ -2,6 +2,7 @@ package dev.understudy.detect;
 
 import dev.understudy.model.Keys;
 import dev.understudy.model.Lease;
+import dev.understudy.model.Parting;
 import dev.understudy.model.Revocation;
 import dev.understudy.store.Change;
 import dev.understudy.store.Entry;
@@ -25,6 +26,8 @@ public final class LeaseTracker {
   private final Duration margin;
   private final Map<String, Observed> seen = new ConcurrentHashMap<>();
   private final Map<String, Long> revokedIncarnation = new ConcurrentHashMap<>();
+  /** The incarnation each server's agent parted with when it stopped to restart. */
+  private final Map<String, Long> partedIncarnation = new ConcurrentHashMap<>();
 
   public LeaseTracker(Ticker ticker, Duration lease, Duration margin) {
     this.ticker = ticker;
@@ -33,10 +36,11 @@ public final class LeaseTracker {
   }
 
   /** On start: whatever is in the replica counts as renewed just now (we cannot know better, so assume alive). */
-  public void seed(List<Entry> leases, List<Entry> revocations) {
+  public void seed(List<Entry> leases, List<Entry> revocations, List<Entry> partings) {
     long now = ticker.nanos();
     for (Entry e : leases) record(e.key().substring(Keys.LEASES.length()), e.value(), e.version(), now);
     for (Entry e : revocations) revoke(e.value());
+    for (Entry e : partings) part(e.key().substring(Keys.PARTINGS.length()), e.value());
   }
 
   /** Fed by the store watch, in log order. */
@@ -49,6 +53,8 @@ public final class LeaseTracker {
         else record(server, c.newValue(), c.version(), now);
       } else if (c.key().startsWith(Keys.REVOCATIONS) && c.newValue() != null) {
         revoke(c.newValue());
+      } else if (c.key().startsWith(Keys.PARTINGS)) {
+        part(c.key().substring(Keys.PARTINGS.length()), c.newValue());
       }
     }
   }
@@ -74,6 +80,21 @@ public final class LeaseTracker {
     long holderLease = l.leaseMillis() > 0 ? Duration.ofMillis(l.leaseMillis()).toNanos() : ownLease.toNanos();
     long m = Math.max(ownMargin.toNanos(), Duration.ofMillis(l.marginMillis()).toNanos());
     return holderLease + m;
+  }
+
+  private void part(String server, String json) {
+    if (json == null) partedIncarnation.remove(server);
+    else partedIncarnation.put(server, Json.read(json, Parting.class).incarnation());
+  }
+
+  /**
+   * True while {@code server}'s agent is stopping to restart: the lease this replica counts is the one it parted with
+   * (a later incarnation's lease means it is back).
+   */
+  public boolean parting(String server) {
+    Observed o = seen.get(server);
+    Long p = partedIncarnation.get(server);
+    return o != null && p != null && p == o.incarnation() && !expired(server);
   }
 
   private void revoke(String json) {

@@ -122,4 +122,43 @@ class GracefulRestartTest {
     lc.start("s1");
     lc.awaitReady(null, 60_000);
   }
+  /**
+   * Chaos seed 91986422732511 (F1): an agent with no app stopped to restart just as a failback to it was being decided.
+   * Its peer committed the hand-over 200 ms after the stop began; the stopping agent, running nothing, had left no
+   * parting lease, so its lease ran out and the app failed over from a server that was only restarting. Here the app's
+   * stop on its displaced host is held until the agent has been signalled, which puts the hand-over's commit in that
+   * window. A restart moves nothing: the app ends on its primary with no failover.
+   */
+  @Test
+  @Order(3)
+  void aFailbackToAnAgentThatIsStoppingToRestartCausesNoFailover() throws Exception {
+    Path release = dir.resolve("release-web");
+    Path stopping = dir.resolve("stopping-web");
+    Files.createFile(release);
+    String slowStop = "trap 'touch " + stopping + "; while [ ! -e " + release + " ]; do sleep 0.01; done; exit 0' TERM; "
+        + "while :; do echo \"alive $UNDERSTUDY_SERVER $UNDERSTUDY_EPOCH $UNDERSTUDY_TAG $(date +%s%N) $$\" >> " + history
+        + "; sleep 0.02; done";
+    lc.client("s1").post("/api/v1/apps", Map.of("tag", "web", "command", Map.of("argv", List.of("bash", "-c", slowStop)),
+        "primary", "s3", "backups", List.of("s2", "s1"), "autoFailback", true));
+    await().atMost(Duration.ofSeconds(30)).until(() -> hostRunning("web", "s3"));
+    lc.client("s1").post("/api/v1/servers/s3/drain", Map.of());
+    await().atMost(Duration.ofSeconds(30)).until(() -> hostRunning("web", "s2"));
+
+    Files.delete(release);
+    Files.deleteIfExists(stopping);
+    lc.client("s1").post("/api/v1/servers/s3/resume", Map.of());
+    await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(stopping)); // s2 is handing web back to s3
+    lc.signalAgent("s3", "TERM");
+    Files.createFile(release); // web stops on s2 now: its hand-over commits while s3 stops
+    await().atMost(Duration.ofSeconds(30)).until(() -> !lc.running("s3"));
+    lc.start("s3");
+    lc.awaitReady(null, 60_000);
+    await().atMost(Duration.ofSeconds(60)).until(() -> hostRunning("web", "s3"));
+    List<String> webFailovers = new ArrayList<>();
+    for (JsonNode e : lc.client("s1").get("/api/v1/events?limit=1000")) {
+      if ("FAILOVER".equals(e.path("kind").asText()) && "web".equals(e.path("app").asText())) webFailovers.add(e.path("message").asText());
+    }
+    assertThat(webFailovers).as("a restart of web's primary moved nothing by failover").isEmpty();
+    History.assertOneHostAtATime(history);
+  }
 }

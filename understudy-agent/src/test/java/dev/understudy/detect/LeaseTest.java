@@ -164,4 +164,32 @@ class LeaseTest {
     clock.advance(Duration.ofMillis(881));
     assertThat(t.expired("s1")).isTrue();
   }
+
+  /**
+   * A holder that parts (stops to restart) says so with its parting lease; observers see it restarting until its next
+   * life's first lease write, which also deletes the record, or until the parting lease runs out.
+   */
+  @Test
+  void aPartingHolderIsSeenRestartingUntilItsNextLifeHoldsTheLease() {
+    holder.renew(() -> true);
+    assertThat(observer.parting("s1")).isFalse();
+    assertThat(holder.part(Duration.ofSeconds(15))).isGreaterThan(clock.nanos());
+    assertThat(observer.parting("s1")).as("the parting lease and its record").isTrue();
+    assertThat(store.localGet(Keys.parting("s1"))).isPresent();
+    clock.advance(Duration.ofSeconds(5));
+    assertThat(observer.expired("s1")).isFalse();
+    assertThat(observer.parting("s1")).isTrue();
+
+    LeaseKeeper nextLife = new LeaseKeeper("s1", store, clock, lease, margin, startSlack);
+    nextLife.renew(() -> true);
+    assertThat(nextLife.valid()).isTrue();
+    assertThat(observer.parting("s1")).as("its next life holds the lease").isFalse();
+    assertThat(store.localGet(Keys.parting("s1"))).as("and deleted the record with its first write").isEmpty();
+
+    nextLife.part(Duration.ofSeconds(2));
+    assertThat(observer.parting("s1")).isTrue();
+    clock.advance(Duration.ofMillis(2_200));
+    assertThat(observer.expired("s1")).isTrue();
+    assertThat(observer.parting("s1")).as("a lease that ran out is DOWN, not restarting").isFalse();
+  }
 }

@@ -180,7 +180,7 @@ final class SimCluster {
         return true;
       });
       tracker = new LeaseTracker(ticker, LEASE, MARGIN);
-      tracker.seed(list(Keys.LEASES), list(Keys.REVOCATIONS));
+      tracker.seed(list(Keys.LEASES), list(Keys.REVOCATIONS), list(Keys.PARTINGS));
       core = new NodeCore(id, settings, note -> { });
       core.step(new Input.Members(List.copyOf(nodes.keySet()), clock[0],
           DiskState.NOT_CONFIGURED));
@@ -344,7 +344,8 @@ final class SimCluster {
       Map<String, String> addresses = new HashMap<>();
       for (Node p : nodes.values()) {
         addresses.put(p.id, p.id);
-        if (p != this) leases.put(p.id, new Input.LeaseSeen(tracker.expired(p.id), tracker.version(p.id), tracker.revoked(p.id)));
+        if (p != this) leases.put(p.id, new Input.LeaseSeen(tracker.expired(p.id), tracker.version(p.id), tracker.revoked(p.id),
+            tracker.parting(p.id)));
       }
       long appliedIndex = mutants.contains(Mutant.NO_R4) ? Long.MAX_VALUE : applied; // R4 off: always "current"
       Entry mt = replica.get(Keys.MAINTENANCE);

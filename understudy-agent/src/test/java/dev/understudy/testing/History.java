@@ -30,7 +30,8 @@ public final class History {
     Map<String, long[]> spans = new TreeMap<>();
     for (String line : Files.readAllLines(history)) {
       String[] f = line.trim().split(" ");
-      if (f.length != 6 || !f[0].equals("alive")) continue;
+      // a line cut short (its writer killed while `date` ran, or mid-write) is no evidence either way
+      if (f.length != 6 || !f[0].equals("alive") || !f[4].matches("[0-9]+") || !f[5].matches("[0-9]+")) continue;
       long t = Long.parseLong(f[4]);
       String key = f[3] + " " + f[1] + " " + f[2] + " " + f[5];
       long[] s = spans.computeIfAbsent(key, k -> new long[] {t, t});

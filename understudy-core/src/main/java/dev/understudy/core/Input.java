@@ -20,8 +20,13 @@ public sealed interface Input {
   record Seen(String server, boolean lanOk, Long ackNanos, DiskState disk, boolean leaseExpired, boolean uplinkOk,
               boolean leaseKnown) {}
 
-  /** A peer's lease as this replica's observer counts it, read when a round is taken. */
-  record LeaseSeen(boolean expired, long version, boolean revoked) {}
+  /**
+   * A peer's lease as this replica's observer counts it, read when a round is taken. {@code parting}: the lease is the
+   * one its agent parted with when it stopped to restart.
+   */
+  record LeaseSeen(boolean expired, long version, boolean revoked, boolean parting) {
+    public LeaseSeen(boolean expired, long version, boolean revoked) { this(expired, version, revoked, false); }
+  }
 
   /**
    * A decision round: the replica as applied ({@code appliedIndex}), and the local facts the database does not hold.

@@ -142,7 +142,8 @@ public final class NodeCore {
     Map<String, PeerView> pv = new HashMap<>();
     for (PeerStatus p : st.peers().values()) {
       Input.LeaseSeen l = in.leases().getOrDefault(p.server(), new Input.LeaseSeen(true, 0, false));
-      pv.put(p.server(), new PeerView(p.server(), p.verdict(), p.sinceNanos(), l.expired() && current, l.version(), l.revoked()));
+      pv.put(p.server(), new PeerView(p.server(), p.verdict(), p.sinceNanos(), l.expired() && current, l.version(), l.revoked(),
+          l.parting() && !l.expired()));
     }
     return new LocalView(self, in.leaseValid(), in.instances(), pv, Map.copyOf(in.unmet()), in.uplinkOk(), st.failures(),
         current, st.uncertain());
@@ -293,8 +294,10 @@ public final class NodeCore {
         }
         List<String> miss = Decider.missingOn(s, a, snap, view, settings, now);
         PeerStatus ps = peers.get(s);
+        PeerView pv = view.peers().get(s);
         reasons.add(s + (!miss.isEmpty() ? " lacks " + String.join(", ", miss)
-            : " is " + (s.equals(self) ? "this agent without a lease" : ps == null ? "unknown" : ps.verdict())));
+            : " is " + (s.equals(self) ? "this agent without a lease" : pv != null && pv.restarting() ? "restarting"
+                : ps == null ? "unknown" : ps.verdict())));
       }
       if (any) {
         unprotected.remove(a.tag());

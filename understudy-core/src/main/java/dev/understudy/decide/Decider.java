@@ -219,7 +219,9 @@ public final class Decider {
       String t = a.target();
       PeerView pv = me.peers().get(t);
       List<String> missing = missingOn(t, a, db, me, s, now);
-      if (pv == null || pv.verdict() != Verdict.UP) {
+      if (pv != null && pv.restarting()) {
+        return h; // the move waits for the target's next life; its lease running out ends the wait as DOWN
+      } else if (pv == null || pv.verdict() != Verdict.UP) {
         h.clearTarget = "cannot move " + a.tag() + " to " + t + ": " + t + " is " + (pv == null ? "unknown" : pv.verdict());
       } else if (db.maintenance().drained(t)) {
         h.clearTarget = "cannot move " + a.tag() + " to " + t + ": " + t + " is drained (server resume " + t + ")";
@@ -246,7 +248,8 @@ public final class Decider {
             + FailurePolicy.Durations.text(s.restartWindow()) + " on " + self);
     if (!self.equals(a.primary()) && a.displaced()) { // failback undoes a failure, never an operator's move
       PeerView p = me.peers().get(a.primary());
-      boolean primaryBack = p != null && p.verdict() == Verdict.UP && now - p.sinceNanos() >= s.failbackHold().toNanos()
+      boolean primaryBack = p != null && p.verdict() == Verdict.UP && !p.restarting()
+          && now - p.sinceNanos() >= s.failbackHold().toNanos()
           && missingOn(a.primary(), a, db, me, s, now).isEmpty() && uplinkOk(db, a.primary())
           && !db.maintenance().drained(a.primary());
       if (primaryBack) {
@@ -350,21 +353,26 @@ public final class Decider {
   private static String firstServerUp(App a, LocalView me) {
     for (String id : a.servers()) {
       if (id.equals(a.host())) continue;
-      if (id.equals(me.self()) ? me.leaseValid() : me.peers().containsKey(id) && me.peers().get(id).verdict() == Verdict.UP) {
+      PeerView pv = me.peers().get(id);
+      if (id.equals(me.self()) ? me.leaseValid() : pv != null && pv.verdict() == Verdict.UP && !pv.restarting()) {
         return id;
       }
     }
     return null;
   }
 
-  /** Whether server {@code id} could take the app now (used by status and simulate too). */
+  /**
+   * Whether server {@code id} could take the app now (used by status and simulate too). Not a server whose agent is
+   * stopping to restart: a hand-over to it would wait for its next life, while a server that is here could run the app.
+   */
   public static boolean qualifies(String id, App a, ClusterSnapshot db, LocalView me, Settings s, long now) {
     ServerRecord rec = db.servers().get(id);
     if (rec != null && rec.witness()) return false;
     if (db.maintenance().drained(id)) return false; // nothing new goes to a drained server
     if (id.equals(me.self())) return me.leaseValid() && me.uplinkOk() && missingOn(id, a, db, me, s, now).isEmpty();
     PeerView pv = me.peers().get(id);
-    return pv != null && pv.verdict() == Verdict.UP && missingOn(id, a, db, me, s, now).isEmpty() && uplinkOk(db, id);
+    return pv != null && pv.verdict() == Verdict.UP && !pv.restarting() && missingOn(id, a, db, me, s, now).isEmpty()
+        && uplinkOk(db, id);
   }
 
   private static boolean uplinkOk(ClusterSnapshot db, String id) {

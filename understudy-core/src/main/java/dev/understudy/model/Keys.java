@@ -7,6 +7,8 @@ public final class Keys {
   public static final String LEASES = "leases/";
   public static final String READINESS = "readiness/";
   public static final String REVOCATIONS = "revocations/";
+  /** {@link Parting}: builds before it ignore the prefix, as they ignore every key they do not read. */
+  public static final String PARTINGS = "partings/";
   public static final String MEMBERS = "members/";
   public static final String MARKERS = "markers/";
   public static final String EVENTS = "events/";
@@ -25,6 +27,7 @@ public final class Keys {
   public static String lease(String id) { return LEASES + id; }
   public static String readiness(String id) { return READINESS + id; }
   public static String revocation(String id) { return REVOCATIONS + id; }
+  public static String parting(String id) { return PARTINGS + id; }
   public static String member(String id) { return MEMBERS + id; }
   public static String marker(String tag) { return MARKERS + tag; }
   public static String tombstone(String tag) { return TOMBSTONES + tag; }

@@ -189,6 +189,50 @@ class DeciderTest extends DeciderFixture {
     });
   }
 
+  void restarting(String id) { peers.put(id, new PeerView(id, Verdict.UP, now - 100 * SEC, false, 5, false, true)); }
+
+  /**
+   * Chaos seed 91986422732511 (F1): a primary whose agent is stopping to restart still looks UP for a moment (its LAN
+   * heartbeats go on while it stops, its parting lease is current). A failback to it then would wait for its next life
+   * at best; it waits until that life is here instead.
+   */
+  @Test
+  void noFailbackToAPrimaryThatIsStoppingToRestart() {
+    allUp();
+    app = app.displacedTo("s2", AppState.RUNNING, "failover");
+    running(2);
+    restarting("s1");
+    assertThat(decide("s2")).as("auto failback waits for the primary's next life").isEmpty();
+    app = App.create("web", AppType.CAPABLE, Command.of("sleep", "100"), "s1", List.of("s2", "s3"), List.of(), false, null,
+        Map.of()).withVersion(10).displacedTo("s2", AppState.RUNNING, "failover");
+    assertThat(decide("s2")).as("nor is an operator asked to approve one").isEmpty();
+    peer("s1", Verdict.UP, 3, false);
+    assertThat(decide("s2")).singleElement().isInstanceOfSatisfying(Commit.class,
+        c -> assertThat(c.updated().state()).isEqualTo(AppState.FAILBACK_PENDING));
+  }
+
+  @Test
+  void aServerStoppingToRestartIsNoCandidateForATakeover() {
+    allUp();
+    peer("s1", Verdict.DOWN, 1, true);
+    restarting("s2");
+    assertThat(decide("s3")).as("s3 takes over: s2, first in order, is restarting").singleElement()
+        .isInstanceOfSatisfying(Commit.class, c -> assertThat(c.updated().host()).isEqualTo("s3"));
+    assertThat(Decider.qualifies("s2", app, new ClusterSnapshot(apps, servers, readiness, maintenance),
+        new LocalView("s3", true, instances, peers, unmet, true, crashes, true, uncertain), settings, now)).isFalse();
+  }
+
+  @Test
+  void aMoveToAServerStoppingToRestartWaitsForItsNextLife() {
+    allUp();
+    app = app.withState(AppState.RUNNING, null).withTarget("s3");
+    running(1);
+    restarting("s3");
+    assertThat(decide("s1")).as("neither refused nor carried out while s3 restarts").isEmpty();
+    peer("s3", Verdict.UP, 1, false);
+    assertThat(decide("s1")).singleElement().isInstanceOf(Stop.class);
+  }
+
   /** Found with the CLI: an operator's move to a backup was immediately "failed back" (or marked pending). */
   @Test
   void operatorMoveIsNeverUndoneByAFailback() {
