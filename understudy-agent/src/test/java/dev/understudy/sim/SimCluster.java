@@ -66,7 +66,9 @@ final class SimCluster {
     /** A snapshot install tells watchers nothing, so lease observations go stale (R4c; the code before #20's fix). */
     SILENT_SNAPSHOT,
     /** Observers count every lease by their own length, not the holder's (R3 across timing profiles). */
-    OWN_LEASE_LENGTH
+    OWN_LEASE_LENGTH,
+    /** An agent stopping to restart with no app leaves no parting lease (R2b; the code before chaos seed 91986422732511). */
+    NO_IDLE_PARTING
   }
 
   static final long START_TIMEOUT = Duration.ofSeconds(2).toNanos();
@@ -77,6 +79,8 @@ final class SimCluster {
   /** Log entries a follower may lag before the leader sends it a snapshot instead (a purged log). */
   static final int PURGE_GAP = 100;
   static final long HB_TIMEOUT = Duration.ofMillis(500).toNanos();
+  /** timing.restartGrace: how long a stopping agent's parting lease keeps its apps for its next life. */
+  static final Duration RESTART_GRACE = Duration.ofSeconds(5);
 
   final Random rnd;
   final Set<Mutant> mutants;
@@ -129,6 +133,11 @@ final class SimCluster {
     long pausedUntil;
     long dbCutUntil;
     long restartAt = -1;
+    /**
+     * A stop to restart (SIGTERM) that left a parting lease: its apps run on under the fence until then, and nothing
+     * may fail over from this server before it, while it is stopped (F1). MIN_VALUE: none.
+     */
+    long partedUntil = Long.MIN_VALUE;
     /** The deadline this node last told its fence (as the agent does while it runs: a paused node tells nothing). */
     long fenceDeadline = Long.MIN_VALUE;
     /** Which of its wall clock's instants this node renews on (a clock step moves them). */
@@ -181,11 +190,14 @@ final class SimCluster {
       });
       tracker = new LeaseTracker(ticker, LEASE, MARGIN);
       tracker.seed(list(Keys.LEASES), list(Keys.REVOCATIONS), list(Keys.PARTINGS));
+      // an earlier life's parting lease: its apps (still in procs) are adopted, and run until this life holds a lease
+      if (partedUntil > clock[0]) keeper.inherit(partedUntil);
       core = new NodeCore(id, settings, note -> { });
       core.step(new Input.Members(List.copyOf(nodes.keySet()), clock[0],
           DiskState.NOT_CONFIGURED));
       lastAck.clear();
-      fenceDeadline = Long.MIN_VALUE;
+      fenceDeadline = partedUntil > clock[0] ? partedUntil : Long.MIN_VALUE;
+      partedUntil = Long.MIN_VALUE;
     }
 
     boolean paused() { return clock[0] < pausedUntil; }
@@ -394,7 +406,13 @@ final class SimCluster {
       TxnResult r = db.txn(ops.get());
       core.step(new Input.WriteDone(c, r.ok(), r.version(), r.actualVersion(), clock[0]));
       if (r.ok()) {
-        if (c.leaseServer() != null) failovers++;
+        if (c.leaseServer() != null) {
+          failovers++;
+          Node from = nodes.get(c.leaseServer());
+          if (from.dead && clock[0] < from.partedUntil) {
+            violations.add(t() + " F1: " + c.updated().tag() + " failed over from " + from.id + ", which is only restarting");
+          }
+        }
         trace.add(t() + " " + id + " commit " + what);
       }
     }
@@ -504,6 +522,10 @@ final class SimCluster {
     switch (rnd.nextInt(10)) {
       case 0 -> {
         if (!mayHarm || n.dead) return;
+        if (rnd.nextInt(3) == 0) {
+          stopToRestart(n);
+          return;
+        }
         n.dead = true;
         n.procs.clear(); // kill -9: the guard's pipe closes, its processes die at once
         n.restartAt = clock[0] + (10 + rnd.nextInt(90)) * TICK;
@@ -579,6 +601,28 @@ final class SimCluster {
         healKeys.remove(i);
       }
     }
+  }
+
+  /**
+   * SIGTERM, as systemd's restart and an upgrade stop an agent: a parting lease (the production keeper's) keeps its
+   * apps running under the fence for its next life to adopt; unconfirmed, they are stopped as by any stop. Back within
+   * the grace mostly, and now and then too late, when the fence kills them and they fail over.
+   */
+  void stopToRestart(Node n) {
+    boolean parts = !(mutants.contains(Mutant.NO_IDLE_PARTING) && n.procs.isEmpty());
+    long until = parts ? n.keeper.part(RESTART_GRACE) : Long.MIN_VALUE;
+    if (until == Long.MIN_VALUE || until <= clock[0]) {
+      n.procs.clear();
+      // the mutant's idle agent: the stop would have been announced, had it parted, so F1 still applies to it
+      if (!parts && n.dbReachable() && n.keeper.valid()) n.partedUntil = clock[0] + RESTART_GRACE.toNanos() - MARGIN.toNanos();
+    } else {
+      n.partedUntil = until;
+      n.fenceDeadline = until;
+    }
+    n.dead = true;
+    long late = RESTART_GRACE.toNanos() / TICK + 10;
+    n.restartAt = clock[0] + (rnd.nextInt(8) == 0 ? late + rnd.nextInt(40) : 10 + rnd.nextInt(60)) * TICK;
+    trace.add(t() + " FAULT SIGTERM " + n.id + (n.partedUntil > clock[0] ? " (parting lease: " + n.procs.keySet() + " run on)" : ""));
   }
 
   final List<long[]> heals = new ArrayList<>();

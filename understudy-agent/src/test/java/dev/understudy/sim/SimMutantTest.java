@@ -23,7 +23,7 @@ class SimMutantTest {
    * <p>SILENT_SNAPSHOT gets three times the schedules: it shows only when a backup's replica is behind across its host's
    * permanent death and catches up by a snapshot; the backup's lease observation of the dead host then stays at a
    * version older than the database's, its failover writes are refused for good, and the app is left down (L1; first
-   * caught by schedule 308). {@code KvStateTest} checks the rule itself deterministically. Its search starts at schedule
+   * caught by schedule 421 since graceful restarts joined the schedules; 308 before). {@code KvStateTest} checks the rule itself deterministically. Its search starts at schedule
    * 300 ({@code -Dsim.silentSnapshotFrom=1} from the first): the schedules are deterministic, the 299 before catch
    * nothing, and running them cost the suite a minute.
    */

@@ -11,7 +11,8 @@ import net.jqwik.api.constraints.LongRange;
 /**
  * Random fault schedules against the whole protocol in one thread ({@link SimCluster}: every server runs the production
  * core, leases and commit transactions, with a fake clock). Fault classes: kill -9 and restart (or, once in a while, a
- * server that dies for good, whose apps must move and stay moved), SIGSTOP, a server cut
+ * server that dies for good, whose apps must move and stay moved), SIGTERM and restart (a parting lease; nothing may
+ * fail over from a server that is only restarting, F1), SIGSTOP, a server cut
  * from the database, LAN cuts, app crashes, operator moves, replicas that stall and catch up by a snapshot install,
  * wall-clock steps, starts that hang, lost, delayed and duplicated renewal requests, commits whose reply is lost
  * (applied or not), and one server on another timing profile in half the schedules. S1 is checked at every 50 ms step;
