@@ -42,7 +42,7 @@ function render() {
   renderView();
   $('#servers tbody').innerHTML = status.servers.map(s => `<tr data-server="${esc(s.id)}">
     <td data-label="Server"><b>${esc(s.id)}</b> <span class="muted">${esc(s.address)}</span></td>
-    <td data-label="Verdict">${badge(s.verdict || '?')}</td>
+    <td data-label="Verdict">${badge(s.verdict || '?')}${s.restarting ? ' ' + badge('RESTARTING') : ''}</td>
     <td data-label="LAN">${esc(s.self ? 'this agent' : s.lan)}</td>
     <td data-label="Disk">${esc(s.self ? '' : s.disk)}</td>
     <td data-label="Lease">${esc(s.self ? (s.leaseRemainingMs + ' ms left') : s.lease)}</td>

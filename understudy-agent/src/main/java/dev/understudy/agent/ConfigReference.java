@@ -45,7 +45,7 @@ public final class ConfigReference {
       new Row("timing.restartWindow", "10m", "how long a failure counts"),
       new Row("timing.restartBackoff", "500ms", "wait before a retry on the same server, doubled per failure still counted"),
       new Row("database.snapshotEvery", "10000", "log entries between two snapshots of the cluster database; a snapshot purges the log but for its last snapshotEvery entries, so a replica up to that far behind catches up from the log, and one further behind installs the leader's snapshot"),
-      new Row("timing.restartGrace", "20s", "an agent stopped on purpose (SIGTERM: an upgrade, a configuration change) leaves its apps running this long for the next start of the agent to adopt; its peers wait as long before taking them over"),
+      new Row("timing.restartGrace", "20s", "an agent stopped on purpose (SIGTERM: an upgrade, a configuration change) leaves its apps running this long for the next start of the agent to adopt; its peers wait as long before taking them over, and give it nothing new meanwhile (it shows as RESTARTING)"),
       new Row("diskPulse.path", "none", "shared-storage heartbeat file (every server that mounts it beats in its own slot)"),
       new Row("diskPulse.interval", "100ms", "how often the slot is written and the others read"),
       new Row("diskPulse.timeout", "500ms", "a slot unchanged this long is STALE"),

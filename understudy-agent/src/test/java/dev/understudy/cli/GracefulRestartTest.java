@@ -151,6 +151,8 @@ class GracefulRestartTest {
     lc.signalAgent("s3", "TERM");
     Files.createFile(release); // web stops on s2 now: its hand-over commits while s3 stops
     await().atMost(Duration.ofSeconds(30)).until(() -> !lc.running("s3"));
+    assertThat(StatusCommand.render(lc.client("s1").get("/api/v1/status"))).as("its parting lease runs for 15 s")
+        .containsPattern("s3 .*RESTARTING");
     lc.start("s3");
     lc.awaitReady(null, 60_000);
     await().atMost(Duration.ofSeconds(60)).until(() -> hostRunning("web", "s3"));
