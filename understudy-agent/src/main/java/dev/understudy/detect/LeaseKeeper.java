@@ -279,7 +279,8 @@ public final class LeaseKeeper {
    * This agent stops to restart: a last renewal whose record carries {@code grace} as its length, so every observer
    * waits that long (and the margin) before it may take over, while the fence guards the apps until the returned
    * deadline. With it, a {@link Parting} record: observers give this server nothing new until its next life, and a
-   * hand-over they committed before they saw it waits for that life instead of failing over. {@link Long#MIN_VALUE} when it was not confirmed (then the apps must be stopped as usual).
+   * hand-over they committed before they saw it waits for that life instead of failing over. {@link Long#MIN_VALUE}
+   * when it was not confirmed (then the apps must be stopped as usual).
    */
   public synchronized long part(Duration grace) {
     if (!held) return Long.MIN_VALUE;

@@ -88,14 +88,13 @@ class RollingUpgradeTest {
    */
   static List<History.Instance> settledInstances(Path history) {
     long[] changedAt = {System.nanoTime()};
-    List<List<Long>> seen = new ArrayList<>(List.of(List.of()));
+    var seen = new java.util.concurrent.atomic.AtomicReference<List<Long>>(List.of());
     return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
       List<History.Instance> all = History.instances(history);
       long now = System.currentTimeMillis() * 1_000_000L;
       List<History.Instance> live = all.stream().filter(i -> now - i.last() < 1_000_000_000L).toList();
       List<Long> pids = all.stream().map(History.Instance::pid).sorted().toList();
-      if (!pids.equals(seen.get(0))) {
-        seen.set(0, pids);
+      if (!pids.equals(seen.getAndSet(pids))) {
         changedAt[0] = System.nanoTime();
         return null;
       }

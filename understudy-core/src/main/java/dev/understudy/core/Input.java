@@ -22,7 +22,7 @@ public sealed interface Input {
 
   /**
    * A peer's lease as this replica's observer counts it, read when a round is taken. {@code parting}: the lease is the
-   * one its agent parted with when it stopped to restart.
+   * one its agent parted with when it stopped to restart, and it has not run out (the observer counts both).
    */
   record LeaseSeen(boolean expired, long version, boolean revoked, boolean parting) {
     public LeaseSeen(boolean expired, long version, boolean revoked) { this(expired, version, revoked, false); }

@@ -143,7 +143,7 @@ public final class NodeCore {
     for (PeerStatus p : st.peers().values()) {
       Input.LeaseSeen l = in.leases().getOrDefault(p.server(), new Input.LeaseSeen(true, 0, false));
       pv.put(p.server(), new PeerView(p.server(), p.verdict(), p.sinceNanos(), l.expired() && current, l.version(), l.revoked(),
-          l.parting() && !l.expired()));
+          l.parting()));
     }
     return new LocalView(self, in.leaseValid(), in.instances(), pv, Map.copyOf(in.unmet()), in.uplinkOk(), st.failures(),
         current, st.uncertain());
