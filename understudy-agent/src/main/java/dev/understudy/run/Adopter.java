@@ -25,9 +25,12 @@ import org.slf4j.LoggerFactory;
 final class Adopter {
   private static final Logger log = LoggerFactory.getLogger(Adopter.class);
 
-  /** What is kept beside an instance's pid file for a later life: its app as started, its credential, its cgroup. */
+  /**
+   * What is kept beside an instance's pid file for a later life: its app as started, its credential, its cgroup (and
+   * its systemd unit's).
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record Saved(App app, String token, String cgroup, boolean standby) {}
+  record Saved(App app, String token, String cgroup, boolean standby, String unitCgroup) {}
 
   private final Path runDir;
 
@@ -40,7 +43,8 @@ final class Adopter {
     try {
       Path f = savedFile(p.app.tag());
       Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
-      Files.writeString(tmp, Json.write(new Saved(p.app, p.token, p.cgroup == null ? null : p.cgroup.toString(), p.standby)));
+      Files.writeString(tmp, Json.write(new Saved(p.app, p.token, p.cgroup == null ? null : p.cgroup.toString(), p.standby,
+          p.unitCgroup == null ? null : p.unitCgroup.toString())));
       Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     } catch (IOException | UnsupportedOperationException e) {
@@ -88,6 +92,7 @@ final class Adopter {
     if (!r.sameProcessRuns() || saved == null || saved.standby() || handle.isEmpty()) {
       if (r.groupMayBeOurs()) ProcessGroups.killGroup(r.pid(), "KILL");
       if (saved != null && saved.cgroup() != null) AppCgroups.kill(Path.of(saved.cgroup()));
+      if (saved != null && saved.unitCgroup() != null) AppCgroups.kill(Path.of(saved.unitCgroup()));
       Files.deleteIfExists(pidFile);
       forget(tag);
       log.info("{}: not adopted ({}); killed", tag, !r.sameProcessRuns() ? "its process is gone" : saved == null
@@ -97,11 +102,12 @@ final class Adopter {
     Proc p = new Proc(saved.app(), now, saved.token());
     p.pgid = r.pid();
     p.cgroup = saved.cgroup() == null ? null : Path.of(saved.cgroup());
+    p.unitCgroup = saved.unitCgroup() == null ? null : Path.of(saved.unitCgroup());
     p.process = new AdoptedProcess(handle.get());
     p.phase = Instance.Phase.RUNNING;
     p.acquired = Files.exists(runDir.resolve(tag + ".release")) ? AppSteps.managedOf(saved.app()).size() : 0;
     p.agentToStop = ResourceAgents.of(saved.app()).isPresent();
-    if (!fence.guard(p.pgid, p.cgroup, runUntil.getAsLong())) throw new IOException("the fence cannot guard " + tag);
+    if (!fence.guard(p.pgid, p.cgroups(), runUntil.getAsLong())) throw new IOException("the fence cannot guard " + tag);
     log.info("adopted {} (epoch {}) as process group {}, left running by this agent's earlier life", tag,
         saved.app().epoch(), p.pgid);
     return p;

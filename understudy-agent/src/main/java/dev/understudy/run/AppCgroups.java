@@ -165,7 +165,8 @@ public final class AppCgroups {
     if (!remove(cg)) throw new IOException(cg + " still holds processes that survive SIGKILL");
   }
 
-  private static Optional<Path> cgroup2Mount() throws IOException {
+  /** Where the cgroup v2 tree is mounted (its root: the paths systemd names are relative to it). */
+  static Optional<Path> cgroup2Mount() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
       // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
       int dash = line.indexOf(" - ");

@@ -153,12 +153,22 @@ final class Fence implements AutoCloseable {
    * before anything written later, so a group the agent goes on to release dies at the deadline even if the agent
    * freezes at once.
    */
-  synchronized boolean guard(long pgid, long deadlineNanos) { return guard(pgid, null, deadlineNanos); }
+  synchronized boolean guard(long pgid, long deadlineNanos) { return guard(pgid, java.util.List.of(), deadlineNanos); }
 
   /** As {@link #guard(long, long)}, killing the processes of {@code cgroup} (when not null) with the group. */
   synchronized boolean guard(long pgid, Path cgroup, long deadlineNanos) {
+    return guard(pgid, cgroup == null ? java.util.List.of() : java.util.List.of(cgroup), deadlineNanos);
+  }
+
+  /**
+   * As {@link #guard(long, long)}, killing the processes of each of {@code cgroups} with the group (the app's, and a
+   * systemd unit's). Their paths have no blanks: the agent names the app's, and systemd escapes a unit's.
+   */
+  synchronized boolean guard(long pgid, java.util.List<Path> cgroups, long deadlineNanos) {
     deadline(deadlineNanos);
-    return send("+" + pgid + (cgroup == null ? "" : " " + cgroup));
+    StringBuilder line = new StringBuilder("+").append(pgid);
+    for (Path cg : cgroups) line.append(' ').append(cg);
+    return send(line.toString());
   }
 
   /** When the fence fires, after the kills, it runs {@code script}: the release of the app's managed resources. */

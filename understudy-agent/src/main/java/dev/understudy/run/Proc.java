@@ -13,6 +13,8 @@ final class Proc {
   volatile long pgid;
   /** Its cgroup, where the machine has cgroup v2 (null: contained by its process group only). */
   volatile java.nio.file.Path cgroup;
+  /** A systemd unit app's unit cgroup (systemd runs its processes there, not in the app's): guarded and killed too. */
+  volatile java.nio.file.Path unitCgroup;
   volatile Instance.Phase phase = Instance.Phase.STARTING;
   volatile long sinceNanos;
   volatile boolean stopRequested;
@@ -32,6 +34,14 @@ final class Proc {
   volatile java.nio.file.Path startedMarker;
   final String token; // the instance's credential for the client API
   final java.util.concurrent.CompletableFuture<Void> unloadRequested = new java.util.concurrent.CompletableFuture<>();
+
+  /** The cgroups whose processes are this instance's: its own and its unit's, where it has them. */
+  java.util.List<java.nio.file.Path> cgroups() {
+    java.nio.file.Path own = cgroup;
+    java.nio.file.Path unit = unitCgroup;
+    if (unit == null) return own == null ? java.util.List.of() : java.util.List.of(own);
+    return own == null ? java.util.List.of(unit) : java.util.List.of(own, unit);
+  }
 
   /** When this instance began (a fence kill after it is this instance's death, not an earlier one's). */
   final long createdNanos;

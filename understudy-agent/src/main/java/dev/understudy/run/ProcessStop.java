@@ -66,15 +66,15 @@ final class ProcessStop {
    */
   void killAndVerifyGone(Proc proc) {
     long pgid = proc.pgid;
-    java.nio.file.Path cg = proc.cgroup;
+    List<Path> cgs = proc.cgroups();
     if (!awaitExit(proc.process, 0)) ProcessGroups.killGroup(pgid, "KILL");
-    if (cg != null) AppCgroups.kill(cg);
+    cgs.forEach(AppCgroups::kill); // a unit's too: what its stop left there (KillMode=process) is the app's
     awaitExit(proc.process, 10_000);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     long scanAfter = System.nanoTime();
-    while (ProcessGroups.anyInGroup(pgid, scanAfter) || (cg != null && !AppCgroups.empty(cg))) {
+    while (ProcessGroups.anyInGroup(pgid, scanAfter) || !cgs.stream().allMatch(AppCgroups::empty)) {
       ProcessGroups.killGroup(pgid, "KILL");
-      if (cg != null) AppCgroups.kill(cg);
+      cgs.forEach(AppCgroups::kill);
       if (System.nanoTime() > deadline) {
         log.error("process group {} of {} survives SIGKILL (uninterruptible I/O?)", pgid, proc.app.tag());
         return;
@@ -82,7 +82,7 @@ final class ProcessStop {
       sleep(10);
       scanAfter = System.nanoTime();
     }
-    if (cg != null) AppCgroups.remove(cg);
+    if (proc.cgroup != null) AppCgroups.remove(proc.cgroup); // a unit's is systemd's to remove
     fence.forget(pgid);
   }
   /**
@@ -94,7 +94,7 @@ final class ProcessStop {
     if (!awaitExit(p.process, ms)) return false;
     while (true) {
       long scan = System.nanoTime();
-      if (!ProcessGroups.anyInGroup(p.pgid, scan) && (p.cgroup == null || AppCgroups.empty(p.cgroup))) return true;
+      if (!ProcessGroups.anyInGroup(p.pgid, scan) && p.cgroups().stream().allMatch(AppCgroups::empty)) return true;
       if (scan > deadline) return false;
       sleep(20);
     }

@@ -17,12 +17,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * The scripts operators already have, run as apps and managed resources: OCF resource agents (with the OCF
  * environment: {@code OCF_ROOT}, {@code OCF_RESKEY_*}...), LSB init scripts, systemd units. Their start and stop
  * actions run inside the app's process group and cgroup (through {@code agent-run.sh}), so whatever they start is the
- * app's and is fenced with it; their monitor (status) is the app's health check.
+ * app's and is fenced with it (a systemd unit's processes are systemd's children, in the unit's cgroup, which is
+ * guarded with the app's: {@link SystemdUnits}); their monitor (status) is the app's health check.
  */
 public final class ResourceAgents {
   public static final Path DEFAULT_OCF_ROOT = Path.of("/usr/lib/ocf");
   static final Path INIT_D = Path.of("/etc/init.d");
   private final Path initDir;
+  private final SystemdUnits systemd;
   /** A monitor every 10 s, 20 s allowed, one failure enough: Pacemaker's usual {@code op monitor}. */
   static final HealthCheck DEFAULT_MONITOR = new HealthCheck(null, null, null, 10_000L, 20_000L, 1);
 
@@ -32,12 +34,20 @@ public final class ResourceAgents {
 
   private record Refusal(long resets, int definitionHash, String why) {}
 
-  public ResourceAgents(Path ocfRoot) { this(ocfRoot, INIT_D); }
+  public ResourceAgents(Path ocfRoot) { this(ocfRoot, INIT_D, SYSTEMD); }
 
-  ResourceAgents(Path ocfRoot, Path initDir) {
+  ResourceAgents(Path ocfRoot, Path initDir) { this(ocfRoot, initDir, SYSTEMD); }
+
+  /** This machine's systemd, looked up once. */
+  private static final SystemdUnits SYSTEMD = SystemdUnits.system();
+
+  ResourceAgents(Path ocfRoot, Path initDir, SystemdUnits systemd) {
     this.ocfRoot = ocfRoot == null ? DEFAULT_OCF_ROOT : ocfRoot;
     this.initDir = initDir;
+    this.systemd = systemd;
   }
+
+  SystemdUnits systemd() { return systemd; }
 
   public Path ocfRoot() { return ocfRoot; }
 
@@ -49,13 +59,14 @@ public final class ResourceAgents {
     return switch (s.standard()) {
       case OCF -> ocfRoot.resolve("resource.d").resolve(s.provider()).resolve(s.type());
       case LSB -> initDir.resolve(s.type());
-      case SYSTEMD -> Path.of(ProcessGroups.onPath("systemctl"));
+      case SYSTEMD -> Path.of(systemd.systemctl());
     };
   }
 
   /** The OCF environment of one instance ({@code instance}: the app's tag, or TAG:RESOURCE). */
   Map<String, String> environment(AgentSpec s, String instance) {
     Map<String, String> env = new HashMap<>();
+    if (s.standard() == AgentSpec.Standard.SYSTEMD) env.put("SYSTEMCTL", systemd.systemctl());
     if (s.standard() != AgentSpec.Standard.OCF) return env;
     env.put("OCF_ROOT", ocfRoot.toString());
     env.put("OCF_FUNCTIONS_DIR", ocfRoot.resolve("lib/heartbeat").toString());
@@ -117,28 +128,10 @@ public final class ResourceAgents {
 
   /** Why this server cannot run {@code spec} now (null: it can). */
   String unavailable(AgentSpec s) {
-    if (s.standard() == AgentSpec.Standard.SYSTEMD) return systemdRefusal();
-
+    if (s.standard() == AgentSpec.Standard.SYSTEMD) return systemd.unavailable(s.type());
     Path script = script(s);
     if (!Files.isRegularFile(script) || !Files.isExecutable(script)) return s.name() + " is not installed here (" + script + ")";
     return null;
-  }
-
-  /**
-   * Why a systemd unit cannot be an app here. Where systemd is not PID 1 there is none to ask. Where it is, the unit's
-   * processes run in systemd's cgroup for the unit, not the app's, so the fence could not kill them when the lease
-   * runs out: an app on two servers. Until the fence can kill a unit's cgroup, run the unit's ExecStart as the app.
-   */
-  static String systemdRefusal() {
-    boolean pid1 = false;
-    try {
-      pid1 = Files.readString(Path.of("/proc/1/comm")).trim().equals("systemd");
-    } catch (java.io.IOException e) {
-      // unreadable: not systemd as far as we can tell
-    }
-    return pid1
-        ? "systemd units cannot be fenced yet (their processes live in the unit's cgroup, out of the fence's reach): run the unit's ExecStart command as the app"
-        : "systemd is not PID 1 on this server: there is no systemd to run a unit";
   }
 
   /** Reasons this server does not qualify for the app: its agent is missing, or refused it at start until a reset. */

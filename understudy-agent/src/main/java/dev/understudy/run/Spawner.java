@@ -57,6 +57,10 @@ final class Spawner {
     Map<String, String> env = steps.environment(app);
     var agent = ResourceAgents.of(app);
     if (agent.isPresent()) {
+      if (agent.get().standard() == dev.understudy.model.AgentSpec.Standard.SYSTEMD) {
+        // before the start: the fence guards where the unit will run, and systemd will not restart it after a kill
+        proc.unitCgroup = steps.agents.systemd().takeOver(agent.get().type());
+      }
       proc.startedMarker = agentDriver.prepare(app, who);
       cmd.addAll(steps.agents.driverArgv(agentDriver.script(), agent.get(), app, proc.startedMarker));
       env.putAll(steps.agents.environment(agent.get(), app.tag()));
@@ -82,7 +86,7 @@ final class Spawner {
     proc.process = p;
     ProcessGroups.writePidFile(dataDir.resolve("run").resolve(app.tag() + ".pid"), p.pid());
     proc.cgroup = cg;
-    boolean guarded = fence.guard(p.pid(), cg, runUntil.getAsLong());
+    boolean guarded = fence.guard(p.pid(), proc.cgroups(), runUntil.getAsLong());
     try (OutputStream go = p.getOutputStream()) {
       if (guarded) go.write("go\n".getBytes(StandardCharsets.US_ASCII));
     } catch (IOException e) {

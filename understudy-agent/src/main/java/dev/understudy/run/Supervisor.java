@@ -452,7 +452,7 @@ public final class Supervisor implements AutoCloseable {
       if (p.process != null) {
         log.error("killing {} (process group {}): its fence died", p.app.tag(), p.pgid);
         ProcessGroups.killGroup(p.pgid, "KILL");
-        if (p.cgroup != null) AppCgroups.kill(p.cgroup);
+        p.cgroups().forEach(AppCgroups::kill);
       }
     }
   }

@@ -5,7 +5,8 @@
 # app) runs its stop action and exits with its result. Everything the actions start is in this process group and
 # cgroup, so it is fenced with the app. A failed start exits with the agent's own code (OCF and LSB: 2 bad arguments,
 # 4 no permission, 5 not installed, 6 not configured), which the agent reads. The agent's monitor is run by the agent
-# itself, as the app's health check. The OCF environment comes from the agent.
+# itself, as the app's health check. The OCF environment comes from the agent, and so does SYSTEMCTL (systemctl's
+# path) for a unit, whose processes systemd runs in the unit's cgroup, which the agent guards with the app's.
 kind=$1 target=$2 start_s=$3 stop_s=$4 started=$5
 child=
 stopping=
@@ -20,7 +21,7 @@ action() { # ACTION SECONDS
   OCF_RESKEY_CRM_meta_timeout=$(( $2 * 1000 )) OCF_RESKEY_CRM_meta_interval=0
   export OCF_RESKEY_CRM_meta_timeout OCF_RESKEY_CRM_meta_interval
   if [ "$kind" = systemd ]; then
-    timeout -s KILL "$2" systemctl "$1" "$target" &
+    timeout -s KILL "$2" "${SYSTEMCTL:-systemctl}" "$1" "$target" &
   else
     timeout -s KILL "$2" "$target" "$1" &
   fi
@@ -40,6 +41,8 @@ stop_and_exit() {
 }
 
 echo "understudy: $kind $target start"
+# a unit the fence killed is left failed; that state (and its start rate limit) is not this start's business
+[ "$kind" = systemd ] && "${SYSTEMCTL:-systemctl}" reset-failed "$target" 2>/dev/null
 action start "$start_s"
 [ -n "$stopping" ] && stop_and_exit
 if [ "$rc" -ne 0 ]; then

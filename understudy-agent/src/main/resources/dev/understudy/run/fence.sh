@@ -1,7 +1,8 @@
 #!/bin/bash
 # Understudy fence: one per agent, guarding every app the agent runs. Usage: fence.sh
-# Lines on stdin: "@CS" sets the deadline (CS: /proc/uptime in hundredths of a second), "+PGID [CGROUP]" guards a
-# process group (and the app's cgroup v2 directory, whose processes cannot leave it), "-PGID" forgets one, "R TAG FILE"
+# Lines on stdin: "@CS" sets the deadline (CS: /proc/uptime in hundredths of a second), "+PGID [CGROUP...]" guards a
+# process group (and the app's cgroup v2 directories, whose processes cannot leave them: its own, and a systemd unit's),
+# "-PGID" forgets one, "R TAG FILE"
 # registers the release of an app's managed resources (a script), "r TAG" forgets it. At the deadline every guarded
 # group is killed, then every registered release runs, and all are forgotten: the agent moves the
 # deadline on with every lease renewal, so a paused agent, or one whose lease has run out, cannot move it, and its apps
@@ -9,6 +10,8 @@
 # postpones it but a new deadline (a "-PGID" sent while the agent stops its apps after losing its lease must not), and
 # a line read late does not make the kill late. /proc/uptime is the boot-time clock: never set back, not even by NTP.
 # One process, woken by lines only, instead of one guard per app: kill and read are bash builtins, nothing forks here.
+# no globbing: the cgroup lists below are split on blanks, and a unit's path may hold any other character
+set -f
 deadline=0
 declare -A groups=()
 declare -A releases=()
@@ -17,9 +20,10 @@ declare -A releases=()
 fire() {
   for g in "${!groups[@]}"; do
     kill -KILL -- "-$g" "$g" 2>/dev/null
-    cg=${groups[$g]}
-    # the kernel kills every process of the cgroup, those that called setsid or detached included
-    [ "$cg" = 1 ] || echo 1 2>/dev/null > "$cg/cgroup.kill"
+    # the kernel kills every process of each cgroup, those that called setsid or detached included
+    if [ "${groups[$g]}" != 1 ]; then
+      for cg in ${groups[$g]}; do echo 1 2>/dev/null > "$cg/cgroup.kill"; done
+    fi
   done
   groups=()
   # then the managed resources (a virtual IP, a mount), in parallel: the taker acquires them a margin after the lease

@@ -179,4 +179,36 @@ class FenceTest {
     await().atMost(Duration.ofSeconds(3)).until(() -> ProcessHandle.of(held.pid()).map(p -> !p.isAlive()).orElse(true));
     assertThat(ProcessGroups.alive(app)).isTrue();
   }
+
+  /**
+   * A systemd unit's processes are in the unit's cgroup, not the app's group or cgroup: the fence kills every cgroup it
+   * guards with a group (here one with a process whose path has a systemd escape in it), not just the first.
+   */
+  @Test
+  void theFenceKillsEveryCgroupGuardedWithAGroup() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(AppCgroups.usable().isPresent(), "cgroup v2 not usable here: " + AppCgroups.whyNot());
+    Path base = AppCgroups.usable().orElseThrow().resolve("understudy-fencetest-" + ProcessHandle.current().pid());
+    List<Path> cgs = List.of(base.resolve("app"), base.resolve("system-x\\x2dy.slice"));
+    List<Long> inCgroups = new ArrayList<>();
+    try {
+      for (Path cg : cgs) {
+        Files.createDirectories(cg);
+        Process p = new ProcessBuilder(ProcessGroups.onPath("setsid"), "sh", "-c", "echo $$ > \"$0/cgroup.procs\"; exec sleep 1000", cg.toString()).start();
+        groups.add(p);
+        await().atMost(Duration.ofSeconds(5)).until(() -> AppCgroups.pids(cg).contains(p.pid()));
+        inCgroups.add(p.pid());
+      }
+      Fence f = fence();
+      long app = group();
+      assertThat(f.guard(app, cgs, in(300))).isTrue();
+      await().atMost(Duration.ofSeconds(3)).until(() -> inCgroups.stream().noneMatch(ProcessGroups::alive) && !ProcessGroups.alive(app));
+    } finally {
+      for (Path cg : cgs) {
+        AppCgroups.kill(cg);
+        await().atMost(Duration.ofSeconds(5)).until(() -> AppCgroups.empty(cg));
+        AppCgroups.remove(cg);
+      }
+      AppCgroups.remove(base);
+    }
+  }
 }

@@ -35,6 +35,19 @@ public final class AppValidator {
     } catch (IllegalArgumentException e) {
       throw new InvalidAppException("command.argv", e.getMessage());
     }
+    if (c.argv().get(0).startsWith("systemd:")) {
+      // systemd runs the unit, as the unit says: what the cluster would set here would never reach it
+      if (c.user() != null || c.group() != null) {
+        throw new InvalidAppException(c.user() != null ? "command.user" : "command.group", c.argv().get(0)
+            + " runs as its unit's User= and Group=: leave user and group out");
+      }
+      if (c.env() != null && !c.env().isEmpty()) {
+        throw new InvalidAppException("command.env", c.argv().get(0) + " gets its unit's Environment=: leave env out (set it in a drop-in)");
+      }
+      if (c.workDir() != null) {
+        throw new InvalidAppException("command.workDir", c.argv().get(0) + " runs in its unit's WorkingDirectory=: leave workDir out");
+      }
+    }
     if (c.startTimeoutMs() != null && (c.startTimeoutMs() < 100 || c.startTimeoutMs() > 3_600_000)) {
       throw new InvalidAppException("command.startTimeoutMs", "must be between 100 and 3600000 (got " + c.startTimeoutMs() + ")");
     }

@@ -53,6 +53,9 @@ class AppValidatorTest {
         Arguments.of("command.stopCommand", (UnaryOperator<App>) a -> App.create("web", a.type(), new Command(List.of("x"), null, null, List.of("kill\0"), null), "s1", List.of("s2"), List.of(), false, null, Map.of())),
         Arguments.of("command.user", (UnaryOperator<App>) a -> App.create("web", a.type(), Command.of("x").runAs("root;rm", null), "s1", List.of("s2"), List.of(), false, null, Map.of())),
         Arguments.of("command.group", (UnaryOperator<App>) a -> App.create("web", a.type(), Command.of("x").runAs("app", "Bad Group"), "s1", List.of("s2"), List.of(), false, null, Map.of())),
+        Arguments.of("command.user", (UnaryOperator<App>) a -> App.create("web", a.type(), Command.of("systemd:nginx.service").runAs("www-data", null), "s1", List.of("s2"), List.of(), false, null, Map.of())),
+        Arguments.of("command.env", (UnaryOperator<App>) a -> App.create("web", a.type(), new Command(List.of("systemd:nginx.service"), null, Map.of("K", "v"), null, null), "s1", List.of("s2"), List.of(), false, null, Map.of())),
+        Arguments.of("command.workDir", (UnaryOperator<App>) a -> App.create("web", a.type(), new Command(List.of("systemd:nginx.service"), "/srv", null, null, null), "s1", List.of("s2"), List.of(), false, null, Map.of())),
         Arguments.of("host", (UnaryOperator<App>) a -> a.movedTo("s3", AppState.STARTING, "x")),
         Arguments.of("target", (UnaryOperator<App>) a -> a.withTarget("s3")));
   }
