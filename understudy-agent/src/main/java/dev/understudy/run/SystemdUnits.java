@@ -40,7 +40,8 @@ public final class SystemdUnits {
 
   private final String systemctl;
   private final Path runtimeUnits;
-  private final Optional<Path> cgroupRoot;
+  /** Null until first needed: looking for it makes a probe cgroup, which an agent with no unit to run need not. */
+  private volatile Optional<Path> cgroupRoot;
   private final Map<String, Checked> checked = new ConcurrentHashMap<>();
   private final ExecutorService asker = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "systemd-units");
@@ -53,7 +54,8 @@ public final class SystemdUnits {
   /**
    * @param systemctl the systemctl program
    * @param runtimeUnits systemd's runtime unit directory (absent: systemd is not PID 1 here)
-   * @param cgroupRoot the cgroup v2 mount whose tree systemd's {@code ControlGroup} paths name (empty: none usable)
+   * @param cgroupRoot the cgroup v2 mount whose tree systemd's {@code ControlGroup} paths name (empty: none usable;
+   *     null: found when first needed)
    */
   SystemdUnits(String systemctl, Path runtimeUnits, Optional<Path> cgroupRoot) {
     this.systemctl = systemctl;
@@ -62,14 +64,20 @@ public final class SystemdUnits {
   }
 
   /** This machine's systemd, if it runs one. */
-  static SystemdUnits system() {
-    Optional<Path> root = Optional.empty();
-    try {
-      if (AppCgroups.usable().isPresent()) root = AppCgroups.cgroup2Mount();
-    } catch (IOException e) {
-      // no cgroup v2 here: units are refused (see unavailable)
+  static SystemdUnits system() { return new SystemdUnits(ProcessGroups.onPath("systemctl"), RUNTIME_UNITS, null); }
+
+  /** The cgroup v2 tree a unit's cgroup is in, where one is usable (with {@code cgroup.kill}). */
+  private Optional<Path> cgroupRoot() {
+    Optional<Path> root = cgroupRoot;
+    if (root == null) {
+      try {
+        root = AppCgroups.usable().isPresent() ? AppCgroups.cgroup2Mount() : Optional.empty();
+      } catch (IOException e) {
+        root = Optional.empty(); // no cgroup v2 here: units are refused (see unavailable)
+      }
+      cgroupRoot = root;
     }
-    return new SystemdUnits(ProcessGroups.onPath("systemctl"), RUNTIME_UNITS, root);
+    return root;
   }
 
   String systemctl() { return systemctl; }
@@ -83,7 +91,7 @@ public final class SystemdUnits {
     if (!Files.isDirectory(runtimeUnits)) {
       return "systemd is not running on this server (it is not PID 1): " + unit + " cannot run here";
     }
-    if (cgroupRoot.isEmpty()) {
+    if (cgroupRoot().isEmpty()) {
       return unit + " could not be fenced here: its processes live in its cgroup, and there is no usable cgroup v2 with cgroup.kill ("
           + AppCgroups.whyNot() + ")";
     }
@@ -144,7 +152,7 @@ public final class SystemdUnits {
    * ({@code Slice}'s path, then the unit's name), so the fence guards it before the unit starts.
    */
   Path cgroupOf(String unit) throws IOException {
-    Path root = cgroupRoot.orElseThrow(() -> new IOException("no cgroup v2 to find " + unit + " in"));
+    Path root = cgroupRoot().orElseThrow(() -> new IOException("no cgroup v2 to find " + unit + " in"));
     Map<String, String> p = show(unit, "ControlGroup", "Slice");
     String cg = p.getOrDefault("ControlGroup", "");
     if (cg.isEmpty()) cg = slicePath(p.getOrDefault("Slice", "")) + "/" + unit;
