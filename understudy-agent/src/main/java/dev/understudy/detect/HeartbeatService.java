@@ -93,7 +93,7 @@ public final class HeartbeatService implements AutoCloseable {
     for (var e : peers.entrySet()) {
       if (e.getKey().equals(self) || dropped.contains(e.getKey())) continue;
       SenderState heard = lastFrom.get(e.getKey());
-      send(new HeartbeatPacket(false, self, incarnation, seq.incrementAndGet(), heard == null ? 0 : heard.seq()), e.getValue());
+      sendNext(n -> new HeartbeatPacket(false, self, incarnation, n, heard == null ? 0 : heard.seq()), e.getValue());
     }
   }
 
@@ -101,6 +101,18 @@ public final class HeartbeatService implements AutoCloseable {
 
   /** Packets go out in the cluster's format from now on (format 1 until every member reads a newer one). */
   public void format(int f) { format = f; }
+
+  private final Object sending = new Object();
+
+  /**
+   * Numbers a packet and sends it as one step. Probes, acks and renewal requests go out from three threads: one that
+   * took a lower number but reached the socket second was dropped by the peer as a replay (a renewal request lost).
+   */
+  private void sendNext(java.util.function.LongFunction<HeartbeatPacket> packet, InetSocketAddress to) {
+    synchronized (sending) {
+      send(packet.apply(seq.incrementAndGet()), to);
+    }
+  }
 
   private void send(HeartbeatPacket p, InetSocketAddress to) {
     byte[] data = p.encode(secret, format);
@@ -139,7 +151,7 @@ public final class HeartbeatService implements AutoCloseable {
         lastAck.put(p.sender(), ticker.nanos());
       } else if (p.echo() == 0) {
         InetSocketAddress back = peers.get(p.sender());
-        if (back != null) send(new HeartbeatPacket(true, self, incarnation, seq.incrementAndGet(), p.seq()), back);
+        if (back != null) sendNext(n -> new HeartbeatPacket(true, self, incarnation, n, p.seq()), back);
       } else if (p.echo() <= seq.get() && p.echo() > echoed.getOrDefault(p.sender(), 0L)) {
         // an echo above our counter is of an earlier incarnation of ours; one not newer than the last proves nothing new
         echoed.put(p.sender(), p.echo());
@@ -167,7 +179,7 @@ public final class HeartbeatService implements AutoCloseable {
   public boolean sendRenewal(String peer, HeartbeatPacket.Renewal r) {
     InetSocketAddress to = peers.get(peer);
     if (to == null || peer.equals(self) || dropped.contains(peer)) return false;
-    send(new HeartbeatPacket(HeartbeatPacket.Type.RENEW, self, incarnation, seq.incrementAndGet(), 0, r), to);
+    sendNext(n -> new HeartbeatPacket(HeartbeatPacket.Type.RENEW, self, incarnation, n, 0, r), to);
     return true;
   }
 
