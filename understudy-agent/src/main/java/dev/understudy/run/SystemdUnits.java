@@ -27,7 +27,8 @@ public final class SystemdUnits {
   private static final Logger log = LoggerFactory.getLogger(SystemdUnits.class);
   /** Where systemd keeps runtime units; it exists exactly when systemd is PID 1 (sd_booted(3) checks the same). */
   static final Path RUNTIME_UNITS = Path.of("/run/systemd/system");
-  static final String DROP_IN = "99-understudy.conf";
+  /** Drop-ins apply in the order of their names, whatever their directory: this one sorts after the usual ones. */
+  static final String DROP_IN = "zz-understudy.conf";
   static final String DROP_IN_TEXT = """
       # Written by the Understudy agent: the cluster starts and stops this unit, and it must not come back by itself
       # after the agent's fence killed it (it may run on another server by then).
@@ -131,7 +132,8 @@ public final class SystemdUnits {
 
   /**
    * Makes the unit the cluster's before its start: the drop-in that keeps systemd from restarting it (systemd is
-   * reloaded when the drop-in changed). Returns the unit's cgroup, which the fence guards with the app's.
+   * reloaded when the drop-in changed), and a check that systemd took it (a later drop-in may set Restart= again).
+   * Returns the unit's cgroup, which the fence guards with the app's.
    */
   Path takeOver(String unit) throws IOException {
     Path dir = runtimeUnits.resolve(unit + ".d");
@@ -143,6 +145,11 @@ public final class SystemdUnits {
       Files.move(tmp, dropIn, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       run(List.of(systemctl, "daemon-reload"));
       log.info("{}: runtime drop-in {} written (Restart=no), systemd reloaded", unit, dropIn);
+    }
+    String restart = show(unit, "Restart").getOrDefault("Restart", "");
+    if (!restart.equals("no")) {
+      throw new IOException(unit + " has Restart=" + restart + " despite the cluster's drop-in " + dropIn
+          + " (a drop-in named after it sets Restart=): systemd would restart it after the fence killed it; remove that setting");
     }
     return cgroupOf(unit);
   }

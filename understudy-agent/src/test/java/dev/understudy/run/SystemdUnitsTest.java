@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class SystemdUnitsTest extends SupervisorFixture {
   static final String SYSTEMCTL = """
       #!/bin/bash
-      units=%1$s mount=%2$s slice=%3$s slicepath=%4$s calls=%5$s
+      units=%1$s mount=%2$s slice=%3$s slicepath=%4$s calls=%5$s runtime=%6$s
       echo "$*" >> "$calls"
       prop() { sed -n "s/^$2=//p" "$units/$1" | head -1; }
       cg() { echo "$mount$slicepath/$1"; }
@@ -38,6 +38,10 @@ class SystemdUnitsTest extends SupervisorFixture {
           echo "LoadState=loaded"
           [ "$(prop "$unit" Enabled)" = yes ] && echo "UnitFileState=enabled" || echo "UnitFileState=disabled"
           echo "Slice=$slice"
+          # Restart=: a later drop-in (the unit's "LaterRestart=") wins over the cluster's, which wins over the unit
+          restart=$(prop "$unit" LaterRestart)
+          [ -z "$restart" ] && grep -qs '^Restart=no' "$runtime/$unit.d/"*.conf && restart=no
+          echo "Restart=${restart:-$(prop "$unit" Restart)}"
           if active "$unit"; then echo "ControlGroup=$slicepath/$unit"; else echo "ControlGroup="; fi
           exit 0 ;;
         daemon-reload|reset-failed) exit 0 ;;
@@ -79,7 +83,7 @@ class SystemdUnitsTest extends SupervisorFixture {
     calls = dir.resolve("systemctl.calls");
     slice = "understudytest-" + Long.toHexString(System.nanoTime()) + ".slice";
     Path systemctl = dir.resolve("systemctl");
-    Files.writeString(systemctl, SYSTEMCTL.formatted(units, mount, slice, SystemdUnits.slicePath(slice), calls));
+    Files.writeString(systemctl, SYSTEMCTL.formatted(units, mount, slice, SystemdUnits.slicePath(slice), calls, runtime));
     Files.setPosixFilePermissions(systemctl, PosixFilePermissions.fromString("rwxr-xr-x"));
     systemd = new SystemdUnits(systemctl.toString(), runtime, Optional.of(mount));
   }
@@ -196,6 +200,18 @@ class SystemdUnitsTest extends SupervisorFixture {
     assertThat(ProcessGroups.alive(pid)).as("adopted, not restarted").isTrue();
     mayRun.set(false);
     await().atMost(Duration.ofSeconds(5)).until(() -> !ProcessGroups.alive(pid));
+  }
+
+  @Test
+  void aUnitThatALaterDropInStillRestartsIsNotStarted() throws Exception {
+    unit("stubborn.service", "ExecStart=sleep 1000", "Restart=always", "LaterRestart=on-failure");
+    unit("plain.service", "ExecStart=sleep 1000", "Restart=always");
+    startWithUnits();
+    startUnitApp("plain", "plain.service"); // the cluster's drop-in turns its own Restart=always off
+    sup.start(ResourceAgentsTest.agentApp("stubborn", ResourceAgentsTest.FAST_MONITOR, "systemd:stubborn.service"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> startFailures.stream().anyMatch(f -> f.startsWith("stubborn: ")));
+    assertThat(startFailures).anyMatch(f -> f.contains("Restart=on-failure despite the cluster's drop-in"));
+    assertThat(Files.readAllLines(calls)).doesNotContain("start stubborn.service");
   }
 
   @Test
