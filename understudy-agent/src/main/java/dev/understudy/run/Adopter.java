@@ -61,6 +61,27 @@ final class Adopter {
   }
 
   /**
+   * Kills the systemd units an earlier life of this agent ran, when nothing is to be adopted (it did not stop to
+   * restart): its fence should have killed them, but one killed with it (the OOM killer, a kill of both) left them
+   * running unguarded, while a backup may have started them since. A unit's cgroup is systemd's: only its processes go.
+   */
+  void killLeftoverUnits() throws IOException {
+    try (var files = Files.list(runDir)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".instance")).toList()) {
+        try {
+          Saved saved = Json.read(Files.readString(f), Saved.class);
+          if (saved.unitCgroup() == null) continue;
+          Path unit = Path.of(saved.unitCgroup());
+          if (!AppCgroups.empty(unit)) log.warn("killing {} process(es) of a unit left over from an earlier run in {}", AppCgroups.pids(unit).size(), unit);
+          AppCgroups.kill(unit);
+        } catch (RuntimeException e) {
+          log.warn("{}: unreadable ({}); a unit it names is not killed", f.getFileName(), e.toString());
+        }
+      }
+    }
+  }
+
+  /**
    * Adopts every instance the held fence guards whose process still runs, guarding it here until {@code runUntil};
    * kills the rest. Returns the adopted instances, RUNNING.
    */

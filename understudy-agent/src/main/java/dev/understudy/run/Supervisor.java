@@ -127,6 +127,7 @@ public final class Supervisor implements AutoCloseable {
     if (held == null) {
       fence.killLeftover();
       ProcessGroups.killLeftovers(run);
+      adopter.killLeftoverUnits();
     }
     steps.releases = new FenceReleases(fence, run, dataDir.resolve("logs"), runUntil);
     if (held == null) steps.releases.releaseLeftovers(java.util.Set.of());

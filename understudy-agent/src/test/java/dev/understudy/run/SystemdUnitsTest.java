@@ -203,6 +203,22 @@ class SystemdUnitsTest extends SupervisorFixture {
   }
 
   @Test
+  void aUnitLeftRunningByALifeWhoseFenceDiedWithItIsKilledAtTheNextStart() throws Exception {
+    unit("orphan.service", "ExecStart=sleep 1000");
+    startWithUnits();
+    startUnitApp("orphan", "orphan.service");
+    long pid = unitProcess("orphan.service");
+    sup.holdForRestart(System.nanoTime() + 20_000_000_000L);
+    // the held fence is killed too (the OOM killer, a kill of both): nothing guards the unit, nothing is adopted
+    long fence = ProcessGroups.readPidFile(dir.resolve("fence.pid")).pid();
+    ProcessHandle.of(fence).orElseThrow().destroyForcibly();
+    await().atMost(Duration.ofSeconds(5)).until(() -> !ProcessGroups.alive(fence));
+    assertThat(ProcessGroups.alive(pid)).as("the unit outlived its guard").isTrue();
+    start(); // the next life
+    assertThat(ProcessGroups.alive(pid)).as("killed before this life runs anything").isFalse();
+  }
+
+  @Test
   void aUnitThatALaterDropInStillRestartsIsNotStarted() throws Exception {
     unit("stubborn.service", "ExecStart=sleep 1000", "Restart=always", "LaterRestart=on-failure");
     unit("plain.service", "ExecStart=sleep 1000", "Restart=always");
