@@ -159,8 +159,10 @@ public final class Supervisor implements AutoCloseable {
     listener.changed();
   }
 
+  private volatile boolean handedOn; // its apps are the next life's (holdForRestart)
   /** This agent stops to restart: its apps run on, guarded until {@code runUntilNanos}, for the next life to adopt. */
   public void holdForRestart(long runUntilNanos) throws IOException {
+    handedOn = true;
     refresher.shutdownNow();
     timer.shutdownNow();
     fence.hold(runUntilNanos);
@@ -328,9 +330,7 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /** Running apps' logs over the limit are rotated in place (an app that logs a lot no longer fills the disk). */
-  private void rotateLogs() {
-    AppSteps.rotateWhileRunning(procs.keySet(), dataDir.resolve("logs"));
-  }
+  private void rotateLogs() { AppSteps.rotateWhileRunning(procs.keySet(), dataDir.resolve("logs")); }
 
   private final HealthRounds health;
 
@@ -340,9 +340,8 @@ public final class Supervisor implements AutoCloseable {
   /** Where this server's OCF resource agents are ({@code apps.ocfRoot}; default /usr/lib/ocf). */
   public void ocfRoot(Path root) { steps.agents = new ResourceAgents(root); }
 
-  /** Resource agents from elsewhere (tests: an init.d of their own). */
+  /** Resource agents from elsewhere (tests: an init.d, a systemctl of their own). */
   void agents(ResourceAgents agents) { steps.agents = agents; }
-
   /** How this server runs resource agents, and which apps they refused here. */
   public ResourceAgents agents() { return steps.agents; }
 
@@ -357,6 +356,8 @@ public final class Supervisor implements AutoCloseable {
 
   /** The program (its group's leader) exited. A crash (no stop requested): make sure nothing of the group is left. */
   private void onExit(Proc proc) {
+    // this life left its apps to the next (a restart): an exit now is the next life's to find, not this one's to clean up
+    if (handedOn) return;
     synchronized (proc) { // one of this exit and a stop request handles the end: doStop verifies and reports
       if (proc.stopRequested) return;
       proc.stopRequested = true;
