@@ -162,10 +162,10 @@ public final class Supervisor implements AutoCloseable {
   private volatile boolean handedOn; // its apps are the next life's (holdForRestart)
   /** This agent stops to restart: its apps run on, guarded until {@code runUntilNanos}, for the next life to adopt. */
   public void holdForRestart(long runUntilNanos) throws IOException {
-    handedOn = true;
     refresher.shutdownNow();
     timer.shutdownNow();
     fence.hold(runUntilNanos);
+    handedOn = true; // only once the fence holds them: if it cannot, the agent stops them, and cleans up after them
   }
 
   /** The lease's deadline may have moved: the fence hears of it at once, on its own thread, while an app runs. */
