@@ -146,21 +146,22 @@ public final class SystemdUnits {
       run(List.of(systemctl, "daemon-reload"));
       log.info("{}: runtime drop-in {} written (Restart=no), systemd reloaded", unit, dropIn);
     }
-    String restart = show(unit, "Restart").getOrDefault("Restart", "");
+    Map<String, String> p = show(unit, "Restart", "ControlGroup", "Slice"); // one call: a start waits on it
+    String restart = p.getOrDefault("Restart", "");
     if (!restart.equals("no")) {
       throw new IOException(unit + " has Restart=" + restart + " despite the cluster's drop-in " + dropIn
           + " (a drop-in named after it sets Restart=): systemd would restart it after the fence killed it; remove that setting");
     }
-    return cgroupOf(unit);
+    return cgroupOf(unit, p);
   }
 
   /**
    * The unit's cgroup directory: where systemd runs it now ({@code ControlGroup}, set while it runs), else where it will
-   * ({@code Slice}'s path, then the unit's name), so the fence guards it before the unit starts.
+   * ({@code Slice}'s path, then the unit's name), so the fence guards it before the unit starts. {@code p}: what
+   * systemd showed of the unit.
    */
-  Path cgroupOf(String unit) throws IOException {
+  private Path cgroupOf(String unit, Map<String, String> p) throws IOException {
     Path root = cgroupRoot().orElseThrow(() -> new IOException("no cgroup v2 to find " + unit + " in"));
-    Map<String, String> p = show(unit, "ControlGroup", "Slice");
     String cg = p.getOrDefault("ControlGroup", "");
     if (cg.isEmpty()) cg = slicePath(p.getOrDefault("Slice", "")) + "/" + unit;
     return root.resolve(cg.substring(1));
